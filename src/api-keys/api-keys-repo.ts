@@ -1,0 +1,35 @@
+import type { Tx } from '../db/db.ts';
+import { toBuffer } from '../db/db.ts';
+import type { Role } from '../access/permissions.ts';
+
+export interface ApiKeyRow {
+  id: string; tenantId: string | null; name: string; role: Role; prefix: string;
+  createdAt: Date; lastUsedAt: Date | null; revokedAt: Date | null;
+}
+
+const columns = `id, tenant_id as "tenantId", name, role, prefix, created_at as "createdAt",
+  last_used_at as "lastUsedAt", revoked_at as "revokedAt"`;
+
+export const apiKeysRepo = {
+  insert: async (tx: Tx, k: { id: string; tenantId: string | null; name: string; role: Role; prefix: string; hash: Buffer }) =>
+    (await tx.query<ApiKeyRow>(
+      `insert into api_keys (id, tenant_id, name, role, prefix, hash) values ($1, $2, $3, $4, $5, $6) returning ${columns}`,
+      [k.id, k.tenantId, k.name, k.role, k.prefix, k.hash],
+    ))[0],
+  findByHash: async (tx: Tx, hash: Buffer) => {
+    const rows = await tx.query<ApiKeyRow & { hash: Uint8Array }>(`select ${columns}, hash from api_keys where hash = $1`, [hash]);
+    return rows[0] ? { ...rows[0], hash: toBuffer(rows[0].hash) } : undefined;
+  },
+  listForTenant: (tx: Tx, tenantId: string | null) =>
+    tx.query<ApiKeyRow>(
+      `select ${columns} from api_keys where tenant_id is not distinct from $1 order by created_at, id`, [tenantId],
+    ),
+  revoke: async (tx: Tx, tenantId: string | null, id: string) =>
+    (await tx.query<{ id: string }>(
+      'update api_keys set revoked_at = coalesce(revoked_at, now()) where id = $1 and tenant_id is not distinct from $2 returning id',
+      [id, tenantId],
+    )).length > 0,
+  touch: (tx: Tx, id: string) => tx.query('update api_keys set last_used_at = now() where id = $1', [id]),
+  countOperators: async (tx: Tx) =>
+    (await tx.query<{ n: number }>("select count(*)::int as n from api_keys where role = 'operator' and revoked_at is null"))[0].n,
+};

@@ -1,0 +1,79 @@
+import { v7 as uuidv7 } from 'uuid';
+import type { Db } from '../db/db.ts';
+import { RequestError, assertThat } from '../errors.ts';
+import { type Actor, type Role, TENANT_ROLES, authorizeTenant } from '../access/permissions.ts';
+import { hashApiKey, newApiKey, parseApiKey, safeEqual } from '../crypto/api-key-secret.ts';
+import { createKeyCache } from '../crypto/keyring.ts';
+import { apiKeysRepo, type ApiKeyRow } from './api-keys-repo.ts';
+
+const TOUCH_INTERVAL_MS = 60_000;
+
+export interface ApiKeysDeps { db: Db; authCacheTtlMs: number; onTouchError?: (err: unknown) => void }
+
+export function publicKey(row: ApiKeyRow) {
+  return { id: row.id, name: row.name, role: row.role, prefix: row.prefix, createdAt: row.createdAt.toISOString(),
+    lastUsedAt: row.lastUsedAt?.toISOString() ?? null, revokedAt: row.revokedAt?.toISOString() ?? null };
+}
+
+export function apiKeysServiceFactory({ db, authCacheTtlMs, onTouchError }: ApiKeysDeps) {
+  // A key is 256 bits of randomness, so a plain SHA-256 is enough to store it
+  // (no password stretching needed) and lets us find it by hash. Validated
+  // keys are cached briefly; revocation reaches other processes within the TTL.
+  const cache = createKeyCache<Actor>({ max: 10_000, ttlMs: authCacheTtlMs });
+  const lastTouched = new Map<string, number>();
+
+  async function create(tenantId: string | null, name: string, role: Role) {
+    const secret = newApiKey();
+    const row = await apiKeysRepo.insert(db, { id: uuidv7(), tenantId, name, role, prefix: secret.prefix, hash: secret.hash });
+    return { ...publicKey(row), key: secret.key };
+  }
+
+  function touch(actor: Actor) {
+    const now = Date.now();
+    if ((lastTouched.get(actor.id) ?? 0) > now - TOUCH_INTERVAL_MS) return;
+    lastTouched.set(actor.id, now);
+    apiKeysRepo.touch(db, actor.id).catch((err) => onTouchError?.(err));
+  }
+
+  return {
+    createOperatorKey: (name: string) => create(null, name, 'operator'),
+    operatorKeyCount: () => apiKeysRepo.countOperators(db),
+
+    async createTenantKey(actor: Actor, tenantId: string, input: { name: string; role: Role }) {
+      authorizeTenant(actor, tenantId, 'api_keys.manage');
+      assertThat((TENANT_ROLES as readonly string[]).includes(input.role),
+        new RequestError('api_key.invalid_role', `A tenant key's role must be one of ${TENANT_ROLES.join(', ')}`));
+      return create(tenantId, input.name, input.role);
+    },
+
+    async list(actor: Actor, tenantId: string) {
+      authorizeTenant(actor, tenantId, 'api_keys.manage');
+      return (await apiKeysRepo.listForTenant(db, tenantId)).map(publicKey);
+    },
+
+    async revoke(actor: Actor, tenantId: string, keyId: string) {
+      authorizeTenant(actor, tenantId, 'api_keys.manage');
+      assertThat(await apiKeysRepo.revoke(db, tenantId, keyId), new RequestError('api_key.not_found'));
+      cache.clear();
+    },
+
+    async authenticate(header: string | undefined): Promise<Actor> {
+      const token = /^Bearer (\S+)$/i.exec(header ?? '')?.[1];
+      assertThat(token, new RequestError('auth.missing_credentials', 'Send Authorization: Bearer <api key>'));
+      assertThat(parseApiKey(token), new RequestError('auth.invalid_credentials'));
+      const hash = hashApiKey(token);
+      const cacheKey = hash.toString('base64');
+      let actor = cache.get(cacheKey);
+      if (!actor) {
+        const row = await apiKeysRepo.findByHash(db, hash);
+        assertThat(row && safeEqual(row.hash, hash) && !row.revokedAt, new RequestError('auth.invalid_credentials'));
+        actor = { type: 'api_key', id: row.id, name: row.name, role: row.role, tenantId: row.tenantId };
+        cache.set(cacheKey, actor);
+      }
+      touch(actor);
+      return actor;
+    },
+  };
+}
+
+export type ApiKeysService = ReturnType<typeof apiKeysServiceFactory>;

@@ -1,0 +1,60 @@
+import Fastify, { type FastifyBaseLogger } from 'fastify';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import { randomUUID } from 'node:crypto';
+import type { Config } from './config.ts';
+import type { Services } from './services.ts';
+import type { App } from './http/app-types.ts';
+import { registerProblemHandlers } from './http/problem-handler.ts';
+import { registerValidators } from './http/validator.ts';
+import { createMetrics, registerMetrics } from './http/metrics.ts';
+import { healthRoutes } from './http/health-routes.ts';
+import { tenantsRoutes } from './tenants/tenants-routes.ts';
+import { apiKeysRoutes } from './api-keys/api-keys-routes.ts';
+import { collectionsRoutes } from './collections/collections-routes.ts';
+import { recordsRoutes } from './records/records-routes.ts';
+import { importRoutes } from './records/import-routes.ts';
+import { keysRoutes } from './keys/keys-routes.ts';
+
+// Secrets and bodies never reach the log: auth headers and cookies are
+// redacted, and request bodies are not logged at all. URLs carry no personal
+// values by design (lookups travel in bodies).
+export const logRedaction = ['req.headers.authorization', 'req.headers.cookie', 'req.headers["x-csrf-token"]', 'res.headers["set-cookie"]'];
+
+export async function buildApp(config: Config, services: Services, opts: { logger?: FastifyBaseLogger } = {}): Promise<App> {
+  const app = Fastify({
+    ...(opts.logger ? { loggerInstance: opts.logger } : { logger: false }),
+    bodyLimit: config.bodyLimitBytes,
+    genReqId: () => randomUUID(),
+    requestIdHeader: false,
+    ajv: { customOptions: { removeAdditional: false } },
+  }) as unknown as App;
+
+  registerValidators(app);
+  registerProblemHandlers(app);
+  const metrics = createMetrics();
+  registerMetrics(app, metrics, services.db.kind === 'postgres' ? config.dbPoolMax : 1);
+  await app.register(swagger, {
+    openapi: {
+      info: { title: 'Tresor', version: '1', description: 'Multi-tenant vault for personal data' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  app.decorateRequest('actor', null as never);
+  app.addHook('onRequest', async (req) => {
+    if (req.url.startsWith('/v1/')) req.actor = await services.apiKeys.authenticate(req.headers.authorization);
+  });
+  app.addHook('onSend', async (req, reply) => { reply.header('x-request-id', req.id); });
+
+  healthRoutes(app, { db: services.db });
+  tenantsRoutes(app, { tenants: services.tenants, listDefaultLimit: config.listDefaultLimit });
+  apiKeysRoutes(app, { apiKeys: services.apiKeys });
+  collectionsRoutes(app, { collections: services.collections });
+  recordsRoutes(app, { records: services.records });
+  importRoutes(app, { imports: services.imports, importLimitBytes: config.importLimitBytes });
+  keysRoutes(app, { keys: services.keys, rotation: services.rotation });
+  return app;
+}

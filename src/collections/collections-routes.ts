@@ -1,0 +1,30 @@
+import { Type } from 'typebox';
+import type { App } from '../http/app-types.ts';
+import { CollectionParams, TenantParams, Timestamp, Uuid, bearer, errorResponses } from '../http/schemas.ts';
+import type { CollectionsService } from './collections-service.ts';
+
+// The field definitions are checked by parseCollectionDefinition, which reports
+// every problem at once with stable codes; the schema only fixes the outline.
+const FieldIn = Type.Record(Type.String(), Type.Unknown());
+const FieldOut = Type.Object({
+  name: Type.String(), type: Type.String(), required: Type.Boolean(), maxLength: Type.Optional(Type.Integer()),
+  searchable: Type.Boolean(), unique: Type.Boolean(), classification: Type.String(), mask: Type.Optional(Type.String()),
+});
+const Collection = Type.Object({ id: Uuid, name: Type.String(), fields: Type.Array(FieldOut), createdAt: Timestamp });
+
+export function collectionsRoutes(app: App, { collections }: { collections: CollectionsService }) {
+  app.post('/v1/tenants/:tenantId/collections', {
+    schema: { tags: ['collections'], security: bearer, params: TenantParams,
+      body: Type.Object({ name: Type.String({ maxLength: 200 }), fields: Type.Array(FieldIn, { maxItems: 1000 }) }, { additionalProperties: false }),
+      response: { 201: Collection, ...errorResponses } },
+  }, async (req, reply) => reply.code(201).send(await collections.create(req.actor, req.params.tenantId, req.body)));
+
+  app.get('/v1/tenants/:tenantId/collections', {
+    schema: { tags: ['collections'], security: bearer, params: TenantParams,
+      response: { 200: Type.Object({ items: Type.Array(Collection) }), ...errorResponses } },
+  }, async (req) => ({ items: await collections.list(req.actor, req.params.tenantId) }));
+
+  app.get('/v1/tenants/:tenantId/collections/:name', {
+    schema: { tags: ['collections'], security: bearer, params: CollectionParams, response: { 200: Collection, ...errorResponses } },
+  }, async (req) => collections.get(req.actor, req.params.tenantId, req.params.name));
+}

@@ -1,0 +1,60 @@
+import { v7 as uuidv7 } from 'uuid';
+import type { Db, Tx } from '../db/db.ts';
+import { isUniqueViolation } from '../db/db.ts';
+import { RequestError, assertThat } from '../errors.ts';
+import { type Actor, authorizeTenant } from '../access/permissions.ts';
+import { createKeyCache } from '../crypto/keyring.ts';
+import { parseCollectionDefinition } from './collection-definition.ts';
+import { type CollectionRow, collectionsRepo } from './collections-repo.ts';
+
+export const publicCollection = (c: CollectionRow) => ({ id: c.id, name: c.name, fields: c.fields, createdAt: c.createdAt.toISOString() });
+
+export interface CollectionsDeps { db: Db; maxFields: number; maxLengthCap: number }
+
+export function collectionsServiceFactory({ db, maxFields, maxLengthCap }: CollectionsDeps) {
+  // Definitions never change once created, so they are cached per tenant.
+  const cache = createKeyCache<CollectionRow>({ max: 10_000, ttlMs: 24 * 3600_000 });
+
+  async function find(tx: Tx, tenantId: string, name: string): Promise<CollectionRow> {
+    const key = `${tenantId}/${name}`;
+    const hit = cache.get(key);
+    if (hit) return hit;
+    const row = await collectionsRepo.findByName(tx, name);
+    assertThat(row, new RequestError('collection.not_found', `No collection named '${name}'`));
+    cache.set(key, row);
+    return row;
+  }
+
+  return {
+    /** For other services, inside their own withTenant transaction. */
+    find,
+
+    async create(actor: Actor, tenantId: string, input: { name: string; fields: Array<Record<string, unknown>> }) {
+      authorizeTenant(actor, tenantId, 'collections.create');
+      const parsed = parseCollectionDefinition(input, { maxFields, maxLengthCap });
+      if (!parsed.ok) {
+        throw new RequestError('collection.invalid_definition', parsed.problems.map((p) => p.detail).join('; '), { problems: parsed.problems });
+      }
+      try {
+        const row = await db.withTenant(tenantId, (tx) =>
+          collectionsRepo.insert(tx, { tenantId, id: uuidv7(), name: parsed.name, fields: parsed.fields }));
+        return publicCollection(row);
+      } catch (err) {
+        if (isUniqueViolation(err)) throw new RequestError('collection.already_exists', `A collection named '${parsed.name}' exists`);
+        throw err;
+      }
+    },
+
+    async get(actor: Actor, tenantId: string, name: string) {
+      authorizeTenant(actor, tenantId, 'collections.read');
+      return publicCollection(await db.withTenant(tenantId, (tx) => find(tx, tenantId, name)));
+    },
+
+    async list(actor: Actor, tenantId: string) {
+      authorizeTenant(actor, tenantId, 'collections.read');
+      return (await db.withTenant(tenantId, (tx) => collectionsRepo.list(tx))).map(publicCollection);
+    },
+  };
+}
+
+export type CollectionsService = ReturnType<typeof collectionsServiceFactory>;

@@ -1,0 +1,91 @@
+/**
+ * Field encryption with AES-256-GCM (NIST SP 800-38D).
+ *
+ * Blob layout: nonce(12) ‖ ciphertext ‖ tag(16).
+ * Every value is bound to its location through the AAD (see fieldAad), so a
+ * ciphertext copied into another tenant, record, field or key version fails
+ * authentication instead of decrypting in the wrong place.
+ */
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { codedError } from './errors.js';
+import { encodeParts, uint32be } from './encoding.js';
+
+const ALGORITHM = 'aes-256-gcm';
+export const KEY_BYTES = 32;
+export const NONCE_BYTES = 12;
+export const TAG_BYTES = 16;
+
+function assertKey(key: Buffer): void {
+  if (!Buffer.isBuffer(key) || key.length !== KEY_BYTES) {
+    throw new Error(`AES-256-GCM key must be ${KEY_BYTES} bytes`);
+  }
+}
+
+/**
+ * Raw GCM seal with a caller-supplied nonce; returns ciphertext ‖ tag.
+ * Exported only so published test vectors exercise the same code path as
+ * encryptValue. Never call it with a fixed nonce in production: reusing a
+ * nonce under one key leaks the XOR of plaintexts and the GHASH key.
+ */
+export function gcmSeal(key: Buffer, nonce: Buffer, plaintext: Buffer, aad: Buffer): Buffer {
+  assertKey(key);
+  if (nonce.length !== NONCE_BYTES) throw new Error(`GCM nonce must be ${NONCE_BYTES} bytes`);
+  const cipher = createCipheriv(ALGORITHM, key, nonce, { authTagLength: TAG_BYTES });
+  cipher.setAAD(aad);
+  const body = Buffer.concat([cipher.update(plaintext), cipher.final()]);
+  return Buffer.concat([body, cipher.getAuthTag()]);
+}
+
+/**
+ * Raw GCM open of ciphertext ‖ tag. authTagLength pins the tag to 16 bytes;
+ * without it Node would accept truncated tags, which makes forgery cheaper.
+ */
+export function gcmOpen(key: Buffer, nonce: Buffer, sealed: Buffer, aad: Buffer): Buffer {
+  assertKey(key);
+  if (nonce.length !== NONCE_BYTES) throw new Error(`GCM nonce must be ${NONCE_BYTES} bytes`);
+  if (sealed.length < TAG_BYTES) throw new Error('GCM input shorter than the tag');
+  const body = sealed.subarray(0, sealed.length - TAG_BYTES);
+  const tag = sealed.subarray(sealed.length - TAG_BYTES);
+  const decipher = createDecipheriv(ALGORITHM, key, nonce, { authTagLength: TAG_BYTES });
+  decipher.setAAD(aad);
+  decipher.setAuthTag(tag);
+  return Buffer.concat([decipher.update(body), decipher.final()]);
+}
+
+/**
+ * Encrypt with a fresh random 96-bit nonce per call. Random nonces are safe
+ * up to ~2^32 messages per key (SP 800-38D §8.3); key versions rotate far
+ * sooner than that.
+ */
+export function encryptValue(key: Buffer, plaintext: Buffer, aad: Buffer): Buffer {
+  const nonce = randomBytes(NONCE_BYTES);
+  return Buffer.concat([nonce, gcmSeal(key, nonce, plaintext, aad)]);
+}
+
+/**
+ * Decrypt a blob from encryptValue. All failures (wrong key, wrong AAD,
+ * tampering, truncation) collapse into one error code so callers cannot
+ * build an oracle that distinguishes them.
+ */
+export function decryptValue(key: Buffer, blob: Buffer, aad: Buffer): Buffer {
+  try {
+    if (blob.length < NONCE_BYTES + TAG_BYTES) throw new Error('blob too short');
+    return gcmOpen(key, blob.subarray(0, NONCE_BYTES), blob.subarray(NONCE_BYTES), aad);
+  } catch {
+    throw codedError('crypto.decrypt_failed', 'decryption failed: wrong key, wrong context or corrupted data');
+  }
+}
+
+export interface FieldAadParams {
+  tenantId: string;
+  collection: string;
+  recordId: string;
+  field: string;
+  keyVersion: number;
+}
+
+/** AAD binding a field value to tenant, collection, record, field and key version. */
+export function fieldAad(p: FieldAadParams): Buffer {
+  const parts = encodeParts('tresor.field.v1', [p.tenantId, p.collection, p.recordId, p.field]);
+  return Buffer.concat([parts, uint32be(p.keyVersion, 'keyVersion')]);
+}

@@ -1,0 +1,48 @@
+// One small interface over two drivers (PGlite embedded, PostgreSQL via
+// postgres.js) speaking one SQL dialect. Feature code reaches tenant data only
+// through withTenant(), which runs its callback in a transaction that has the
+// tenant context and the row-level-security role set, so a forgotten WHERE
+// can never leak another tenant's rows.
+export type Row = Record<string, any>;
+
+export interface Tx {
+  query<T extends Row = Row>(text: string, params?: unknown[]): Promise<T[]>;
+  /** Several statements at once, no parameters (migrations). */
+  exec(sql: string): Promise<void>;
+}
+
+export interface Db extends Tx {
+  readonly kind: 'pglite' | 'postgres';
+  /** A transaction in platform context (no tenant, not under the app role). */
+  transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
+  /** A transaction under the RLS role with app.tenant_id set for this transaction only. */
+  withTenant<T>(tenantId: string, fn: (tx: Tx) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+// set_config(..., true) is transaction-local, so a pooled connection never
+// carries one tenant's context into another request. The role switch makes the
+// session NOSUPERUSER NOBYPASSRLS, so FORCE ROW LEVEL SECURITY applies.
+export const TENANT_CONTEXT_SQL =
+  "select set_config('app.tenant_id', $1, true), set_config('role', 'tresor_app', true)";
+
+// Errors that mean "the database cannot be reached right now": the caller gets
+// a retryable 503, never a 500.
+const UNAVAILABLE_CODES = new Set([
+  'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND', 'EPIPE',
+  'CONNECT_TIMEOUT', 'CONNECTION_CLOSED', 'CONNECTION_ENDED', 'CONNECTION_DESTROYED',
+  '57P01', '57P02', '57P03', '53300', '08000', '08001', '08003', '08004', '08006', '25006',
+]);
+
+export function isDbUnavailable(err: unknown): boolean {
+  const code = (err as { code?: unknown })?.code;
+  return typeof code === 'string' && UNAVAILABLE_CODES.has(code);
+}
+
+export function isUniqueViolation(err: unknown): boolean {
+  return (err as { code?: unknown })?.code === '23505';
+}
+
+export function toBuffer(value: Uint8Array | Buffer): Buffer {
+  return Buffer.isBuffer(value) ? value : Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+}

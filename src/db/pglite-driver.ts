@@ -1,0 +1,31 @@
+import { PGlite, type Transaction } from '@electric-sql/pglite';
+import { type Db, type Tx, TENANT_CONTEXT_SQL } from './db.ts';
+
+function txOf(pg: PGlite | Transaction): Tx {
+  return {
+    query: async (text, params = []) => (await pg.query<any>(text, params as any[])).rows,
+    exec: async (text) => { await pg.exec(text); },
+  };
+}
+
+/** dataDir undefined → an in-memory store (tests). */
+export async function openPglite(dataDir: string | undefined): Promise<Db> {
+  const pg = await PGlite.create(dataDir ? { dataDir } : {});
+  const base = txOf(pg);
+  return {
+    kind: 'pglite',
+    query: base.query,
+    transaction: (fn) => pg.transaction((tx) => fn(txOf(tx))),
+    withTenant: (tenantId, fn) =>
+      pg.transaction(async (tx) => {
+        await tx.query(TENANT_CONTEXT_SQL, [tenantId]);
+        return fn(txOf(tx));
+      }),
+    exec: base.exec,
+    close: async () => {
+      if (pg.closed) return;
+      await pg.query('checkpoint');
+      await pg.close();
+    },
+  };
+}

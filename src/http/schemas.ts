@@ -1,0 +1,34 @@
+import { Type } from 'typebox';
+
+export const Uuid = Type.String({ format: 'uuid' });
+export const Name = Type.String({ pattern: '^[a-z][a-z0-9_]{0,62}$' });
+export const Timestamp = Type.String({ format: 'date-time' });
+
+export const Problem = Type.Object({
+  type: Type.String(),
+  title: Type.String(),
+  status: Type.Integer(),
+  code: Type.String(),
+  detail: Type.String(),
+  requestId: Type.String(),
+  problems: Type.Optional(Type.Array(Type.Object({
+    path: Type.Optional(Type.String()),
+    field: Type.Optional(Type.String()),
+    code: Type.String(),
+    detail: Type.String(),
+  }))),
+});
+
+/** Every route answers errors as problem+json. */
+export const errorResponses = { '4xx': Problem, '5xx': Problem };
+
+export const TenantParams = Type.Object({ tenantId: Uuid });
+export const CollectionParams = Type.Object({ tenantId: Uuid, name: Name });
+export const RecordParams = Type.Object({ tenantId: Uuid, name: Name, id: Uuid });
+
+export const PageQuery = Type.Object({
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000 })),
+  cursor: Type.Optional(Type.String({ maxLength: 200 })),
+}, { additionalProperties: false });
+
+export const bearer = [{ bearer: [] as string[] }];

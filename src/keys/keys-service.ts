@@ -1,0 +1,94 @@
+import type { Db, Tx } from '../db/db.ts';
+import { toBuffer } from '../db/db.ts';
+import { RequestError } from '../errors.ts';
+import type { KeyProvider } from '../crypto/key-provider.ts';
+import { createKeyCache, generateDataKey, type KeyPurpose, unwrapDataKey, wrapDataKey } from '../crypto/keyring.ts';
+import { keysRepo } from './keys-repo.ts';
+
+export interface KeyRing {
+  activeVersion: number;
+  data: Map<number, Buffer>;
+  index: Buffer;
+}
+
+export interface KeysDeps { db: Db; keyProvider: KeyProvider; keyCacheMax: number; keyCacheTtlMs: number }
+
+// Per-tenant data keys (versioned) and a separate blind-index key, each wrapped
+// by the root key with AAD binding tenant, purpose and version. Unwrapped rings
+// are cached with a bound and a TTL, so a request never pays for unwrapping and
+// a rotation made by another process is seen within the TTL.
+export function keysServiceFactory({ db, keyProvider, keyCacheMax, keyCacheTtlMs }: KeysDeps) {
+  const cache = createKeyCache<KeyRing>({ max: keyCacheMax, ttlMs: keyCacheTtlMs });
+
+  async function addKey(tx: Tx, tenantId: string, purpose: KeyPurpose, version: number) {
+    const wrapped = wrapDataKey(keyProvider, generateDataKey(), { tenantId, purpose, version });
+    await keysRepo.insert(tx, { tenantId, purpose, version, wrapped, kekId: keyProvider.keyId });
+  }
+
+  async function loadRing(tx: Tx, tenantId: string): Promise<KeyRing> {
+    const rows = await keysRepo.list(tx);
+    const ring: KeyRing = { activeVersion: 0, data: new Map(), index: Buffer.alloc(0) };
+    for (const row of rows) {
+      const key = unwrapDataKey(keyProvider, toBuffer(row.wrapped), { tenantId, purpose: row.purpose, version: row.version });
+      if (row.purpose === 'data') {
+        ring.data.set(row.version, key);
+        if (row.status === 'active') ring.activeVersion = Math.max(ring.activeVersion, row.version);
+      } else if (row.purpose === 'index') ring.index = key;
+    }
+    if (!ring.activeVersion || !ring.index.length) throw new RequestError('tenant.not_found');
+    return ring;
+  }
+
+  return {
+    /** Inside the tenant-creation transaction (tenant context set). */
+    async createTenantKeys(tx: Tx, tenantId: string) {
+      await addKey(tx, tenantId, 'data', 1);
+      await addKey(tx, tenantId, 'index', 1);
+    },
+
+    async ringFor(tx: Tx, tenantId: string): Promise<KeyRing> {
+      const cached = cache.get(tenantId);
+      if (cached) return cached;
+      const ring = await loadRing(tx, tenantId);
+      cache.set(tenantId, ring);
+      return ring;
+    },
+
+    /** Adds a new active data key version; older versions become 'retiring'. */
+    async addDataKeyVersion(tenantId: string): Promise<{ version: number; previous: number[] }> {
+      const result = await db.withTenant(tenantId, async (tx) => {
+        const rows = await keysRepo.lockData(tx);
+        if (!rows.length) throw new RequestError('tenant.not_found');
+        if (rows.some((r) => r.status === 'retiring')) throw new RequestError('keys.rotation_in_progress');
+        const version = rows[rows.length - 1].version + 1;
+        const previous = rows.filter((r) => r.status === 'active').map((r) => r.version);
+        await keysRepo.setStatus(tx, 'data', previous, 'retiring');
+        await addKey(tx, tenantId, 'data', version);
+        return { version, previous };
+      });
+      cache.delete(tenantId);
+      return result;
+    },
+
+    async retire(tenantId: string, versions: number[]) {
+      await db.withTenant(tenantId, (tx) => keysRepo.setStatus(tx, 'data', versions, 'retired'));
+      cache.delete(tenantId);
+    },
+
+    async status(tenantId: string) {
+      return db.withTenant(tenantId, async (tx) => {
+        const [keys, counts] = await Promise.all([keysRepo.list(tx), keysRepo.countByVersion(tx)]);
+        const records = new Map(counts.map((c) => [c.version, c.n]));
+        const data = keys.filter((k) => k.purpose === 'data');
+        return {
+          activeVersion: Math.max(0, ...data.filter((k) => k.status === 'active').map((k) => k.version)),
+          versions: data.map((k) => ({ version: k.version, status: k.status, createdAt: k.createdAt.toISOString(), records: records.get(k.version) ?? 0 })),
+        };
+      });
+    },
+
+    forget: (tenantId: string) => cache.delete(tenantId),
+  };
+}
+
+export type KeysService = ReturnType<typeof keysServiceFactory>;

@@ -1,0 +1,32 @@
+import { Type } from 'typebox';
+import type { Readable } from 'node:stream';
+import type { App } from '../http/app-types.ts';
+import { RequestError } from '../errors.ts';
+import { CollectionParams, bearer, errorResponses } from '../http/schemas.ts';
+import type { ImportService } from './import-service.ts';
+import { ndjsonLines } from './ndjson-lines.ts';
+
+const MAX_LINE_BYTES = 1024 * 1024;
+
+export function importRoutes(app: App, { imports, importLimitBytes }: { imports: ImportService; importLimitBytes: number }) {
+  // Its own scope: only NDJSON is accepted here, and it arrives as a stream
+  // (never buffered whole) under its own size limit instead of the JSON one.
+  app.register(async (plain) => {
+    const scope = plain as unknown as App;
+    scope.removeAllContentTypeParsers();
+    scope.addContentTypeParser('application/x-ndjson', (_req, payload, done) => done(null, payload));
+    scope.post('/v1/tenants/:tenantId/collections/:name/records/import', {
+      schema: { tags: ['records'], security: bearer, params: CollectionParams,
+        consumes: ['application/x-ndjson'],
+        response: { 200: Type.Object({
+          imported: Type.Integer(), rejectedCount: Type.Integer(),
+          rejected: Type.Array(Type.Object({ line: Type.Integer(), code: Type.String() })),
+        }), ...errorResponses } },
+    }, async (req) => {
+      const length = Number(req.headers['content-length'] ?? 0);
+      if (length > importLimitBytes) throw new RequestError('request.body_too_large', `Imports are limited to ${importLimitBytes} bytes`);
+      const lines = ndjsonLines(req.body as Readable, { maxLineBytes: MAX_LINE_BYTES, maxTotalBytes: importLimitBytes });
+      return imports.run(req.actor, req.params.tenantId, req.params.name, lines);
+    });
+  });
+}

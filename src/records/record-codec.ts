@@ -1,0 +1,61 @@
+import { blindIndexFor } from '../crypto/blind-index.ts';
+import { decryptValue, encryptValue, fieldAad } from '../crypto/envelope.ts';
+import type { FieldDef } from '../collections/collection-definition.ts';
+import { indexValueFor } from '../collections/field-types.ts';
+import type { KeyRing } from '../keys/keys-service.ts';
+
+export interface IndexEntry { field: string; hash: string; u: boolean }
+export interface EncodedRecord { enc: Record<string, string>; plain: Record<string, unknown>; index: IndexEntry[] }
+interface Where { tenantId: string; collectionId: string; recordId: string }
+
+const isEncrypted = (def: FieldDef) => def.classification !== 'none';
+
+/** Blind index of one normalised value: HMAC under the tenant's index key, hex for transport to SQL. */
+export function indexHash(ring: KeyRing, collectionId: string, def: FieldDef, normalised: unknown): string {
+  return blindIndexFor(ring.index, { collection: collectionId, field: def.name, value: indexValueFor(def, normalised) }).toString('hex');
+}
+
+export function encryptField(key: Buffer, at: Where, field: string, keyVersion: number, value: unknown): string {
+  const aad = fieldAad({ tenantId: at.tenantId, collection: at.collectionId, recordId: at.recordId, field, keyVersion });
+  return encryptValue(key, Buffer.from(JSON.stringify(value), 'utf8'), aad).toString('base64');
+}
+
+export function decryptField(key: Buffer, at: Where, field: string, keyVersion: number, blob: string): unknown {
+  const aad = fieldAad({ tenantId: at.tenantId, collection: at.collectionId, recordId: at.recordId, field, keyVersion });
+  return JSON.parse(decryptValue(key, Buffer.from(blob, 'base64'), aad).toString('utf8'));
+}
+
+// Personal and special fields are encrypted one by one with AES-256-GCM under
+// the tenant's active data key; the AAD binds tenant, collection, record, field
+// and key version, so a ciphertext copied elsewhere does not decrypt.
+export function encodeRecord(ring: KeyRing, fields: FieldDef[], at: Where, values: Record<string, unknown>): EncodedRecord {
+  const key = ring.data.get(ring.activeVersion)!;
+  const out: EncodedRecord = { enc: {}, plain: {}, index: [] };
+  for (const def of fields) {
+    const value = values[def.name];
+    if (value === undefined || value === null) continue;
+    if (isEncrypted(def)) out.enc[def.name] = encryptField(key, at, def.name, ring.activeVersion, value);
+    else out.plain[def.name] = value;
+    if (def.searchable) out.index.push({ field: def.name, hash: indexHash(ring, at.collectionId, def, value), u: def.unique });
+  }
+  return out;
+}
+
+export function decodeRecord(ring: KeyRing, at: Where, keyVersion: number, enc: Record<string, string>, plain: Record<string, unknown>) {
+  const key = ring.data.get(keyVersion);
+  if (!key) throw new Error(`record key version ${keyVersion} is not in the tenant's key ring`);
+  const data: Record<string, unknown> = { ...plain };
+  for (const [field, blob] of Object.entries(enc)) data[field] = decryptField(key, at, field, keyVersion, blob);
+  return data;
+}
+
+/** Re-encrypts every field of a record under the active key version (rotation). */
+export function reencrypt(ring: KeyRing, at: Where, keyVersion: number, enc: Record<string, string>): Record<string, string> {
+  const oldKey = ring.data.get(keyVersion)!;
+  const newKey = ring.data.get(ring.activeVersion)!;
+  const out: Record<string, string> = {};
+  for (const [field, blob] of Object.entries(enc)) {
+    out[field] = encryptField(newKey, at, field, ring.activeVersion, decryptField(oldKey, at, field, keyVersion, blob));
+  }
+  return out;
+}

@@ -1,0 +1,96 @@
+import type { Tx } from '../db/db.ts';
+import type { EncodedRecord, IndexEntry } from './record-codec.ts';
+
+export interface RecordRow {
+  id: string; collectionId: string; version: number; keyVersion: number;
+  enc: Record<string, string>; plain: Record<string, unknown>; createdAt: Date; updatedAt: Date;
+}
+const columns = `r.id, r.collection_id as "collectionId", r.version, r.key_version as "keyVersion", r.enc, r.plain,
+  r.created_at as "createdAt", r.updated_at as "updatedAt"`;
+
+const insertIndexSql = (t: string, c: string, r: string, json: string) => `insert into record_index
+  (tenant_id, collection_id, record_id, field, hash, is_unique)
+  select ${t}, ${c}, ${r}, x.field, decode(x.hash, 'hex'), x.u from jsonb_to_recordset(${json}::text::jsonb) as x(field text, hash text, u boolean)`;
+
+// Every statement runs inside withTenant(): RLS scopes it to one tenant.
+export const recordsRepo = {
+  /** Record and its blind-index rows in one statement (one round trip). */
+  insert: async (tx: Tx, p: { tenantId: string; id: string; collectionId: string; keyVersion: number; rec: EncodedRecord }) =>
+    (await tx.query<RecordRow>(
+      `with r as (insert into records (tenant_id, id, collection_id, key_version, enc, plain)
+         values ($1, $2, $3, $4, $5::text::jsonb, $6::text::jsonb) returning *),
+       i as (${insertIndexSql('$1::uuid', '$3::uuid', '$2::uuid', '$7')})
+       select ${columns} from r`,
+      [p.tenantId, p.id, p.collectionId, p.keyVersion, JSON.stringify(p.rec.enc), JSON.stringify(p.rec.plain), JSON.stringify(p.rec.index)],
+    ))[0],
+
+  /** Many records at once (import): rows is [{id, enc, plain, index}]. */
+  insertMany: (tx: Tx, p: { tenantId: string; collectionId: string; keyVersion: number; rows: Array<{ id: string } & EncodedRecord> }) =>
+    tx.query(
+      `with x as (select * from jsonb_to_recordset($4::text::jsonb) as x(id uuid, enc jsonb, plain jsonb, index jsonb)),
+       r as (insert into records (tenant_id, id, collection_id, key_version, enc, plain)
+         select $1, x.id, $2, $3, x.enc, x.plain from x)
+       insert into record_index (tenant_id, collection_id, record_id, field, hash, is_unique)
+         select $1, $2, x.id, e.field, decode(e.hash, 'hex'), e.u
+         from x, jsonb_to_recordset(x.index) as e(field text, hash text, u boolean)`,
+      [p.tenantId, p.collectionId, p.keyVersion, JSON.stringify(p.rows)],
+    ),
+
+  find: async (tx: Tx, collectionId: string, id: string, forUpdate = false) =>
+    (await tx.query<RecordRow>(
+      `select ${columns} from records r where r.id = $1 and r.collection_id = $2${forUpdate ? ' for update' : ''}`, [id, collectionId],
+    ))[0],
+
+  update: async (tx: Tx, p: { tenantId: string; id: string; collectionId: string; keyVersion: number; rec: EncodedRecord }) => {
+    await tx.query('delete from record_index where record_id = $1', [p.id]);
+    return (await tx.query<RecordRow>(
+      `with r as (update records set enc = $3::text::jsonb, plain = $4::text::jsonb, key_version = $5,
+         version = version + 1, updated_at = now() where id = $1 returning *),
+       i as (${insertIndexSql('$6::uuid', '$2::uuid', '$1::uuid', '$7')})
+       select ${columns} from r`,
+      [p.id, p.collectionId, JSON.stringify(p.rec.enc), JSON.stringify(p.rec.plain), p.keyVersion, p.tenantId, JSON.stringify(p.rec.index)],
+    ))[0];
+  },
+
+  remove: async (tx: Tx, collectionId: string, id: string) =>
+    (await tx.query('delete from records where id = $1 and collection_id = $2 returning id', [id, collectionId])).length > 0,
+
+  list: (tx: Tx, collectionId: string, after: string | null, limit: number) =>
+    tx.query<RecordRow>(
+      `select ${columns} from records r where r.collection_id = $1 and ($2::uuid is null or r.id > $2::uuid) order by r.id limit $3`,
+      [collectionId, after, limit],
+    ),
+
+  /** Exact match on every given (field, hash) pair. */
+  search: (tx: Tx, collectionId: string, terms: Array<{ field: string; hash: string }>, limit: number) => {
+    const params: unknown[] = [collectionId, limit, terms[0].field, terms[0].hash];
+    const extra = terms.slice(1).map((t) => {
+      params.push(t.field, t.hash);
+      return ` and exists (select 1 from record_index j where j.record_id = r.id and j.field = $${params.length - 1}
+        and j.hash = decode($${params.length}, 'hex'))`;
+    }).join('');
+    return tx.query<RecordRow>(
+      `select ${columns} from record_index i join records r on r.tenant_id = i.tenant_id and r.id = i.record_id
+       where i.collection_id = $1 and i.field = $3 and i.hash = decode($4, 'hex')${extra} order by r.id limit $2`, params);
+  },
+
+  /** Which of these unique (field, hash) pairs are already taken. */
+  takenUnique: (tx: Tx, collectionId: string, entries: IndexEntry[]) =>
+    tx.query<{ field: string; hash: string }>(
+      `select i.field, encode(i.hash, 'hex') as hash from record_index i
+       join jsonb_to_recordset($2::text::jsonb) as x(field text, hash text) on i.field = x.field and i.hash = decode(x.hash, 'hex')
+       where i.collection_id = $1 and i.is_unique`,
+      [collectionId, JSON.stringify(entries.map((e) => ({ field: e.field, hash: e.hash })))],
+    ),
+
+  staleBatch: (tx: Tx, activeVersion: number, limit: number) =>
+    tx.query<{ id: string; collectionId: string; keyVersion: number; enc: Record<string, string> }>(
+      `select id, collection_id as "collectionId", key_version as "keyVersion", enc from records
+       where key_version <> $1 limit $2 for update skip locked`, [activeVersion, limit]),
+
+  setEncrypted: (tx: Tx, keyVersion: number, rows: Array<{ id: string; enc: Record<string, string> }>) =>
+    tx.query(
+      `update records r set enc = x.enc, key_version = $1 from jsonb_to_recordset($2::text::jsonb) as x(id uuid, enc jsonb) where r.id = x.id`,
+      [keyVersion, JSON.stringify(rows)],
+    ),
+};

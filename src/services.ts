@@ -1,0 +1,36 @@
+import type { Config } from './config.ts';
+import type { Db } from './db/db.ts';
+import type { KeyProvider } from './crypto/key-provider.ts';
+import { apiKeysServiceFactory } from './api-keys/api-keys-service.ts';
+import { keysServiceFactory } from './keys/keys-service.ts';
+import { rotationServiceFactory } from './keys/rotation-service.ts';
+import { tenantsServiceFactory } from './tenants/tenants-service.ts';
+import { collectionsServiceFactory } from './collections/collections-service.ts';
+import { recordsServiceFactory } from './records/records-service.ts';
+import { reencryptServiceFactory } from './records/reencrypt-service.ts';
+import { importServiceFactory } from './records/import-service.ts';
+
+export interface ServiceDeps { db: Db; keyProvider: KeyProvider; onError?: (msg: string, err: unknown) => void }
+
+/** Wires the feature services once; the HTTP app and the CLI share them. */
+export function createServices(config: Config, { db, keyProvider, onError = () => {} }: ServiceDeps) {
+  const keys = keysServiceFactory({ db, keyProvider, keyCacheMax: config.keyCacheMax, keyCacheTtlMs: config.keyCacheTtlMs });
+  const collections = collectionsServiceFactory({ db, maxFields: config.maxFields, maxLengthCap: config.maxLengthCap });
+  const records = recordsServiceFactory({ db, collections, keys, listDefaultLimit: config.listDefaultLimit, listMaxLimit: config.listMaxLimit });
+  const reencrypt = reencryptServiceFactory({ db, keys });
+  return {
+    db,
+    keys,
+    collections,
+    records,
+    apiKeys: apiKeysServiceFactory({ db, authCacheTtlMs: config.authCacheTtlMs, onTouchError: (err) => onError('api key touch failed', err) }),
+    tenants: tenantsServiceFactory({ db, keys }),
+    imports: importServiceFactory({ db, collections, keys, batchSize: config.importBatchSize }),
+    rotation: rotationServiceFactory({
+      keys, reencryptBatch: reencrypt.reencryptBatch, batchSize: config.rotationBatchSize, keyCacheTtlMs: config.keyCacheTtlMs,
+      onError: (tenantId, err) => onError(`key rotation failed for tenant ${tenantId}`, err),
+    }),
+  };
+}
+
+export type Services = ReturnType<typeof createServices>;

@@ -1,0 +1,23 @@
+import { Type } from 'typebox';
+import type { App } from '../http/app-types.ts';
+import { PageQuery, TenantParams, Timestamp, Uuid, bearer, errorResponses } from '../http/schemas.ts';
+import type { TenantsService } from './tenants-service.ts';
+
+const Tenant = Type.Object({ id: Uuid, name: Type.String(), status: Type.String(), createdAt: Timestamp });
+
+export function tenantsRoutes(app: App, { tenants, listDefaultLimit }: { tenants: TenantsService; listDefaultLimit: number }) {
+  app.post('/v1/tenants', {
+    schema: { tags: ['tenants'], security: bearer,
+      body: Type.Object({ name: Type.String({ minLength: 1, maxLength: 200 }) }, { additionalProperties: false }),
+      response: { 201: Tenant, ...errorResponses } },
+  }, async (req, reply) => reply.code(201).send(await tenants.create(req.actor, req.body)));
+
+  app.get('/v1/tenants', {
+    schema: { tags: ['tenants'], security: bearer, querystring: PageQuery,
+      response: { 200: Type.Object({ items: Type.Array(Tenant), nextCursor: Type.Union([Type.String(), Type.Null()]) }), ...errorResponses } },
+  }, async (req) => tenants.list(req.actor, { limit: req.query.limit ?? listDefaultLimit, cursor: req.query.cursor }));
+
+  app.get('/v1/tenants/:tenantId', {
+    schema: { tags: ['tenants'], security: bearer, params: TenantParams, response: { 200: Tenant, ...errorResponses } },
+  }, async (req) => tenants.get(req.actor, req.params.tenantId));
+}
