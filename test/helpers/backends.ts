@@ -1,0 +1,79 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import postgres from 'postgres';
+import { loadConfig, type Config } from '../../src/config.ts';
+import type { Db } from '../../src/db/db.ts';
+import { openPglite } from '../../src/db/pglite-driver.ts';
+import { openPostgres } from '../../src/db/postgres-driver.ts';
+import { migrate } from '../../src/db/migrate.ts';
+import { openRootKey } from '../../src/keys/root-key.ts';
+
+export type BackendName = 'pglite' | 'postgres';
+
+/** Every DB test runs on PGlite, and on PostgreSQL too when TEST_DATABASE_URL is set. */
+export const backends: BackendName[] = process.env.TEST_DATABASE_URL ? ['pglite', 'postgres'] : ['pglite'];
+
+export interface TestStore {
+  backend: BackendName;
+  db: Db;
+  config: Config;
+  /** postgres:// URL of this store's own database (postgres backend only). */
+  databaseUrl?: string;
+  /** Temp dir holding the root key file (and PGlite data when on disk). */
+  dir: string;
+  close(): Promise<void>;
+}
+
+/** A fresh database on the test server, dropped on close: each store starts empty. */
+export async function createTestDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
+  const base = new URL(process.env.TEST_DATABASE_URL!);
+  const name = `tresor_t_${randomBytes(6).toString('hex')}`;
+  const admin = postgres(base.toString(), { max: 1, onnotice: () => {} });
+  await admin.unsafe(`create database ${name}`);
+  const url = new URL(base.toString());
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    drop: async () => {
+      await admin.unsafe(`drop database if exists ${name} with (force)`);
+      await admin.end();
+    },
+  };
+}
+
+export function testConfig(dir: string, env: Record<string, string> = {}): Config {
+  return loadConfig({ TRESOR_DATA_DIR: join(dir, 'data'), TRESOR_KEY_FILE: join(dir, 'keys', 'root.key'), LOG_LEVEL: 'silent', ...env });
+}
+
+/**
+ * Opens a migrated store with a root key on the given backend. PGlite runs in
+ * memory unless `onDisk` (then under dir/data/pglite, as `npm start` does).
+ */
+export async function openTestStore(backend: BackendName, opts: { env?: Record<string, string>; onDisk?: boolean } = {}): Promise<TestStore> {
+  const dir = mkdtempSync(join(tmpdir(), 'tresor-test-'));
+  let databaseUrl: string | undefined;
+  let drop = async () => {};
+  let db: Db;
+  if (backend === 'postgres') {
+    const created = await createTestDatabase();
+    databaseUrl = created.url;
+    drop = created.drop;
+    db = openPostgres({ url: databaseUrl, poolMax: 10, connectTimeoutMs: 5000, statementTimeoutMs: 30000 });
+  } else {
+    db = await openPglite(opts.onDisk ? join(dir, 'data', 'pglite') : undefined);
+  }
+  const config = testConfig(dir, { ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}), ...opts.env });
+  await migrate(db);
+  return {
+    backend, db, config, databaseUrl, dir,
+    close: async () => {
+      await db.close();
+      await drop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export { openRootKey };

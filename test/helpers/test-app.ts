@@ -1,0 +1,60 @@
+import type { LightMyRequestResponse } from 'fastify';
+import { buildApp } from '../../src/app.ts';
+import { createServices, type Services } from '../../src/services.ts';
+import type { App } from '../../src/http/app-types.ts';
+import { type BackendName, type TestStore, openRootKey, openTestStore } from './backends.ts';
+
+export interface TestApp {
+  app: App;
+  services: Services;
+  store: TestStore;
+  operatorKey: string;
+  /** app.inject with a bearer token and JSON body. */
+  call(method: string, url: string, opts?: { token?: string; body?: unknown; headers?: Record<string, string> }): Promise<LightMyRequestResponse>;
+  close(): Promise<void>;
+}
+
+/** A real app (real DB, real crypto) driven through app.inject. */
+export async function startTestApp(backend: BackendName, opts: { env?: Record<string, string>; onDisk?: boolean } = {}): Promise<TestApp> {
+  const store = await openTestStore(backend, opts);
+  const keyProvider = await openRootKey(store.config, store.db);
+  const services = createServices(store.config, { db: store.db, keyProvider });
+  const app = await buildApp(store.config, services);
+  const { key: operatorKey } = await services.apiKeys.createOperatorKey('test operator');
+  return {
+    app, services, store, operatorKey,
+    call: (method, url, { token = operatorKey, body, headers = {} } = {}) =>
+      app.inject({
+        method: method as 'GET', url,
+        headers: { authorization: `Bearer ${token}`, ...(body !== undefined && typeof body !== 'string' ? { 'content-type': 'application/json' } : {}), ...headers },
+        payload: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+      }),
+    close: async () => {
+      await services.rotation.idle();
+      await app.close();
+      await store.close();
+    },
+  };
+}
+
+/** Arranges a tenant with an admin key and a `customers` collection through the public API. */
+export async function seedTenant(t: TestApp, name = 'Acme', role: 'admin' | 'editor' | 'viewer' = 'admin') {
+  const tenant = (await t.call('POST', '/v1/tenants', { body: { name } })).json();
+  const key = (await t.call('POST', `/v1/tenants/${tenant.id}/api-keys`, { body: { name: `${role} key`, role } })).json().key as string;
+  const adminKey = role === 'admin' ? key : (await t.call('POST', `/v1/tenants/${tenant.id}/api-keys`, { body: { name: 'admin', role: 'admin' } })).json().key;
+  const res = await t.call('POST', `/v1/tenants/${tenant.id}/collections`, { token: adminKey, body: customersCollection });
+  if (res.statusCode !== 201) throw new Error(`seed collection failed: ${res.body}`);
+  return { tenantId: tenant.id as string, key, adminKey: adminKey as string, base: `/v1/tenants/${tenant.id}/collections/customers/records` };
+}
+
+export const customersCollection = {
+  name: 'customers',
+  fields: [
+    { name: 'email', type: 'email', unique: true },
+    { name: 'name', type: 'string', required: true, maxLength: 100 },
+    { name: 'phone', type: 'phone', searchable: true },
+    { name: 'birthdate', type: 'date', classification: 'special' },
+    { name: 'address', type: 'json' },
+    { name: 'tier', type: 'string', classification: 'none' },
+  ],
+};
