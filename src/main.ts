@@ -31,7 +31,7 @@ async function bootstrapOperatorKey(services: Services, url: string) {
   const { key } = await services.apiKeys.createOperatorKey('bootstrap');
   process.stdout.write(
     `\nNo operator key existed, so one was created. It is shown once; store it now:\n\n  export TRESOR_URL=${url}\n  export TRESOR_TOKEN=${key}\n\n` +
-      'Create more with `npx tresor operator-key create --name NAME` while the server is stopped, and revoke this one when done.\n\n',
+      'Create named keys with POST /v1/operator-keys, then revoke this one with DELETE /v1/operator-keys/{id}.\n\n',
   );
 }
 

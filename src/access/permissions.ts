@@ -21,6 +21,7 @@ export const permissions = {
   'tenants.list': ['operator'],
   'tenants.read': ['operator', 'admin', 'editor', 'viewer'],
   'api_keys.manage': ['operator', 'admin'],
+  'operator_keys.manage': ['operator'],
   'keys.rotate': ['operator', 'admin'],
   'collections.create': ['admin'],
   'collections.read': ['admin', 'editor', 'viewer'],

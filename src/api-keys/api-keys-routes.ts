@@ -30,4 +30,21 @@ export function apiKeysRoutes(app: App, { apiKeys }: { apiKeys: ApiKeysService }
     await apiKeys.revoke(req.actor, req.params.tenantId, req.params.keyId);
     return reply.code(204).send(null);
   });
+
+  app.post('/v1/operator-keys', {
+    schema: { tags: ['api-keys'], security: bearer,
+      body: Type.Object({ name: Type.String({ minLength: 1, maxLength: 200 }) }, { additionalProperties: false }),
+      response: { 201: Type.Object({ ...KeyInfo, key: Type.String() }), ...errorResponses } },
+  }, async (req, reply) => reply.code(201).send(await apiKeys.createOperatorKeyAs(req.actor, req.body.name)));
+
+  app.get('/v1/operator-keys', {
+    schema: { tags: ['api-keys'], security: bearer, response: { 200: Type.Object({ items: Type.Array(Type.Object(KeyInfo)) }), ...errorResponses } },
+  }, async (req) => ({ items: await apiKeys.listOperatorKeys(req.actor) }));
+
+  app.delete('/v1/operator-keys/:keyId', {
+    schema: { tags: ['api-keys'], security: bearer, params: Type.Object({ keyId: Uuid }), response: { 204: Type.Null(), ...errorResponses } },
+  }, async (req, reply) => {
+    await apiKeys.revokeOperatorKey(req.actor, req.params.keyId);
+    return reply.code(204).send(null);
+  });
 }

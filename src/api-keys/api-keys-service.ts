@@ -1,7 +1,7 @@
 import { v7 as uuidv7 } from 'uuid';
 import type { Db } from '../db/db.ts';
 import { RequestError, assertThat } from '../errors.ts';
-import { type Actor, type Role, TENANT_ROLES, authorizeTenant } from '../access/permissions.ts';
+import { type Actor, type Role, TENANT_ROLES, authorizePlatform, authorizeTenant } from '../access/permissions.ts';
 import { hashApiKey, newApiKey, parseApiKey, safeEqual } from '../crypto/api-key-secret.ts';
 import { createKeyCache } from '../crypto/keyring.ts';
 import { apiKeysRepo, type ApiKeyRow } from './api-keys-repo.ts';
@@ -38,6 +38,22 @@ export function apiKeysServiceFactory({ db, authCacheTtlMs, onTouchError }: ApiK
   return {
     createOperatorKey: (name: string) => create(null, name, 'operator'),
     operatorKeyCount: () => apiKeysRepo.countOperators(db),
+
+    async createOperatorKeyAs(actor: Actor, name: string) {
+      authorizePlatform(actor, 'operator_keys.manage');
+      return create(null, name, 'operator');
+    },
+
+    async listOperatorKeys(actor: Actor) {
+      authorizePlatform(actor, 'operator_keys.manage');
+      return (await apiKeysRepo.listForTenant(db, null)).map(publicKey);
+    },
+
+    async revokeOperatorKey(actor: Actor, keyId: string) {
+      authorizePlatform(actor, 'operator_keys.manage');
+      assertThat(await apiKeysRepo.revoke(db, null, keyId), new RequestError('api_key.not_found'));
+      cache.clear();
+    },
 
     async createTenantKey(actor: Actor, tenantId: string, input: { name: string; role: Role }) {
       authorizeTenant(actor, tenantId, 'api_keys.manage');
