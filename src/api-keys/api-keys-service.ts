@@ -51,14 +51,14 @@ export function apiKeysServiceFactory({ db, authCacheTtlMs, onTouchError }: ApiK
 
     async revokeOperatorKey(actor: Actor, keyId: string) {
       authorizePlatform(actor, 'operator_keys.manage');
-      assertThat(await apiKeysRepo.revoke(db, null, keyId), new RequestError('api_key.not_found'));
+      assertThat(await apiKeysRepo.revoke(db, null, keyId), () => new RequestError('api_key.not_found'));
       cache.clear();
     },
 
     async createTenantKey(actor: Actor, tenantId: string, input: { name: string; role: Role }) {
       authorizeTenant(actor, tenantId, 'api_keys.manage');
       assertThat((TENANT_ROLES as readonly string[]).includes(input.role),
-        new RequestError('api_key.invalid_role', `A tenant key's role must be one of ${TENANT_ROLES.join(', ')}`));
+        () => new RequestError('api_key.invalid_role', `A tenant key's role must be one of ${TENANT_ROLES.join(', ')}`));
       return create(tenantId, input.name, input.role);
     },
 
@@ -69,20 +69,20 @@ export function apiKeysServiceFactory({ db, authCacheTtlMs, onTouchError }: ApiK
 
     async revoke(actor: Actor, tenantId: string, keyId: string) {
       authorizeTenant(actor, tenantId, 'api_keys.manage');
-      assertThat(await apiKeysRepo.revoke(db, tenantId, keyId), new RequestError('api_key.not_found'));
+      assertThat(await apiKeysRepo.revoke(db, tenantId, keyId), () => new RequestError('api_key.not_found'));
       cache.clear();
     },
 
     async authenticate(header: string | undefined): Promise<Actor> {
       const token = /^Bearer (\S+)$/i.exec(header ?? '')?.[1];
-      assertThat(token, new RequestError('auth.missing_credentials', 'Send Authorization: Bearer <api key>'));
-      assertThat(parseApiKey(token), new RequestError('auth.invalid_credentials'));
+      assertThat(token, () => new RequestError('auth.missing_credentials', 'Send Authorization: Bearer <api key>'));
+      assertThat(parseApiKey(token), () => new RequestError('auth.invalid_credentials'));
       const hash = hashApiKey(token);
       const cacheKey = hash.toString('base64');
       let actor = cache.get(cacheKey);
       if (!actor) {
         const row = await apiKeysRepo.findByHash(db, hash);
-        assertThat(row && safeEqual(row.hash, hash) && !row.revokedAt, new RequestError('auth.invalid_credentials'));
+        assertThat(row && safeEqual(row.hash, hash) && !row.revokedAt, () => new RequestError('auth.invalid_credentials'));
         actor = { type: 'api_key', id: row.id, name: row.name, role: row.role, tenantId: row.tenantId };
         cache.set(cacheKey, actor);
       }

@@ -20,7 +20,7 @@ export function collectionsServiceFactory({ db, maxFields, maxLengthCap }: Colle
     const hit = cache.get(key);
     if (hit) return hit;
     const row = await collectionsRepo.findByName(tx, name);
-    assertThat(row, new RequestError('collection.not_found', `No collection named '${name}'`));
+    assertThat(row, () => new RequestError('collection.not_found', `No collection named '${name}'`));
     cache.set(key, row);
     return row;
   }

@@ -74,7 +74,7 @@ export function recordsServiceFactory({ db, collections, keys, listDefaultLimit,
     get: (actor: Actor, tenantId: string, name: string, id: string) =>
       inCollection(actor, tenantId, name, 'records.read', async (tx, c, ring) => {
         const row = await recordsRepo.find(tx, c.id, id);
-        assertThat(row, new RequestError('record.not_found'));
+        assertThat(row, () => new RequestError('record.not_found'));
         return present(ring, tenantId, row);
       }),
 
@@ -85,9 +85,9 @@ export function recordsServiceFactory({ db, collections, keys, listDefaultLimit,
         const valid = validateRecordData(coll.fields, data, 'patch');
         if (!valid.ok) throw validationFailed(valid.problems);
         const row = await recordsRepo.find(tx, coll.id, id, true);
-        assertThat(row, new RequestError('record.not_found'));
+        assertThat(row, () => new RequestError('record.not_found'));
         assertThat(ifMatch === undefined || ifMatch === row.version,
-          new RequestError('record.version_mismatch', `The record is at version ${row.version}`));
+          () => new RequestError('record.version_mismatch', `The record is at version ${row.version}`));
         const at = { tenantId, collectionId: coll.id, recordId: id };
         const merged = { ...decodeRecord(ring, at, row.keyVersion, row.enc, row.plain), ...valid.values };
         rec = encodeRecord(ring, coll.fields, at, merged);
@@ -98,7 +98,7 @@ export function recordsServiceFactory({ db, collections, keys, listDefaultLimit,
 
     remove: (actor: Actor, tenantId: string, name: string, id: string) =>
       inCollection(actor, tenantId, name, 'records.write', async (tx, c) => {
-        assertThat(await recordsRepo.remove(tx, c.id, id), new RequestError('record.not_found'));
+        assertThat(await recordsRepo.remove(tx, c.id, id), () => new RequestError('record.not_found'));
       }),
 
     list: (actor: Actor, tenantId: string, name: string, page: { limit?: number; cursor?: string }) =>

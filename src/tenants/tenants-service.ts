@@ -35,7 +35,7 @@ export function tenantsServiceFactory({ db, keys }: { db: Db; keys: Pick<KeysSer
     async get(actor: Actor, tenantId: string) {
       authorizeTenant(actor, tenantId, 'tenants.read');
       const row = await tenantsRepo.find(db, tenantId);
-      assertThat(row, new RequestError('tenant.not_found'));
+      assertThat(row, () => new RequestError('tenant.not_found'));
       return publicTenant(row);
     },
 
