@@ -30,6 +30,9 @@ export async function buildApp(config: Config, services: Services, opts: { logge
     ajv: { customOptions: { removeAdditional: false } },
   }) as unknown as App;
 
+  // The API speaks JSON only: without this, Fastify's built-in text/plain
+  // parser would let a text body through to schema validation (400, not 415).
+  app.removeContentTypeParser('text/plain');
   registerValidators(app);
   registerProblemHandlers(app);
   const metrics = createMetrics();

@@ -75,7 +75,10 @@ function readFileConfig(path: string | undefined, problems: string[]): Record<st
     if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) return parsed;
     problems.push(`TRESOR_CONFIG ${path}: must hold a JSON object`);
   } catch (err) {
-    problems.push(`TRESOR_CONFIG ${path}: ${(err as Error).message}`);
+    // JSON.parse messages quote the text around the error, which may be a
+    // secret (a DATABASE_URL password, the passphrase): keep the position only.
+    const at = err instanceof SyntaxError ? /position \d+/.exec(err.message)?.[0] : undefined;
+    problems.push(`TRESOR_CONFIG ${path}: ${err instanceof SyntaxError ? `is not valid JSON${at ? ` (at ${at})` : ''}` : (err as Error).message}`);
   }
   return {};
 }

@@ -1,3 +1,4 @@
+import { mkdirSync } from 'node:fs';
 import { PGlite, type Transaction } from '@electric-sql/pglite';
 import { type Db, type Tx, TENANT_CONTEXT_SQL } from './db.ts';
 
@@ -10,6 +11,8 @@ function txOf(pg: PGlite | Transaction): Tx {
 
 /** dataDir undefined → an in-memory store (tests). */
 export async function openPglite(dataDir: string | undefined): Promise<Db> {
+  // PGlite creates only the last path segment; the parents may not exist yet.
+  if (dataDir) mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const pg = await PGlite.create(dataDir ? { dataDir } : {});
   const base = txOf(pg);
   return {

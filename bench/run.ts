@@ -1,0 +1,62 @@
+// npm run bench: Tresor against a same-run raw baseline, on PostgreSQL and on
+// PGlite. Every knob is an environment variable; defaults keep the whole run
+// to a few minutes. Progress goes to stderr, the report (markdown) to stdout.
+//
+//   BENCH_SECONDS=6              length of each measurement
+//   BENCH_WARMUP_SECONDS=1       one warm-up per operation before measuring
+//   BENCH_CONCURRENCY=1,16       concurrent connections (HTTP) / loops (raw)
+//   BENCH_WORKERS=2              TRESOR_WORKERS on PostgreSQL (PGlite has one owner)
+//   BENCH_IMPORT_RECORDS=100000  bulk import size on PostgreSQL (0 skips import)
+//   BENCH_PGLITE_IMPORT_RECORDS=20000  bulk import size on PGlite (also the size of its rotation)
+//   BENCH_ROTATION_SECONDS=5     create-loop time before the rotation (0 skips rotation)
+//   BENCH_BACKENDS=postgres,pglite
+//   BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres  (a fresh database is created on this server)
+//   BENCH_SERVER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof"   extra node flags for the server
+import { loadavg } from 'node:os';
+import { backendPass, type BenchSettings } from './backend-pass.ts';
+import { type BackendResults, renderReport } from './report.ts';
+
+function intEnv(name: string, def: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return def;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`${name} must be a whole number ≥ 0`);
+  return n;
+}
+
+function listEnv(name: string, def: string): string[] {
+  return (process.env[name] || def).split(',').map((s) => s.trim()).filter(Boolean);
+}
+
+async function main() {
+  const importRecords = intEnv('BENCH_IMPORT_RECORDS', 100_000);
+  const settings: BenchSettings = {
+    seconds: Math.max(1, intEnv('BENCH_SECONDS', 6)),
+    warmupSeconds: intEnv('BENCH_WARMUP_SECONDS', 1),
+    concurrencies: listEnv('BENCH_CONCURRENCY', '1,16').map(Number),
+    workers: Math.max(1, intEnv('BENCH_WORKERS', 2)),
+    importRecords,
+    rotationConcurrency: 4,
+    rotationBeforeSeconds: intEnv('BENCH_ROTATION_SECONDS', 5),
+    baseUrl: process.env.BENCH_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/postgres',
+    serverNodeArgs: (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(/\s+/).filter(Boolean),
+  };
+  if (settings.concurrencies.some((c) => !Number.isInteger(c) || c < 1)) throw new Error('BENCH_CONCURRENCY must list whole numbers ≥ 1');
+  const backends = listEnv('BENCH_BACKENDS', 'postgres,pglite');
+  for (const b of backends) if (b !== 'postgres' && b !== 'pglite') throw new Error(`unknown backend in BENCH_BACKENDS: ${b}`);
+
+  const started = performance.now();
+  const loadBefore = loadavg();
+  const results: BackendResults[] = [];
+  for (const backend of backends as Array<'postgres' | 'pglite'>) {
+    const s = backend === 'pglite' ? { ...settings, importRecords: intEnv('BENCH_PGLITE_IMPORT_RECORDS', Math.min(importRecords, 20_000)) } : settings;
+    results.push(await backendPass(backend, s));
+  }
+  process.stdout.write(renderReport(results, { seconds: settings.seconds, concurrencies: settings.concurrencies, loadBefore }));
+  process.stderr.write(`\nbench took ${Math.round((performance.now() - started) / 1000)} s\n`);
+}
+
+main().catch((err) => {
+  process.stderr.write(`bench failed: ${(err as Error).stack ?? err}\n`);
+  process.exit(1);
+});

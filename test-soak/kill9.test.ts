@@ -1,0 +1,135 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { type Person, person, runTag } from '../bench/people.ts';
+import { type Tenant, keyStatus, seedTenant } from '../bench/tresor-client.ts';
+import { type TresorProcess, createDatabase, startTresor, tresorDirs } from '../bench/tresor-process.ts';
+
+// Durability: a 201 means the record is stored. Kill the server with SIGKILL
+// (no shutdown hook, no checkpoint, no flush) in the middle of a write loop,
+// start it again on the same store and key file, and every acknowledged record
+// must be there with exactly the data that was sent.
+
+const pgUrl = process.env.TEST_DATABASE_URL;
+const WRITERS = 8;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+interface WriteLoop { acked: Map<string, Person>; attempted: () => number; stop: () => Promise<void> }
+
+/** WRITERS concurrent create loops; every 201 is recorded with the data that was sent. */
+function writeLoop(t: Tenant, tag: string): WriteLoop {
+  const acked = new Map<string, Person>();
+  let n = 0;
+  let stopping = false;
+  const writer = async () => {
+    while (!stopping) {
+      const data = person(n++, tag);
+      let res: Response;
+      try {
+        res = await fetch(`${t.url}${t.records}`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${t.key}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ data }),
+        });
+      } catch (err) {
+        if (stopping) return; // the server is gone: this request was never acknowledged
+        throw err;
+      }
+      const body = await res.text().catch((err) => { if (stopping) return undefined; throw err; });
+      if (body === undefined) return;
+      if (res.status !== 201) throw new Error(`create answered ${res.status}: ${body.slice(0, 300)}`);
+      const created = JSON.parse(body) as { id: string; data: Person };
+      assert.deepEqual(created.data, data, 'a create answers with the data it stored');
+      acked.set(created.id, data);
+    }
+  };
+  const writers = Array.from({ length: WRITERS }, writer);
+  const all = Promise.all(writers);
+  all.catch(() => {}); // surfaced by stop()
+  return {
+    acked,
+    attempted: () => n,
+    stop: async () => { stopping = true; await all; },
+  };
+}
+
+/** Reads every acknowledged record back (16 at a time); returns the ids that are missing or differ. */
+async function verifyAll(t: Tenant, acked: Map<string, Person>) {
+  const entries = [...acked];
+  const missing: string[] = [];
+  const different: string[] = [];
+  let next = 0;
+  await Promise.all(Array.from({ length: 16 }, async () => {
+    while (next < entries.length) {
+      const [id, sent] = entries[next++];
+      const res = await fetch(`${t.url}${t.records}/${id}`, { headers: { authorization: `Bearer ${t.key}` } });
+      const text = await res.text();
+      if (res.status === 404) { missing.push(id); continue; }
+      assert.equal(res.status, 200, `GET ${id}: ${text.slice(0, 300)}`);
+      try { assert.deepEqual(JSON.parse(text).data, sent); } catch { different.push(id); }
+    }
+  }));
+  return { missing, different };
+}
+
+async function killDuringWrites(opts: { database: boolean; workers: number }, note: (msg: string) => void) {
+  const dirs = tresorDirs('tresor-soak-');
+  const db = opts.database ? await createDatabase(pgUrl!, 'tresor_soak_') : undefined;
+  const env = { ...dirs.env, TRESOR_WORKERS: String(opts.workers), ...(db ? { DATABASE_URL: db.url } : {}) };
+  // With workers the server is a process group: spawned detached, killed as a group.
+  const detached = opts.workers > 1;
+  let server: TresorProcess | undefined;
+  try {
+    server = await startTresor({ env, detached, expectToken: true });
+    const token = server.token!;
+    const tenant = await seedTenant(server.url, token, 'Kill Nine AG');
+
+    const loop = writeLoop(tenant, runTag());
+    const killAfterMs = 1500 + Math.random() * 1500;
+    const startedAt = Date.now();
+    while (Date.now() - startedAt < killAfterMs || loop.acked.size < 20) {
+      if (Date.now() - startedAt > 30_000) throw new Error(`only ${loop.acked.size} writes acknowledged in 30 s`);
+      await sleep(25);
+    }
+    const stopping = loop.stop();
+    await server.kill9();
+    await stopping;
+    const acked = new Map(loop.acked);
+    assert.ok(acked.size >= 20, 'writes were acknowledged before the kill');
+
+    // Same store, same key file; for PGlite the dead process's lock is taken over.
+    server = await startTresor({ env, detached });
+    const t: Tenant = { ...tenant, url: server.url };
+    const { missing, different } = await verifyAll(t, acked);
+    const stored = (await keyStatus(t)).versions.reduce((n, v) => n + v.records, 0);
+    assert.deepEqual({ missing: missing.length, different: different.length }, { missing: 0, different: 0 },
+      `after kill -9: ${missing.length} of ${acked.size} acknowledged records missing, ${different.length} differ ` +
+        `(stored ${stored}, attempted ${loop.attempted()}); first missing: ${missing.slice(0, 5).join(', ')}`);
+    note(`killed after ${Math.round(killAfterMs)} ms: ${acked.size} acknowledged, ${stored} stored, ${loop.attempted()} attempted; none lost`);
+    assert.ok(stored >= acked.size && stored <= loop.attempted(),
+      `stored count ${stored} lies between acknowledged ${acked.size} and attempted ${loop.attempted()}`);
+
+    // The restarted server still takes writes.
+    const res = await fetch(`${t.url}${t.records}`, {
+      method: 'POST', headers: { authorization: `Bearer ${t.key}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ data: person(0, runTag()) }),
+    });
+    assert.equal(res.status, 201);
+  } finally {
+    await server?.stop();
+    await db?.drop();
+    dirs.remove();
+  }
+}
+
+describe('kill -9 during writes loses no acknowledged record', () => {
+  const noPg = pgUrl ? false : 'TEST_DATABASE_URL is unset';
+
+  it('PostgreSQL, one server process', { skip: noPg, timeout: 90_000 }, (t) =>
+    killDuringWrites({ database: true, workers: 1 }, (m) => t.diagnostic(m)));
+
+  it('PostgreSQL, two workers, the whole process group killed', { skip: noPg, timeout: 90_000 }, (t) =>
+    killDuringWrites({ database: true, workers: 2 }, (m) => t.diagnostic(m)));
+
+  it('PGlite on disk, the stale lock taken over on restart', { timeout: 90_000 }, (t) =>
+    killDuringWrites({ database: false, workers: 1 }, (m) => t.diagnostic(m)));
+});

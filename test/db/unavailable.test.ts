@@ -1,0 +1,123 @@
+// When PostgreSQL cannot be reached the API must say so honestly and quickly:
+// 503 service.unavailable with Retry-After, never a 500 or a hanging request;
+// and once the database is back the pool must reconnect by itself.
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { type Server, type Socket, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { LightMyRequestResponse } from 'fastify';
+import postgres from 'postgres';
+import { buildApp } from '../../src/app.ts';
+import { newApiKey } from '../../src/crypto/api-key-secret.ts';
+import { openFileKeyProvider } from '../../src/crypto/key-provider.ts';
+import { openPostgres } from '../../src/db/postgres-driver.ts';
+import { createServices } from '../../src/services.ts';
+import type { App } from '../../src/http/app-types.ts';
+import { testConfig } from '../helpers/backends.ts';
+import { seedTenant, startTestApp, type TestApp } from '../helpers/test-app.ts';
+
+const skip = !process.env.TEST_DATABASE_URL && 'TEST_DATABASE_URL not set';
+
+/** An app on a database URL that does not answer; migrations cannot run, so it is wired by hand. */
+async function appOn(databaseUrl: string) {
+  const dir = mkdtempSync(join(tmpdir(), 'tresor-unavail-'));
+  const config = testConfig(dir, { DATABASE_URL: databaseUrl, TRESOR_DB_CONNECT_TIMEOUT_MS: '500', TRESOR_DB_STATEMENT_TIMEOUT_MS: '1000' });
+  const db = openPostgres({ url: databaseUrl, poolMax: 2, connectTimeoutMs: config.dbConnectTimeoutMs, statementTimeoutMs: config.dbStatementTimeoutMs });
+  const keyProvider = openFileKeyProvider({ path: join(dir, 'keys', 'root.key'), allowCreate: true });
+  const app = await buildApp(config, createServices(config, { db, keyProvider }));
+  return { app, close: async () => { await app.close(); await db.close(); rmSync(dir, { recursive: true, force: true }); } };
+}
+
+function assertUnavailable(res: LightMyRequestResponse) {
+  assert.equal(res.statusCode, 503, res.body);
+  assert.match(String(res.headers['content-type']), /^application\/problem\+json/);
+  assert.equal(res.json().code, 'service.unavailable');
+  assert.ok(Number(res.headers['retry-after']) > 0, 'Retry-After tells clients when to come back');
+}
+
+const tenantUrl = '/v1/tenants/0190a5e4-1c2b-7d3e-8f40-123456789abc/collections/customers/records';
+
+for (const [label, target] of [['refused connection', 'closed'], ['server that never answers', 'silent']] as const) {
+  describe(`database unreachable: ${label}`, { skip, timeout: 60_000 }, () => {
+    let app: App;
+    let close: () => Promise<void>;
+    let silent: Server | undefined;
+    const sockets = new Set<Socket>();
+
+    before(async () => {
+      let url = 'postgres://postgres@127.0.0.1:1/tresor';
+      if (target === 'silent') {
+        // Accepts TCP and then says nothing: only the connect timeout ends the wait.
+        silent = createServer((s) => { sockets.add(s); s.on('error', () => {}); });
+        await new Promise<void>((r) => silent!.listen(0, '127.0.0.1', r));
+        url = `postgres://postgres@127.0.0.1:${(silent.address() as { port: number }).port}/tresor`;
+      }
+      ({ app, close } = await appOn(url));
+    });
+    after(async () => {
+      await close();
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((r) => (silent ? silent.close(() => r()) : r()));
+    });
+
+    it('answers an authenticated request with 503 service.unavailable and Retry-After', async () => {
+      const key = newApiKey().key;
+      for (const [method, url] of [['GET', '/v1/tenants'], ['GET', tenantUrl], ['POST', `${tenantUrl}/search`]] as const) {
+        const res = await app.inject({ method, url, headers: { authorization: `Bearer ${key}` },
+          ...(method === 'POST' ? { payload: { where: { email: 'x@example.org' } } } : {}) });
+        assertUnavailable(res);
+        assert.doesNotMatch(res.body, /127\.0\.0\.1|postgres:\/\//, 'the answer does not describe the database');
+      }
+    });
+
+    it('answers /readyz with 503, while /healthz (process up) stays 200', async () => {
+      assertUnavailable(await app.inject({ method: 'GET', url: '/readyz' }));
+      assert.equal((await app.inject({ method: 'GET', url: '/healthz' })).statusCode, 200);
+    });
+  });
+}
+
+describe('database connections killed under a running app', { skip, timeout: 60_000 }, () => {
+  let t: TestApp;
+  let admin: postgres.Sql;
+  let seed: Awaited<ReturnType<typeof seedTenant>>;
+  let id: string;
+
+  const appBackends = async () => (await admin<{ pid: number }[]>`select pid from pg_stat_activity
+    where datname = current_database() and application_name = 'tresor' and pid <> pg_backend_pid()`).length;
+
+  before(async () => {
+    t = await startTestApp('postgres');
+    admin = postgres(t.store.databaseUrl!, { max: 1, onnotice: () => {}, connection: { application_name: 'tresor-test-admin' } });
+    seed = await seedTenant(t, 'Reconnect GmbH');
+    const res = await t.call('POST', seed.base, { token: seed.key, body: { data: { email: 'pool@reconnect.example', name: 'Pool Reconnect' } } });
+    assert.equal(res.statusCode, 201, res.body);
+    id = res.json().id;
+  });
+  after(async () => {
+    await admin.end();
+    await t.close();
+  });
+
+  it('keeps answering after every app connection was terminated (the pool reconnects)', async () => {
+    // Several requests at once so the pool holds more than one connection.
+    await Promise.all(Array.from({ length: 6 }, () => t.call('GET', `${seed.base}/${id}`, { token: seed.key })));
+    assert.ok(await appBackends() > 0, 'the app must hold connections for this test to mean anything');
+    const killed = await admin`select pg_terminate_backend(pid) from pg_stat_activity
+      where datname = current_database() and application_name = 'tresor' and pid <> pg_backend_pid()`;
+    assert.ok(killed.length > 0);
+    for (let i = 0; i < 20 && (await appBackends()) > 0; i++) await new Promise((r) => setTimeout(r, 50));
+    assert.equal(await appBackends(), 0, 'every app backend is gone');
+
+    for (let i = 0; i < 10; i++) {
+      const res = await t.call('GET', `${seed.base}/${id}`, { token: seed.key });
+      assert.equal(res.statusCode, 200, `request ${i + 1} after the termination: ${res.body}`);
+      assert.equal(res.json().data.name, 'Pool Reconnect');
+    }
+    const created = await t.call('POST', seed.base, { token: seed.key, body: { data: { email: 'after@reconnect.example', name: 'After Reconnect' } } });
+    assert.equal(created.statusCode, 201, created.body);
+    assert.ok(await appBackends() > 0, 'the app connected again');
+  });
+});
