@@ -2,7 +2,8 @@
 // `node --cpu-prof`, drives one operation with autocannon, stops the server and
 // summarises the profile of just that measurement window.
 //
-//   node --import tsx bench/profile.ts create|get|search|import [concurrency=16] [seconds=8]
+//   node --import tsx bench/profile.ts create|get|search|import|rotate [concurrency=16] [seconds=8]
+//   (import: 50k records in one request; rotate: 50k records imported first, then one rotation)
 //   PROFILE_BACKEND=pglite   (default postgres; BENCH_DATABASE_URL as in run.ts)
 //   PROFILE_DIR=/tmp/tresor-prof   (the .cpuprofile is kept there)
 import { mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
@@ -11,11 +12,11 @@ import { summariseProfile } from './cpuprofile-summary.ts';
 import { type Created, type Op, recordLoad, runAutocannon } from './http-load.ts';
 import { fmt } from './measure.ts';
 import { peopleNdjson, runTag } from './people.ts';
-import { importNdjson, seedTenant } from './tresor-client.ts';
+import { importNdjson, keyStatus, rotateKeys, seedTenant } from './tresor-client.ts';
 import { createDatabase, startTresor, tresorDirs } from './tresor-process.ts';
 
 async function main() {
-  const op = (process.argv[2] ?? 'create') as Op | 'import';
+  const op = (process.argv[2] ?? 'create') as Op | 'import' | 'rotate';
   const concurrency = Number(process.argv[3] ?? 16);
   const seconds = Number(process.argv[4] ?? 8);
   const backend = process.env.PROFILE_BACKEND === 'pglite' ? 'pglite' : 'postgres';
@@ -37,8 +38,14 @@ async function main() {
       const counter = { n: 0 };
       // Warm-up, and the records that get and search read.
       await runAutocannon(t, recordLoad(t, 'create', created, tag, counter), concurrency, 3).done;
+      if (op === 'rotate') await importNdjson(t, peopleNdjson(50_000, runTag()));
       const from = performance.now() - spawnedAt;
-      if (op === 'import') {
+      if (op === 'rotate') {
+        const t0 = performance.now();
+        await rotateKeys(t);
+        while ((await keyStatus(t)).rotating) await new Promise((r) => setTimeout(r, 200));
+        process.stderr.write(`rotate: ${fmt((50_000 * 5) / ((performance.now() - t0) / 1000))} fields/s (incl. the key-cache grace period)\n`);
+      } else if (op === 'import') {
         const body = peopleNdjson(50_000, runTag());
         const t0 = performance.now();
         const res = await importNdjson(t, body);

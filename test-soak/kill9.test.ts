@@ -13,7 +13,7 @@ const pgUrl = process.env.TEST_DATABASE_URL;
 const WRITERS = 8;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-interface WriteLoop { acked: Map<string, Person>; attempted: () => number; stop: () => Promise<void> }
+interface WriteLoop { acked: Map<string, Person>; attempted: () => number; failure: () => unknown; stop: () => Promise<void> }
 
 /** WRITERS concurrent create loops; every 201 is recorded with the data that was sent. */
 function writeLoop(t: Tenant, tag: string): WriteLoop {
@@ -43,11 +43,13 @@ function writeLoop(t: Tenant, tag: string): WriteLoop {
     }
   };
   const writers = Array.from({ length: WRITERS }, writer);
+  let failed: unknown;
   const all = Promise.all(writers);
-  all.catch(() => {}); // surfaced by stop()
+  all.catch((err) => { failed = err; }); // surfaced by stop()
   return {
     acked,
     attempted: () => n,
+    failure: () => failed,
     stop: async () => { stopping = true; await all; },
   };
 }
@@ -87,6 +89,7 @@ async function killDuringWrites(opts: { database: boolean; workers: number }, no
     const killAfterMs = 1500 + Math.random() * 1500;
     const startedAt = Date.now();
     while (Date.now() - startedAt < killAfterMs || loop.acked.size < 20) {
+      if (loop.failure()) throw loop.failure();
       if (Date.now() - startedAt > 30_000) throw new Error(`only ${loop.acked.size} writes acknowledged in 30 s`);
       await sleep(25);
     }

@@ -9,7 +9,15 @@ export interface Tx {
   query<T extends Row = Row>(text: string, params?: unknown[]): Promise<T[]>;
   /** Several statements at once, no parameters (migrations). */
   exec(sql: string): Promise<void>;
+  /**
+   * The transaction's final statement: on PostgreSQL its COMMIT is sent in the
+   * same round trip. Any statement after it is refused.
+   */
+  last<T extends Row = Row>(text: string, params?: unknown[]): Promise<T[]>;
 }
+
+/** A view of tx whose query() is the final statement: for repo calls that end a transaction. */
+export const finalStatement = (tx: Tx): Tx => ({ query: tx.last, exec: tx.exec, last: tx.last });
 
 export interface Db extends Tx {
   readonly kind: 'pglite' | 'postgres';

@@ -3,10 +3,8 @@ import { PGlite, type Transaction } from '@electric-sql/pglite';
 import { type Db, type Tx, TENANT_CONTEXT_SQL } from './db.ts';
 
 function txOf(pg: PGlite | Transaction): Tx {
-  return {
-    query: async (text, params = []) => (await pg.query<any>(text, params as any[])).rows,
-    exec: async (text) => { await pg.exec(text); },
-  };
+  const query: Tx['query'] = async (text, params = []) => (await pg.query<any>(text, params as any[])).rows;
+  return { query, exec: async (text) => { await pg.exec(text); }, last: query };
 }
 
 /** dataDir undefined → an in-memory store (tests). */
@@ -18,6 +16,7 @@ export async function openPglite(dataDir: string | undefined): Promise<Db> {
   return {
     kind: 'pglite',
     query: base.query,
+    last: base.query,
     transaction: (fn) => pg.transaction((tx) => fn(txOf(tx))),
     withTenant: (tenantId, fn) =>
       pg.transaction(async (tx) => {

@@ -1,7 +1,15 @@
 import postgres from 'postgres';
-import type { Db, Tx } from './db.ts';
+import type { Db, Row, Tx } from './db.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+// Errors after which the connection is gone (socket closed, backend
+// terminated). postgres.js 3.4 has already moved such a connection to its
+// closed set; a further write on the reserved handle (ROLLBACK, or release()
+// putting it back into the open set) throws from a timer, uncatchably, and
+// crashes the process (porsager/postgres#1208).
+const CONNECTION_GONE = new Set(['CONNECTION_CLOSED', 'CONNECTION_ENDED', 'CONNECTION_DESTROYED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', '57P01', '57P02', '57P03']);
+const connectionGone = (err: unknown) => CONNECTION_GONE.has((err as { code?: string })?.code ?? '') || /^08/.test((err as { code?: string })?.code ?? '');
 
 export interface PostgresOptions {
   url: string;
@@ -13,10 +21,52 @@ export interface PostgresOptions {
 type Sql = postgres.Sql | postgres.TransactionSql;
 
 function txOf(sql: Sql): Tx {
-  return {
-    query: (text, params = []) => sql.unsafe(text, params as any[], { prepare: true }) as any,
-    exec: async (text) => { await sql.unsafe(text); },
+  const query: Tx['query'] = (text, params = []) => sql.unsafe(text, params as any[], { prepare: true }) as any;
+  return { query, exec: async (text) => { await sql.unsafe(text); }, last: query };
+}
+
+// BEGIN, the tenant context and the callback's first statement leave in one
+// burst on a reserved connection, and a final statement (tx.last) takes its
+// COMMIT along: a one-statement transaction costs one round trip. The tenant
+// id is spliced into the simple-protocol text only after a strict UUID check.
+// After the final statement the tx refuses further queries: they would run
+// outside the transaction, without the RLS role.
+async function pipelinedTransaction<T>(conn: postgres.ReservedSql, tenantId: string, fn: (tx: Tx) => Promise<T>): Promise<T> {
+  let commit: Promise<unknown> | undefined;
+  const query: Tx['query'] = (text, params = []) => {
+    if (commit) return Promise.reject(new Error('transaction already ended by its final statement'));
+    return conn.unsafe(text, params as any[], { prepare: true }).execute() as any;
   };
+  const tx: Tx = {
+    query,
+    exec: async (text) => { await query(text); },
+    last: <R extends Row = Row>(text: string, params: unknown[] = []) => {
+      const result = query<R>(text, params);
+      if (!commit) {
+        commit = conn.unsafe('commit').execute();
+        // Not awaited when the transaction fails on a lost connection: without
+        // a handler its rejection would be unhandled and end the process.
+        commit.catch(() => {});
+      }
+      return result;
+    },
+  };
+  // postgres.js queries are lazy: execute() queues BEGIN and the context now,
+  // ahead of fn's first statement. Left to Promise.all they would be queued
+  // after it, and that statement would run outside the transaction as the
+  // session user, without RLS (test/security/rls.test.ts).
+  const begin = conn.unsafe(`begin; select set_config('app.tenant_id', '${tenantId}', true), set_config('role', 'tresor_app', true)`).execute();
+  let result: T;
+  try {
+    [, result] = await Promise.all([begin, fn(tx)]);
+  } catch (err) {
+    // A failed statement turns a pipelined COMMIT into a rollback; on a
+    // connection that is gone nothing more may be written.
+    if (!connectionGone(err)) await (commit ?? conn.unsafe('rollback')).catch(() => {});
+    throw err;
+  }
+  await (commit ?? conn.unsafe('commit'));
+  return result;
 }
 
 export function openPostgres(opts: PostgresOptions): Db {
@@ -35,31 +85,19 @@ export function openPostgres(opts: PostgresOptions): Db {
   return {
     kind: 'postgres',
     query: base.query,
+    last: base.query,
     transaction: (fn) => sql.begin((tx) => fn(txOf(tx))) as Promise<any>,
     withTenant: async (tenantId, fn) => {
-      // BEGIN, the tenant context and the callback's first statement leave in
-      // one pipelined burst on a reserved connection: one round trip and one
-      // socket write instead of three. The tenant id is spliced into the
-      // simple-protocol text only after a strict UUID check.
       if (!UUID.test(tenantId)) throw new Error('withTenant: tenant id must be a UUID');
       const conn = await sql.reserve();
+      let gone = false;
       try {
-        // postgres.js queries are lazy: execute() queues BEGIN and the context
-        // now, ahead of fn's first statement. Left to Promise.all, they would
-        // be queued after it, and that statement would run outside the
-        // transaction as the session user, without RLS.
-        const begin = conn.unsafe(`begin; select set_config('app.tenant_id', '${tenantId}', true), set_config('role', 'tresor_app', true)`).execute();
-        let result;
-        try {
-          [, result] = await Promise.all([begin, fn(txOf(conn))]);
-        } catch (err) {
-          await conn.unsafe('rollback').catch(() => {});
-          throw err;
-        }
-        await conn.unsafe('commit');
-        return result;
+        return await pipelinedTransaction(conn, tenantId, fn);
+      } catch (err) {
+        gone = connectionGone(err);
+        throw err;
       } finally {
-        conn.release();
+        if (!gone) conn.release();
       }
     },
     exec: base.exec,

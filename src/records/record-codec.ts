@@ -1,5 +1,5 @@
 import { blindIndexFor } from '../crypto/blind-index.ts';
-import { decryptValue, encryptValue, fieldAad } from '../crypto/envelope.ts';
+import { decryptValue, encryptValue, fieldAadPrefix, fieldAadWith } from '../crypto/envelope.ts';
 import type { FieldDef } from '../collections/collection-definition.ts';
 import { indexValueFor } from '../collections/field-types.ts';
 import type { KeyRing } from '../keys/keys-service.ts';
@@ -15,14 +15,14 @@ export function indexHash(ring: KeyRing, collectionId: string, def: FieldDef, no
   return blindIndexFor(ring.index, { collection: collectionId, field: def.name, value: indexValueFor(def, normalised) }).toString('hex');
 }
 
-export function encryptField(key: Buffer, at: Where, field: string, keyVersion: number, value: unknown): string {
-  const aad = fieldAad({ tenantId: at.tenantId, collection: at.collectionId, recordId: at.recordId, field, keyVersion });
-  return encryptValue(key, Buffer.from(JSON.stringify(value), 'utf8'), aad).toString('base64');
+const aadPrefix = (at: Where) => fieldAadPrefix({ tenantId: at.tenantId, collection: at.collectionId, recordId: at.recordId });
+
+function encryptBytes(key: Buffer, prefix: Buffer, field: string, keyVersion: number, bytes: Buffer): string {
+  return encryptValue(key, bytes, fieldAadWith(prefix, field, keyVersion)).toString('base64');
 }
 
-export function decryptField(key: Buffer, at: Where, field: string, keyVersion: number, blob: string): unknown {
-  const aad = fieldAad({ tenantId: at.tenantId, collection: at.collectionId, recordId: at.recordId, field, keyVersion });
-  return JSON.parse(decryptValue(key, Buffer.from(blob, 'base64'), aad).toString('utf8'));
+function decryptBytes(key: Buffer, prefix: Buffer, field: string, keyVersion: number, blob: string): Buffer {
+  return decryptValue(key, Buffer.from(blob, 'base64'), fieldAadWith(prefix, field, keyVersion));
 }
 
 // Personal and special fields are encrypted one by one with AES-256-GCM under
@@ -30,11 +30,12 @@ export function decryptField(key: Buffer, at: Where, field: string, keyVersion: 
 // and key version, so a ciphertext copied elsewhere does not decrypt.
 export function encodeRecord(ring: KeyRing, fields: FieldDef[], at: Where, values: Record<string, unknown>): EncodedRecord {
   const key = ring.data.get(ring.activeVersion)!;
+  const prefix = aadPrefix(at);
   const out: EncodedRecord = { enc: {}, plain: {}, index: [] };
   for (const def of fields) {
     const value = values[def.name];
     if (value === undefined || value === null) continue;
-    if (isEncrypted(def)) out.enc[def.name] = encryptField(key, at, def.name, ring.activeVersion, value);
+    if (isEncrypted(def)) out.enc[def.name] = encryptBytes(key, prefix, def.name, ring.activeVersion, Buffer.from(JSON.stringify(value), 'utf8'));
     else out.plain[def.name] = value;
     if (def.searchable) out.index.push({ field: def.name, hash: indexHash(ring, at.collectionId, def, value), u: def.unique });
   }
@@ -44,8 +45,9 @@ export function encodeRecord(ring: KeyRing, fields: FieldDef[], at: Where, value
 export function decodeRecord(ring: KeyRing, at: Where, keyVersion: number, enc: Record<string, string>, plain: Record<string, unknown>) {
   const key = ring.data.get(keyVersion);
   if (!key) throw new Error(`record key version ${keyVersion} is not in the tenant's key ring`);
+  const prefix = aadPrefix(at);
   const data: Record<string, unknown> = { ...plain };
-  for (const [field, blob] of Object.entries(enc)) data[field] = decryptField(key, at, field, keyVersion, blob);
+  for (const [field, blob] of Object.entries(enc)) data[field] = JSON.parse(decryptBytes(key, prefix, field, keyVersion, blob).toString('utf8'));
   return data;
 }
 
@@ -53,9 +55,10 @@ export function decodeRecord(ring: KeyRing, at: Where, keyVersion: number, enc: 
 export function reencrypt(ring: KeyRing, at: Where, keyVersion: number, enc: Record<string, string>): Record<string, string> {
   const oldKey = ring.data.get(keyVersion)!;
   const newKey = ring.data.get(ring.activeVersion)!;
+  const prefix = aadPrefix(at);
   const out: Record<string, string> = {};
   for (const [field, blob] of Object.entries(enc)) {
-    out[field] = encryptField(newKey, at, field, ring.activeVersion, decryptField(oldKey, at, field, keyVersion, blob));
+    out[field] = encryptBytes(newKey, prefix, field, ring.activeVersion, decryptBytes(oldKey, prefix, field, keyVersion, blob));
   }
   return out;
 }

@@ -1,6 +1,6 @@
 import { v7 as uuidv7 } from 'uuid';
 import type { Db, Tx } from '../db/db.ts';
-import { isUniqueViolation } from '../db/db.ts';
+import { finalStatement, isUniqueViolation } from '../db/db.ts';
 import { RequestError, assertThat } from '../errors.ts';
 import { type Actor, authorizeTenant } from '../access/permissions.ts';
 import type { CollectionsService } from '../collections/collections-service.ts';
@@ -24,11 +24,15 @@ export function validationFailed(problems: FieldProblem[]): RequestError {
 }
 
 export function recordsServiceFactory({ db, collections, keys, listDefaultLimit, listMaxLimit }: RecordsDeps) {
-  function present(ring: KeyRing, tenantId: string, row: RecordRow) {
+  function present(ring: KeyRing, tenantId: string, row: RecordRow, data?: Record<string, unknown>) {
     const at = { tenantId, collectionId: row.collectionId, recordId: row.id };
     return { id: row.id, version: row.version, createdAt: row.createdAt.toISOString(), updatedAt: row.updatedAt.toISOString(),
-      data: decodeRecord(ring, at, row.keyVersion, row.enc, row.plain) };
+      data: data ?? decodeRecord(ring, at, row.keyVersion, row.enc, row.plain) };
   }
+
+  // The stored form of what was just validated, without decrypting it back.
+  const stored = (values: Record<string, unknown>) =>
+    Object.fromEntries(Object.entries(values).filter(([, v]) => v !== null && v !== undefined));
 
   /** Opens the tenant transaction, checks the role, loads collection and key ring. */
   function inCollection<T>(actor: Actor, tenantId: string, name: string, action: 'records.read' | 'records.write',
@@ -66,14 +70,14 @@ export function recordsServiceFactory({ db, collections, keys, listDefaultLimit,
         if (!valid.ok) throw validationFailed(valid.problems);
         const id = uuidv7();
         rec = encodeRecord(ring, coll.fields, { tenantId, collectionId: coll.id, recordId: id }, valid.values);
-        const row = await recordsRepo.insert(tx, { tenantId, id, collectionId: coll.id, keyVersion: ring.activeVersion, rec });
-        return present(ring, tenantId, row);
+        const row = await recordsRepo.insert(finalStatement(tx), { tenantId, id, collectionId: coll.id, keyVersion: ring.activeVersion, rec });
+        return present(ring, tenantId, row, stored(valid.values));
       }));
     },
 
     get: (actor: Actor, tenantId: string, name: string, id: string) =>
       inCollection(actor, tenantId, name, 'records.read', async (tx, c, ring) => {
-        const row = await recordsRepo.find(tx, c.id, id);
+        const row = await recordsRepo.find(finalStatement(tx), c.id, id);
         assertThat(row, () => new RequestError('record.not_found'));
         return present(ring, tenantId, row);
       }),
@@ -92,19 +96,19 @@ export function recordsServiceFactory({ db, collections, keys, listDefaultLimit,
         const merged = { ...decodeRecord(ring, at, row.keyVersion, row.enc, row.plain), ...valid.values };
         rec = encodeRecord(ring, coll.fields, at, merged);
         const updated = await recordsRepo.update(tx, { tenantId, id, collectionId: coll.id, keyVersion: ring.activeVersion, rec });
-        return present(ring, tenantId, updated);
+        return present(ring, tenantId, updated, stored(merged));
       }));
     },
 
     remove: (actor: Actor, tenantId: string, name: string, id: string) =>
       inCollection(actor, tenantId, name, 'records.write', async (tx, c) => {
-        assertThat(await recordsRepo.remove(tx, c.id, id), () => new RequestError('record.not_found'));
+        assertThat(await recordsRepo.remove(finalStatement(tx), c.id, id), () => new RequestError('record.not_found'));
       }),
 
     list: (actor: Actor, tenantId: string, name: string, page: { limit?: number; cursor?: string }) =>
       inCollection(actor, tenantId, name, 'records.read', async (tx, c, ring) => {
         const limit = Math.min(page.limit ?? listDefaultLimit, listMaxLimit);
-        const rows = await recordsRepo.list(tx, c.id, page.cursor ? decodeCursor(page.cursor) : null, limit + 1);
+        const rows = await recordsRepo.list(finalStatement(tx), c.id, page.cursor ? decodeCursor(page.cursor) : null, limit + 1);
         const items = rows.slice(0, limit).map((r) => present(ring, tenantId, r));
         return { items, nextCursor: rows.length > limit ? encodeCursor(items[items.length - 1].id) : null };
       }),
@@ -122,7 +126,7 @@ export function recordsServiceFactory({ db, collections, keys, listDefaultLimit,
         }
         if (!terms.length && !problems.length) problems.push({ field: '', code: 'record.search_empty', detail: 'where must name at least one searchable field' });
         if (problems.length) throw new RequestError('record.search_invalid', problems.map((p) => p.detail).join('; '), { problems });
-        const rows = await recordsRepo.search(tx, c.id, terms, Math.min(limit ?? listMaxLimit, listMaxLimit));
+        const rows = await recordsRepo.search(finalStatement(tx), c.id, terms, Math.min(limit ?? listMaxLimit, listMaxLimit));
         return { items: rows.map((r) => present(ring, tenantId, r)) };
       }),
   };
