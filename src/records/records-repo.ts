@@ -69,9 +69,13 @@ export const recordsRepo = {
       return ` and exists (select 1 from record_index j where j.record_id = r.id and j.field = $${params.length - 1}
         and j.hash = decode($${params.length}, 'hex'))`;
     }).join('');
+    // The first term's index hits are materialised first, so no plan (generic
+    // or on a table without statistics) can walk all records in id order instead.
     return tx.query<RecordRow>(
-      `select ${columns} from record_index i join records r on r.tenant_id = i.tenant_id and r.id = i.record_id
-       where i.collection_id = $1 and i.field = $3 and i.hash = decode($4, 'hex')${extra} order by r.id limit $2`, params);
+      `with hits as materialized (select record_id from record_index
+         where collection_id = $1 and field = $3 and hash = decode($4, 'hex'))
+       select ${columns} from hits join records r on r.id = hits.record_id
+       where true${extra} order by r.id limit $2`, params);
   },
 
   /** Which of these unique (field, hash) pairs are already taken. */
