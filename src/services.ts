@@ -28,6 +28,7 @@ export function createServices(config: Config, { db, keyProvider, onError = () =
     imports: importServiceFactory({ db, collections, keys, batchSize: config.importBatchSize }),
     rotation: rotationServiceFactory({
       keys, reencryptBatch: reencrypt.reencryptBatch, batchSize: config.rotationBatchSize, keyCacheTtlMs: config.keyCacheTtlMs,
+      concurrency: db.kind === 'postgres' ? 2 : 1,
       onError: (tenantId, err) => onError(`key rotation failed for tenant ${tenantId}`, err),
     }),
   };

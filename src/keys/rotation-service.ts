@@ -4,6 +4,8 @@ export interface RotationDeps {
   keys: Pick<KeysService, 'addDataKeyVersion' | 'retire' | 'status' | 'forget'>;
   reencryptBatch: (tenantId: string, batchSize: number) => Promise<number>;
   batchSize: number;
+  /** Batch loops running at once. */
+  concurrency: number;
   /** How long other processes may still use a cached, older key ring. */
   keyCacheTtlMs: number;
   onError: (tenantId: string, err: unknown) => void;
@@ -17,18 +19,36 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 // old records in the background. Old versions retire only after no record uses
 // them and every process's key cache has expired, so a write from a process
 // that had not yet seen the new version is still caught by a later batch.
-export function rotationServiceFactory({ keys, reencryptBatch, batchSize, keyCacheTtlMs, onError }: RotationDeps) {
+export function rotationServiceFactory({ keys, reencryptBatch, batchSize, concurrency, keyCacheTtlMs, onError }: RotationDeps) {
   const running = new Map<string, RotationState>();
+
+  // Several loops share the work (SKIP LOCKED keeps their batches apart), so
+  // re-encryption uses more than one core's worth of database and Node time.
+  async function reencryptAll(state: RotationState) {
+    const loop = async () => {
+      for (let n = -1; n !== 0;) {
+        n = await reencryptBatch(state.tenantId, batchSize);
+        state.reencrypted += n;
+        // Let queued requests through between batches (PGlite serialises all work).
+        await new Promise((r) => setImmediate(r));
+      }
+    };
+    await Promise.all(Array.from({ length: concurrency }, loop));
+  }
 
   async function drain(state: RotationState, startedAt: number) {
     for (;;) {
-      const n = await reencryptBatch(state.tenantId, batchSize);
-      state.reencrypted += n;
-      if (n > 0) continue;
+      await reencryptAll(state);
       const waitMs = startedAt + keyCacheTtlMs + 1000 - Date.now();
-      if (waitMs <= 0) break;
-      keys.forget(state.tenantId);
-      await sleep(Math.min(waitMs, 250));
+      if (waitMs > 0) {
+        keys.forget(state.tenantId);
+        await sleep(Math.min(waitMs, 250));
+        continue;
+      }
+      // SKIP LOCKED passes over rows locked by writers; retire only once none is left.
+      const { versions } = await keys.status(state.tenantId);
+      if (versions.every((v) => v.version === state.version || v.records === 0)) break;
+      await sleep(50);
     }
     await keys.retire(state.tenantId, state.previous);
   }

@@ -64,6 +64,13 @@ export function importServiceFactory({ db, collections, keys, batchSize }: Impor
       const run: Run = { tenantId, c, keyVersion: ring.activeVersion, result, reject };
       const seen = new Set<string>();
       let batch: Pending[] = [];
+      // One batch is written while the next is parsed and encrypted.
+      let writing: Promise<void> = Promise.resolve();
+      const flush = async (full: Pending[]) => {
+        await writing;
+        writing = insertBatch(run, full);
+        writing.catch(() => {}); // surfaced by the next await of `writing`
+      };
       for await (const l of lines) {
         if ('tooLong' in l) { reject(l.line, 'import.line_too_long'); continue; }
         if (!l.text.trim()) continue;
@@ -77,9 +84,10 @@ export function importServiceFactory({ db, collections, keys, batchSize }: Impor
         if (keysOfLine.some((k) => seen.has(k))) { reject(l.line, 'record.unique_violation'); continue; }
         keysOfLine.forEach((k) => seen.add(k));
         batch.push({ line: l.line, id, rec });
-        if (batch.length >= batchSize) { await insertBatch(run, batch); batch = []; }
+        if (batch.length >= batchSize) { await flush(batch); batch = []; }
       }
-      if (batch.length) await insertBatch(run, batch);
+      if (batch.length) await flush(batch);
+      await writing;
       result.rejected.sort((a, b) => a.line - b.line);
       return result;
     },

@@ -88,6 +88,9 @@ describe('database connections killed under a running app', { skip, timeout: 60_
   const appBackends = async () => (await admin<{ pid: number }[]>`select pid from pg_stat_activity
     where datname = current_database() and application_name = 'tresor' and pid <> pg_backend_pid()`).length;
 
+  const busyBackends = async () => (await admin<{ pid: number }[]>`select pid from pg_stat_activity
+    where datname = current_database() and application_name = 'tresor' and state <> 'idle'`).length;
+
   before(async () => {
     t = await startTestApp('postgres');
     admin = postgres(t.store.databaseUrl!, { max: 1, onnotice: () => {}, connection: { application_name: 'tresor-test-admin' } });
@@ -109,6 +112,12 @@ describe('database connections killed under a running app', { skip, timeout: 60_
       // Several requests at once so the pool holds more than one connection.
       await Promise.all(Array.from({ length: 6 }, () => t.call('GET', `${seed.base}/${id}`, { token: seed.key })));
       assert.ok(await appBackends() > 0, 'the app must hold connections for this test to mean anything');
+      // Kill them while idle. A connection killed while postgres.js is still
+      // fetching array types on it (right after connecting) raises an
+      // unhandled rejection inside postgres.js 3.4.9 (fetchArrayTypes), which
+      // would end the process: a driver bug reported separately, not the pool
+      // recovery this test is about.
+      for (let i = 0; i < 40 && (await busyBackends()) > 0; i++) await new Promise((r) => setTimeout(r, 50));
       const killed = await admin`select pg_terminate_backend(pid) from pg_stat_activity
         where datname = current_database() and application_name = 'tresor' and pid <> pg_backend_pid()`;
       assert.ok(killed.length > 0);
