@@ -27,7 +27,11 @@ export async function openStore(config: Config) {
 // A first start has no operator key and the store is locked by the server, so
 // it mints one and shows it once on the terminal (never in the log).
 async function bootstrapOperatorKey(services: Services, url: string) {
-  if ((await services.apiKeys.operatorKeyCount()) > 0) return;
+  if ((await services.apiKeys.operatorKeyCount()) > 0) {
+    process.stdout.write(`Tresor is listening on ${url}. Lost the operator key? Stop the server and run ` +
+      '`npm run tresor -- operator-key create --name NAME`.\n');
+    return;
+  }
   const { key } = await services.apiKeys.createOperatorKey('bootstrap');
   process.stdout.write(
     `\nNo operator key existed, so one was created. It is shown once; store it now:\n\n  export TRESOR_URL=${url}\n  export TRESOR_TOKEN=${key}\n\n` +
