@@ -51,6 +51,9 @@ async function resumeRotations(services: Services) {
 /** Runs one server process until SIGINT/SIGTERM, then closes HTTP and the database cleanly. */
 export async function startServer(config: Config, opts: { primary: boolean }) {
   const logger = createLogger(config);
+  // A driver's stray rejection (e.g. postgres.js on a connection killed while
+  // it opens) must not take the whole server down: log it and keep serving.
+  process.on('unhandledRejection', (err) => logger.error({ err }, 'unhandled rejection'));
   const { db, keyProvider } = await openStore(config);
   const services = createServices(config, { db, keyProvider, onError: (msg, err) => logger.error({ err }, msg) });
   const app = await buildApp(config, services, { logger });

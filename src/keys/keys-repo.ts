@@ -15,7 +15,8 @@ export const keysRepo = {
   lockData: (tx: Tx) =>
     tx.query<{ version: number; status: string }>("select version, status from tenant_keys where purpose = 'data' order by version for update"),
   setStatus: (tx: Tx, purpose: KeyPurpose, versions: number[], status: string) =>
-    tx.query('update tenant_keys set status = $1 where purpose = $2 and version = any($3::int[])', [status, purpose, versions]),
+    tx.query(`update tenant_keys set status = $1 where purpose = $2
+      and version in (select jsonb_array_elements_text($3::text::jsonb)::int)`, [status, purpose, JSON.stringify(versions)]),
   countByVersion: (tx: Tx) =>
     tx.query<{ version: number; n: number }>('select key_version as version, count(*)::int as n from records group by key_version'),
 };
