@@ -27,7 +27,10 @@ export function createServices(config: Config, { db, keyProvider, onError = () =
     tenants: tenantsServiceFactory({ db, keys }),
     imports: importServiceFactory({ db, collections, keys, batchSize: config.importBatchSize }),
     rotation: rotationServiceFactory({
-      keys, reencryptBatch: reencrypt.reencryptBatch, batchSize: config.rotationBatchSize, keyCacheTtlMs: config.keyCacheTtlMs,
+      keys, reencryptBatch: reencrypt.reencryptBatch, keyCacheTtlMs: config.keyCacheTtlMs,
+      // PGlite runs one transaction at a time: small batches, one loop, so
+      // requests get through between them. PostgreSQL takes two loops at once.
+      batchSize: db.kind === 'postgres' ? config.rotationBatchSize : Math.min(config.rotationBatchSize, 50),
       concurrency: db.kind === 'postgres' ? 2 : 1,
       onError: (tenantId, err) => onError(`key rotation failed for tenant ${tenantId}`, err),
     }),

@@ -1,22 +1,11 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import type { LightMyRequestResponse } from 'fastify';
 import { backends } from '../helpers/backends.ts';
+import { assertProblem } from '../helpers/problem.ts';
 import { seedTenant, startTestApp, type TestApp } from '../helpers/test-app.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
-/** What every error looks like to a client: problem+json with a stable code and the request id. */
-function assertProblem(res: LightMyRequestResponse, status: number, code: string) {
-  assert.equal(res.statusCode, status, res.body);
-  assert.match(String(res.headers['content-type']), /^application\/problem\+json/);
-  const body = res.json();
-  assert.equal(body.code, code);
-  assert.equal(body.status, status);
-  assert.equal(typeof body.detail, 'string');
-  assert.equal(body.requestId, res.headers['x-request-id']);
-  return body;
-}
 
 for (const backend of backends) {
   describe(`tenants and API keys [${backend}]`, () => {
