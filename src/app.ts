@@ -36,7 +36,7 @@ export async function buildApp(config: Config, services: Services, opts: { logge
   registerValidators(app);
   registerProblemHandlers(app);
   const metrics = createMetrics();
-  registerMetrics(app, metrics, services.db.kind === 'postgres' ? config.dbPoolMax : 1);
+  registerMetrics(app, metrics, services.db, services.db.kind === 'postgres' ? config.dbPoolMax : 1);
   await app.register(swagger, {
     openapi: {
       info: { title: 'Tresor', version: '1', description: 'Multi-tenant vault for personal data' },

@@ -25,6 +25,8 @@ export interface Db extends Tx {
   transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
   /** A transaction under the RLS role with app.tenant_id set for this transaction only. */
   withTenant<T>(tenantId: string, fn: (tx: Tx) => Promise<T>): Promise<T>;
+  /** Transactions open right now in this process (for /metrics). */
+  transactionsInFlight(): number;
   close(): Promise<void>;
 }
 
@@ -53,4 +55,16 @@ export function isUniqueViolation(err: unknown): boolean {
 
 export function toBuffer(value: Uint8Array | Buffer): Buffer {
   return Buffer.isBuffer(value) ? value : Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+}
+
+/** Counts open transactions for the pool gauge on /metrics. */
+export function transactionCounter() {
+  let open = 0;
+  return {
+    count: () => open,
+    track: async <T>(run: () => Promise<T>): Promise<T> => {
+      open++;
+      try { return await run(); } finally { open--; }
+    },
+  };
 }

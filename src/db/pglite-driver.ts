@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { PGlite, type Transaction } from '@electric-sql/pglite';
-import { type Db, type Tx, TENANT_CONTEXT_SQL } from './db.ts';
+import { type Db, type Tx, TENANT_CONTEXT_SQL, transactionCounter } from './db.ts';
 
 function txOf(pg: PGlite | Transaction): Tx {
   const query: Tx['query'] = async (text, params = []) => (await pg.query<any>(text, params as any[])).rows;
@@ -13,16 +13,18 @@ export async function openPglite(dataDir: string | undefined): Promise<Db> {
   if (dataDir) mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const pg = await PGlite.create(dataDir ? { dataDir } : {});
   const base = txOf(pg);
+  const open = transactionCounter();
   return {
     kind: 'pglite',
     query: base.query,
     last: base.query,
-    transaction: (fn) => pg.transaction((tx) => fn(txOf(tx))),
+    transactionsInFlight: open.count,
+    transaction: (fn) => open.track(() => pg.transaction((tx) => fn(txOf(tx)))),
     withTenant: (tenantId, fn) =>
-      pg.transaction(async (tx) => {
+      open.track(() => pg.transaction(async (tx) => {
         await tx.query(TENANT_CONTEXT_SQL, [tenantId]);
         return fn(txOf(tx));
-      }),
+      })),
     exec: base.exec,
     close: async () => {
       if (pg.closed) return;

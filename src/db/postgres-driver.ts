@@ -1,5 +1,5 @@
 import postgres from 'postgres';
-import type { Db, Row, Tx } from './db.ts';
+import { type Db, type Row, type Tx, transactionCounter } from './db.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -82,12 +82,14 @@ export function openPostgres(opts: PostgresOptions): Db {
     },
   });
   const base = txOf(sql);
+  const open = transactionCounter();
   return {
     kind: 'postgres',
     query: base.query,
     last: base.query,
-    transaction: (fn) => sql.begin((tx) => fn(txOf(tx))) as Promise<any>,
-    withTenant: async (tenantId, fn) => {
+    transactionsInFlight: open.count,
+    transaction: (fn) => open.track(() => sql.begin((tx) => fn(txOf(tx))) as Promise<any>),
+    withTenant: (tenantId, fn) => open.track(async () => {
       if (!UUID.test(tenantId)) throw new Error('withTenant: tenant id must be a UUID');
       const conn = await sql.reserve();
       let gone = false;
@@ -99,7 +101,7 @@ export function openPostgres(opts: PostgresOptions): Db {
       } finally {
         if (!gone) conn.release();
       }
-    },
+    }),
     exec: base.exec,
     close: () => sql.end({ timeout: 5 }),
   };

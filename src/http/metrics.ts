@@ -1,23 +1,26 @@
 import type { FastifyInstance } from 'fastify';
 import { Counter, Histogram, Registry, collectDefaultMetrics, Gauge } from 'prom-client';
 
-export interface Metrics { registry: Registry; dbInFlight: Gauge }
+export interface Metrics { registry: Registry }
 
 export function createMetrics(): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
-  const dbInFlight = new Gauge({ name: 'tresor_db_transactions_in_flight', help: 'Database transactions open in this process', registers: [registry] });
-  return { registry, dbInFlight };
+  return { registry };
 }
 
-export function registerMetrics(app: FastifyInstance, metrics: Metrics, poolMax: number): void {
+export function registerMetrics(app: FastifyInstance, metrics: Metrics, db: { transactionsInFlight(): number }, poolMax: number): void {
   const labelNames = ['method', 'route', 'status'] as const;
   const requests = new Counter({ name: 'tresor_http_requests_total', help: 'HTTP requests', labelNames, registers: [metrics.registry] });
   const latency = new Histogram({
     name: 'tresor_http_request_duration_seconds', help: 'HTTP request latency', labelNames, registers: [metrics.registry],
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10],
   });
-  new Gauge({ name: 'tresor_db_pool_max', help: 'Configured database pool size', registers: [metrics.registry] }).set(poolMax);
+  new Gauge({ name: 'tresor_db_pool_max', help: 'Configured database connections per process', registers: [metrics.registry] }).set(poolMax);
+  new Gauge({
+    name: 'tresor_db_transactions_in_flight', help: 'Database transactions open in this process', registers: [metrics.registry],
+    collect() { this.set(db.transactionsInFlight()); },
+  });
   app.addHook('onResponse', async (request, reply) => {
     const labels = { method: request.method, route: request.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) };
     requests.inc(labels);

@@ -63,5 +63,21 @@ for (const backend of backends) {
       assert.ok(!res.body.includes(key), 'no credentials in metrics');
       assert.match(res.body, /tresor_http_request_duration_seconds_bucket/);
     });
+
+    it('GET /metrics shows the database pool: its size and the transactions open while a slow one runs', async () => {
+      const { tenantId } = await seedTenant(t, 'Pool');
+      let release!: () => void;
+      const held = new Promise<void>((r) => { release = r; });
+      const open = t.store.db.withTenant(tenantId, async (tx) => { await tx.query('select 1'); await held; });
+      await new Promise((r) => setTimeout(r, 20));
+      const during = (await get('/metrics')).body;
+      release();
+      await open;
+      const after = (await get('/metrics')).body;
+      const gauge = (body: string) => Number(/^tresor_db_transactions_in_flight (\d+)/m.exec(body)?.[1]);
+      assert.equal(gauge(during), 1);
+      assert.equal(gauge(after), 0);
+      assert.match(after, /^tresor_db_pool_max \d+/m);
+    });
   });
 }
