@@ -58,6 +58,6 @@ export async function buildApp(config: Config, services: Services, opts: { logge
   collectionsRoutes(app, { collections: services.collections });
   recordsRoutes(app, { records: services.records });
   importRoutes(app, { imports: services.imports, importLimitBytes: config.importLimitBytes });
-  keysRoutes(app, { keys: services.keys, rotation: services.rotation });
+  keysRoutes(app, { rotation: services.rotation });
   return app;
 }

@@ -1,3 +1,5 @@
+import { RequestError } from '../errors.ts';
+import { type Actor, authorizeTenant } from '../access/permissions.ts';
 import type { KeysService } from './keys-service.ts';
 
 export interface RotationDeps {
@@ -60,12 +62,30 @@ export function rotationServiceFactory({ keys, reencryptBatch, batchSize, concur
       .finally(() => { state.running = false; running.delete(state.tenantId); });
   }
 
+  async function statusOf(tenantId: string) {
+    const s = await keys.status(tenantId);
+    if (!s.versions.length) throw new RequestError('tenant.not_found');
+    return { ...s, rotating: s.versions.some((v) => v.status === 'retiring') };
+  }
+
+  async function start(tenantId: string) {
+    const { version, previous } = await keys.addDataKeyVersion(tenantId);
+    const state: RotationState = { tenantId, version, previous, reencrypted: 0, running: true };
+    return { state, done: run(state) };
+  }
+
   return {
     /** Starts a rotation; resolves once the new version is active, with a promise for the background part. */
-    async start(tenantId: string) {
-      const { version, previous } = await keys.addDataKeyVersion(tenantId);
-      const state: RotationState = { tenantId, version, previous, reencrypted: 0, running: true };
-      return { state, done: run(state) };
+    start,
+    /** Key versions with the records still on each, and whether a rotation is under way. */
+    status(actor: Actor, tenantId: string) {
+      authorizeTenant(actor, tenantId, 'keys.rotate');
+      return statusOf(tenantId);
+    },
+    async rotate(actor: Actor, tenantId: string) {
+      authorizeTenant(actor, tenantId, 'keys.rotate');
+      await start(tenantId);
+      return statusOf(tenantId);
     },
     /** Picks up a rotation left 'retiring' by a stopped process. */
     resume(tenantId: string, version: number, previous: number[]) {

@@ -138,5 +138,14 @@ for (const backend of backends) {
       const bStatus = (await t.call('GET', `/v1/tenants/${b.tenantId}/keys`, { token: b.adminKey })).json();
       assert.deepEqual(bStatus.versions.map((v: { version: number; status: string }) => [v.version, v.status]), [[1, 'active']]);
     });
+
+    it('answers 404 to an operator asking for or rotating the keys of a tenant that does not exist', async () => {
+      const ghost = '01a21600-0000-7000-8000-000000000000';
+      for (const [method, path] of [['GET', 'keys'], ['POST', 'keys/rotate']] as const) {
+        const res = await t.call(method, `/v1/tenants/${ghost}/${path}`);
+        assert.equal(res.statusCode, 404);
+        assert.equal(res.json().code, 'tenant.not_found');
+      }
+    });
   });
 }
