@@ -50,6 +50,7 @@ export async function buildApp(config: Config, services: Services, opts: { logge
   app.addHook('onRequest', async (req) => {
     if (req.url.startsWith('/v1/')) req.actor = await services.apiKeys.authenticate(req.headers.authorization);
   });
+  app.addHook('onClose', async () => services.imports.close());
   app.addHook('onSend', async (req, reply) => { reply.header('x-request-id', req.id); });
 
   healthRoutes(app, { db: services.db });

@@ -18,6 +18,7 @@ export interface Config {
   bodyLimitBytes: number;
   importLimitBytes: number;
   importBatchSize: number;
+  importWorkers: number;
   dbPoolMax: number;
   dbConnectTimeoutMs: number;
   dbStatementTimeoutMs: number;
@@ -49,6 +50,7 @@ export const settings: Setting[] = [
   { key: 'bodyLimitBytes', env: 'TRESOR_BODY_LIMIT', kind: 'int', min: 1024, def: MiB },
   { key: 'importLimitBytes', env: 'TRESOR_IMPORT_LIMIT', kind: 'int', min: 1024, def: 1024 * MiB },
   { key: 'importBatchSize', env: 'TRESOR_IMPORT_BATCH', kind: 'int', min: 1, max: 10000, def: 1000 },
+  { key: 'importWorkers', env: 'TRESOR_IMPORT_WORKERS', kind: 'int', min: 1, max: 32, def: 2 },
   { key: 'dbPoolMax', env: 'TRESOR_DB_POOL_MAX', kind: 'int', min: 1, max: 200, def: 10 },
   { key: 'dbConnectTimeoutMs', env: 'TRESOR_DB_CONNECT_TIMEOUT_MS', kind: 'int', min: 100, def: 5000 },
   { key: 'dbStatementTimeoutMs', env: 'TRESOR_DB_STATEMENT_TIMEOUT_MS', kind: 'int', min: 100, def: 30000 },

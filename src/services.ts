@@ -25,7 +25,7 @@ export function createServices(config: Config, { db, keyProvider, onError = () =
     records,
     apiKeys: apiKeysServiceFactory({ db, authCacheTtlMs: config.authCacheTtlMs, onTouchError: (err) => onError('api key touch failed', err) }),
     tenants: tenantsServiceFactory({ db, keys }),
-    imports: importServiceFactory({ db, collections, keys, batchSize: config.importBatchSize }),
+    imports: importServiceFactory({ db, collections, keys, batchSize: config.importBatchSize, poolSize: config.importWorkers }),
     rotation: rotationServiceFactory({
       keys, reencryptBatch: reencrypt.reencryptBatch, keyCacheTtlMs: config.keyCacheTtlMs,
       // PGlite runs one transaction at a time: small batches, one loop, so

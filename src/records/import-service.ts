@@ -1,32 +1,39 @@
-import { v7 as uuidv7 } from 'uuid';
 import type { Db } from '../db/db.ts';
 import { isUniqueViolation } from '../db/db.ts';
 import { type Actor, authorizeTenant } from '../access/permissions.ts';
 import type { CollectionsService } from '../collections/collections-service.ts';
 import type { CollectionRow } from '../collections/collections-repo.ts';
-import { isPlainObject, validateRecordData } from '../collections/field-types.ts';
 import type { KeysService, KeyRing } from '../keys/keys-service.ts';
-import { type EncodedRecord, encodeRecord } from './record-codec.ts';
+import type { EncodedRecord } from './record-codec.ts';
+import { createEncodePool } from './encode-pool.ts';
+import type { EncodedLine, RawLine } from './import-line.ts';
 import { recordsRepo } from './records-repo.ts';
 import type { NdjsonLine } from './ndjson-lines.ts';
 
 const MAX_REPORTED = 1000;
 
-export interface ImportDeps { db: Db; collections: Pick<CollectionsService, 'find'>; keys: Pick<KeysService, 'ringFor'>; batchSize: number }
+export interface ImportDeps { db: Db; collections: Pick<CollectionsService, 'find'>; keys: Pick<KeysService, 'ringFor'>; batchSize: number; poolSize: number }
 interface Pending { line: number; id: string; rec: EncodedRecord }
 export interface ImportResult { imported: number; rejected: Array<{ line: number; code: string }>; rejectedCount: number }
 
-function parseLine(text: string): { data: unknown } | { code: string } {
-  let parsed: unknown;
-  try { parsed = JSON.parse(text); } catch { return { code: 'import.invalid_json' }; }
-  if (!isPlainObject(parsed) || !('data' in parsed) || Object.keys(parsed).length !== 1) return { code: 'import.invalid_line' };
-  return { data: parsed.data };
+/** Encoded lines in line order: rejections reported, in-file duplicates of a unique value refused. */
+function acceptInOrder(results: EncodedLine[], seen: Set<string>, reject: (line: number, code: string) => void): Pending[] {
+  const batch: Pending[] = [];
+  for (const r of results) {
+    if ('code' in r) { reject(r.line, r.code); continue; }
+    const uniqueKeys = r.rec.index.filter((e) => e.u).map((e) => `${e.field}:${e.hash}`);
+    if (uniqueKeys.some((k) => seen.has(k))) { reject(r.line, 'record.unique_violation'); continue; }
+    uniqueKeys.forEach((k) => seen.add(k));
+    batch.push(r);
+  }
+  return batch;
 }
 
 // A client moving its data in: every line is validated, valid lines are
 // written in batches (one transaction each), rejected lines are reported by
 // number and code only, never by value.
-export function importServiceFactory({ db, collections, keys, batchSize }: ImportDeps) {
+export function importServiceFactory({ db, collections, keys, batchSize, poolSize }: ImportDeps) {
+  const pool = createEncodePool(poolSize);
   interface Run { tenantId: string; c: CollectionRow; keyVersion: number; result: ImportResult; reject: (line: number, code: string) => void }
 
   async function insertBatch(run: Run, batch: Pending[]): Promise<void> {
@@ -62,35 +69,40 @@ export function importServiceFactory({ db, collections, keys, batchSize }: Impor
       // Every line is encrypted under the ring read at the start; a rotation
       // running meanwhile re-encrypts these rows afterwards.
       const run: Run = { tenantId, c, keyVersion: ring.activeVersion, result, reject };
+      const job = { fields: c.fields, tenantId, collectionId: c.id, keyVersion: ring.activeVersion,
+        dataKey: ring.data.get(ring.activeVersion)!, indexKey: ring.index };
       const seen = new Set<string>();
-      let batch: Pending[] = [];
-      // One batch is written while the next is parsed and encrypted.
+      // Chunks are encoded by the pool while earlier ones are written; results
+      // are taken in line order, so in-file duplicates are judged in order.
+      const encoding: Array<Promise<EncodedLine[]>> = [];
       let writing: Promise<void> = Promise.resolve();
-      const flush = async (full: Pending[]) => {
+      const settleOldest = async () => {
+        const batch = acceptInOrder(await encoding.shift()!, seen, reject);
         await writing;
-        writing = insertBatch(run, full);
+        writing = batch.length ? insertBatch(run, batch) : Promise.resolve();
         writing.catch(() => {}); // surfaced by the next await of `writing`
       };
+      const send = (chunk: RawLine[]) => {
+        const p = pool.encode({ ...job, lines: chunk });
+        p.catch(() => {}); // surfaced when settled in order
+        encoding.push(p);
+      };
+      let chunk: RawLine[] = [];
       for await (const l of lines) {
-        if ('tooLong' in l) { reject(l.line, 'import.line_too_long'); continue; }
-        if (!l.text.trim()) continue;
-        const parsed = parseLine(l.text);
-        if ('code' in parsed) { reject(l.line, parsed.code); continue; }
-        const valid = validateRecordData(c.fields, parsed.data, 'create');
-        if (!valid.ok) { reject(l.line, valid.problems[0].code); continue; }
-        const id = uuidv7();
-        const rec = encodeRecord(ring, c.fields, { tenantId, collectionId: c.id, recordId: id }, valid.values);
-        const keysOfLine = rec.index.filter((e) => e.u).map((e) => `${e.field}:${e.hash}`);
-        if (keysOfLine.some((k) => seen.has(k))) { reject(l.line, 'record.unique_violation'); continue; }
-        keysOfLine.forEach((k) => seen.add(k));
-        batch.push({ line: l.line, id, rec });
-        if (batch.length >= batchSize) { await flush(batch); batch = []; }
+        chunk.push(l);
+        if (chunk.length < batchSize) continue;
+        send(chunk);
+        chunk = [];
+        if (encoding.length > poolSize) await settleOldest();
       }
-      if (batch.length) await flush(batch);
+      if (chunk.length) send(chunk);
+      while (encoding.length) await settleOldest();
       await writing;
       result.rejected.sort((a, b) => a.line - b.line);
       return result;
     },
+
+    close: () => pool.close(),
   };
 }
 

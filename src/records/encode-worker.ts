@@ -1,0 +1,28 @@
+import { parentPort } from 'node:worker_threads';
+import type { FieldDef } from '../collections/collection-definition.ts';
+import { type RawLine, encodeLine } from './import-line.ts';
+
+export interface EncodeJob {
+  id: number;
+  fields: FieldDef[];
+  tenantId: string;
+  collectionId: string;
+  keyVersion: number;
+  dataKey: Uint8Array;
+  indexKey: Uint8Array;
+  lines: RawLine[];
+}
+
+// Import encoding (parse, validate, encrypt, blind-index) off the main thread,
+// so an import uses more than one core. Keys arrive with each job and live
+// only in this process's memory, as on the main thread.
+parentPort!.on('message', (job: EncodeJob) => {
+  const ring = { activeVersion: job.keyVersion, data: new Map([[job.keyVersion, Buffer.from(job.dataKey)]]), index: Buffer.from(job.indexKey) };
+  const ctx = { fields: job.fields, ring, tenantId: job.tenantId, collectionId: job.collectionId };
+  const results = [];
+  for (const l of job.lines) {
+    const r = encodeLine(ctx, l);
+    if (r) results.push(r);
+  }
+  parentPort!.postMessage({ id: job.id, results });
+});
