@@ -14,13 +14,6 @@ export function listMigrations(): Migration[] {
 
 export const latestMigration = (): number => Math.max(0, ...listMigrations().map((m) => m.version));
 
-export async function appliedVersion(db: Db): Promise<number> {
-  const rows = await db.query<{ v: number | null }>(
-    "select (select max(version) from schema_migrations) as v where to_regclass('schema_migrations') is not null",
-  ).catch(() => []);
-  return rows[0]?.v ?? 0;
-}
-
 /** Applies pending migrations, each in its own transaction; safe to run from several processes at once. */
 export async function migrate(db: Db): Promise<number[]> {
   await db.exec(`create table if not exists schema_migrations (

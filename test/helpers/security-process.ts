@@ -1,22 +1,11 @@
 // Runs the real `tresor` CLI as child processes, for tests of what only a
 // separate process can show: the embedded store's lock, signals, restarts.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 
-/** A port nobody listens on right now (bind to 0, read it, close). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
+export { freePort } from '../../bench/tresor-process.ts';
 
 /** The parent's environment without anything that would point the child elsewhere. */
 export function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
