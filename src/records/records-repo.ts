@@ -78,13 +78,13 @@ export const recordsRepo = {
        where true${extra} order by r.id limit $2`, params);
   },
 
-  /** Which of these unique (field, hash) pairs are already taken. */
-  takenUnique: (tx: Tx, collectionId: string, entries: IndexEntry[]) =>
+  /** Which of these unique (field, hash) pairs are already taken (by a record other than exceptId). */
+  takenUnique: (tx: Tx, collectionId: string, entries: IndexEntry[], exceptId: string | null = null) =>
     tx.query<{ field: string; hash: string }>(
       `select i.field, encode(i.hash, 'hex') as hash from record_index i
        join jsonb_to_recordset($2::text::jsonb) as x(field text, hash text) on i.field = x.field and i.hash = decode(x.hash, 'hex')
-       where i.collection_id = $1 and i.is_unique`,
-      [collectionId, JSON.stringify(entries.map((e) => ({ field: e.field, hash: e.hash })))],
+       where i.collection_id = $1 and i.is_unique and ($3::uuid is null or i.record_id <> $3::uuid)`,
+      [collectionId, JSON.stringify(entries.map((e) => ({ field: e.field, hash: e.hash }))), exceptId],
     ),
 
   staleBatch: (tx: Tx, activeVersion: number, limit: number) =>

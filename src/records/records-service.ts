@@ -45,18 +45,19 @@ export function recordsServiceFactory({ db, collections, keys, listDefaultLimit,
   }
 
   // Names the unique fields whose value is taken, without echoing the value.
-  async function uniqueConflict(tenantId: string, c: CollectionRow, rec: EncodedRecord): Promise<RequestError> {
-    const taken = await db.withTenant(tenantId, (tx) => recordsRepo.takenUnique(tx, c.id, rec.index.filter((e) => e.u)));
+  async function uniqueConflict(tenantId: string, c: CollectionRow, rec: EncodedRecord, recordId: string | null): Promise<RequestError> {
+    const taken = await db.withTenant(tenantId, (tx) => recordsRepo.takenUnique(tx, c.id, rec.index.filter((e) => e.u), recordId));
     const fields = [...new Set(taken.map((t) => t.field))];
     const problems = fields.map((field) => ({ field, code: 'record.unique_violation', detail: `field '${field}' must be unique` }));
     return new RequestError('record.unique_violation', problems.map((p) => p.detail).join('; ') || undefined, { problems });
   }
 
-  async function catchUnique<T>(tenantId: string, c: () => CollectionRow, rec: () => EncodedRecord, fn: () => Promise<T>): Promise<T> {
+  async function catchUnique<T>(tenantId: string, recordId: string | null, c: () => CollectionRow, rec: () => EncodedRecord,
+    fn: () => Promise<T>): Promise<T> {
     try {
       return await fn();
     } catch (err) {
-      if (isUniqueViolation(err)) throw await uniqueConflict(tenantId, c(), rec());
+      if (isUniqueViolation(err)) throw await uniqueConflict(tenantId, c(), rec(), recordId);
       throw err;
     }
   }
@@ -64,7 +65,7 @@ export function recordsServiceFactory({ db, collections, keys, listDefaultLimit,
   return {
     async create(actor: Actor, tenantId: string, name: string, data: unknown) {
       let c!: CollectionRow, rec!: EncodedRecord;
-      return catchUnique(tenantId, () => c, () => rec, () => inCollection(actor, tenantId, name, 'records.write', async (tx, coll, ring) => {
+      return catchUnique(tenantId, null, () => c, () => rec, () => inCollection(actor, tenantId, name, 'records.write', async (tx, coll, ring) => {
         c = coll;
         const valid = validateRecordData(coll.fields, data, 'create');
         if (!valid.ok) throw validationFailed(valid.problems);
@@ -84,7 +85,7 @@ export function recordsServiceFactory({ db, collections, keys, listDefaultLimit,
 
     async update(actor: Actor, tenantId: string, name: string, id: string, data: unknown, ifMatch?: number) {
       let c!: CollectionRow, rec!: EncodedRecord;
-      return catchUnique(tenantId, () => c, () => rec, () => inCollection(actor, tenantId, name, 'records.write', async (tx, coll, ring) => {
+      return catchUnique(tenantId, id, () => c, () => rec, () => inCollection(actor, tenantId, name, 'records.write', async (tx, coll, ring) => {
         c = coll;
         const valid = validateRecordData(coll.fields, data, 'patch');
         if (!valid.ok) throw validationFailed(valid.problems);
