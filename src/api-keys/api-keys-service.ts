@@ -1,5 +1,5 @@
 import { v7 as uuidv7 } from 'uuid';
-import type { Db } from '../db/db.ts';
+import { type Db, isUniqueViolation } from '../db/db.ts';
 import { RequestError, assertThat } from '../errors.ts';
 import { type Actor, type Role, TENANT_ROLES, authorizePlatform, authorizeTenant } from '../access/permissions.ts';
 import { hashApiKey, newApiKey, parseApiKey, safeEqual } from '../crypto/api-key-secret.ts';
@@ -22,10 +22,16 @@ export function apiKeysServiceFactory({ db, authCacheTtlMs, onTouchError }: ApiK
   const cache = createKeyCache<Actor>({ max: 10_000, ttlMs: authCacheTtlMs });
   const lastTouched = new Map<string, number>();
 
-  async function create(tenantId: string | null, name: string, role: Role) {
+  // The 32-bit prefix is unique for lookup; a rare clash just draws a new key.
+  async function create(tenantId: string | null, name: string, role: Role, attempt = 1): Promise<ReturnType<typeof publicKey> & { key: string }> {
     const secret = newApiKey();
-    const row = await apiKeysRepo.insert(db, { id: uuidv7(), tenantId, name, role, prefix: secret.prefix, hash: secret.hash });
-    return { ...publicKey(row), key: secret.key };
+    try {
+      const row = await apiKeysRepo.insert(db, { id: uuidv7(), tenantId, name, role, prefix: secret.prefix, hash: secret.hash });
+      return { ...publicKey(row), key: secret.key };
+    } catch (err) {
+      if (isUniqueViolation(err) && attempt < 5) return create(tenantId, name, role, attempt + 1);
+      throw err;
+    }
   }
 
   function touch(actor: Actor) {
