@@ -3,6 +3,7 @@ import type { Readable } from 'node:stream';
 import type { App } from '../http/app-types.ts';
 import { RequestError } from '../errors.ts';
 import { CollectionParams, bearer, errorResponses } from '../http/schemas.ts';
+import { compileValidatorExceptBody } from '../http/validator.ts';
 import type { ImportService } from './import-service.ts';
 import { ndjsonLines } from './ndjson-lines.ts';
 
@@ -18,14 +19,17 @@ export function importRoutes(app: App, { imports, importLimitBytes }: { imports:
     scope.post('/v1/tenants/:tenantId/collections/:name/records/import', {
       schema: { tags: ['records'], security: bearer, params: CollectionParams,
         consumes: ['application/x-ndjson'],
+        // Documents the stream for OpenAPI; lines are validated one by one as they arrive.
+        body: Type.String({ description: 'NDJSON: one {"data": {...}} object per line, validated line by line' }),
         response: { 200: Type.Object({
           imported: Type.Integer(), rejectedCount: Type.Integer(),
           rejected: Type.Array(Type.Object({ line: Type.Integer(), code: Type.String() })),
         }), ...errorResponses } },
+      validatorCompiler: compileValidatorExceptBody,
     }, async (req) => {
       const length = Number(req.headers['content-length'] ?? 0);
       if (length > importLimitBytes) throw new RequestError('request.body_too_large', `Imports are limited to ${importLimitBytes} bytes`);
-      const lines = ndjsonLines(req.body as Readable, { maxLineBytes: MAX_LINE_BYTES, maxTotalBytes: importLimitBytes });
+      const lines = ndjsonLines(req.body as unknown as Readable, { maxLineBytes: MAX_LINE_BYTES, maxTotalBytes: importLimitBytes });
       return imports.run(req.actor, req.params.tenantId, req.params.name, lines);
     });
   });
