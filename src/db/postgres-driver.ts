@@ -69,6 +69,17 @@ async function pipelinedTransaction<T>(conn: postgres.ReservedSql, tenantId: str
   return result;
 }
 
+/** Rejects with a retryable TRANSACTION_TIMEOUT once ms pass; the work itself is left to finish or fail. */
+function withDeadline<T>(ms: number, work: () => Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const running = work();
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(Object.assign(new Error(`database transaction took longer than ${ms} ms`), { code: 'TRANSACTION_TIMEOUT' })), ms);
+  });
+  running.catch(() => {}); // settled after the deadline: nobody awaits it any more
+  return Promise.race([running, expired]).finally(() => clearTimeout(timer));
+}
+
 export function openPostgres(opts: PostgresOptions): Db {
   const sql = postgres(opts.url, {
     max: opts.poolMax,
@@ -83,13 +94,17 @@ export function openPostgres(opts: PostgresOptions): Db {
   });
   const base = txOf(sql);
   const open = transactionCounter();
+  // Server-side timeouts bound each statement; this bounds the wait for a
+  // connection and the whole transaction on our side, so a caller never waits
+  // forever on a connection the driver lost track of.
+  const deadlineMs = opts.connectTimeoutMs + 2 * opts.statementTimeoutMs;
   return {
     kind: 'postgres',
     query: base.query,
     last: base.query,
     transactionsInFlight: open.count,
     transaction: (fn) => open.track(() => sql.begin((tx) => fn(txOf(tx))) as Promise<any>),
-    withTenant: (tenantId, fn) => open.track(async () => {
+    withTenant: (tenantId, fn) => open.track(() => withDeadline(deadlineMs, async () => {
       if (!UUID.test(tenantId)) throw new Error('withTenant: tenant id must be a UUID');
       const conn = await sql.reserve();
       let gone = false;
@@ -101,7 +116,7 @@ export function openPostgres(opts: PostgresOptions): Db {
       } finally {
         if (!gone) conn.release();
       }
-    }),
+    })),
     exec: base.exec,
     close: () => sql.end({ timeout: 5 }),
   };

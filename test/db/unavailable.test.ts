@@ -92,7 +92,7 @@ describe('database connections killed under a running app', { skip, timeout: 60_
     where datname = current_database() and application_name = 'tresor' and state <> 'idle'`).length;
 
   before(async () => {
-    t = await startTestApp('postgres');
+    t = await startTestApp('postgres', { env: { TRESOR_DB_CONNECT_TIMEOUT_MS: '2000', TRESOR_DB_STATEMENT_TIMEOUT_MS: '3000' } });
     admin = postgres(t.store.databaseUrl!, { max: 1, onnotice: () => {}, connection: { application_name: 'tresor-test-admin' } });
     seed = await seedTenant(t, 'Reconnect GmbH');
     const res = await t.call('POST', seed.base, { token: seed.key, body: { data: { email: 'pool@reconnect.example', name: 'Pool Reconnect' } } });

@@ -60,11 +60,13 @@ export async function openTestStore(backend: BackendName, opts: { env?: Record<s
     const created = await createTestDatabase();
     databaseUrl = created.url;
     drop = created.drop;
-    db = openPostgres({ url: databaseUrl, poolMax: 10, connectTimeoutMs: 5000, statementTimeoutMs: 30000 });
+  }
+  const config = testConfig(dir, { ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}), ...opts.env });
+  if (databaseUrl) {
+    db = openPostgres({ url: databaseUrl, poolMax: config.dbPoolMax, connectTimeoutMs: config.dbConnectTimeoutMs, statementTimeoutMs: config.dbStatementTimeoutMs });
   } else {
     db = await openPglite(opts.onDisk ? join(dir, 'data', 'pglite') : undefined);
   }
-  const config = testConfig(dir, { ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}), ...opts.env });
   await migrate(db);
   return {
     backend, db, config, databaseUrl, dir,
