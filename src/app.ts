@@ -7,7 +7,7 @@ import type { Services } from './services.ts';
 import type { App } from './http/app-types.ts';
 import { registerProblemHandlers } from './http/problem-handler.ts';
 import { registerValidators } from './http/validator.ts';
-import { createMetrics, registerMetrics } from './http/metrics.ts';
+import { registerMetrics } from './http/metrics.ts';
 import { healthRoutes } from './http/health-routes.ts';
 import { tenantsRoutes } from './tenants/tenants-routes.ts';
 import { apiKeysRoutes } from './api-keys/api-keys-routes.ts';
@@ -35,8 +35,7 @@ export async function buildApp(config: Config, services: Services, opts: { logge
   app.removeContentTypeParser('text/plain');
   registerValidators(app);
   registerProblemHandlers(app);
-  const metrics = createMetrics();
-  registerMetrics(app, metrics, services.db, services.db.kind === 'postgres' ? config.dbPoolMax : 1);
+  registerMetrics(app, services.db, services.db.kind === 'postgres' ? config.dbPoolMax : 1);
   await app.register(swagger, {
     openapi: {
       info: { title: 'Tresor', version: '1', description: 'Multi-tenant vault for personal data' },

@@ -1,15 +1,10 @@
 import type { FastifyInstance } from 'fastify';
 import { Counter, Histogram, Registry, collectDefaultMetrics, Gauge } from 'prom-client';
 
-export interface Metrics { registry: Registry }
-
-export function createMetrics(): Metrics {
-  const registry = new Registry();
-  collectDefaultMetrics({ register: registry });
-  return { registry };
-}
-
-export function registerMetrics(app: FastifyInstance, metrics: Metrics, db: { transactionsInFlight(): number }, poolMax: number): void {
+/** A registry per app (tests build several), with request, latency and pool metrics served on /metrics. */
+export function registerMetrics(app: FastifyInstance, db: { transactionsInFlight(): number }, poolMax: number): void {
+  const metrics = { registry: new Registry() };
+  collectDefaultMetrics({ register: metrics.registry });
   const labelNames = ['method', 'route', 'status'] as const;
   const requests = new Counter({ name: 'tresor_http_requests_total', help: 'HTTP requests', labelNames, registers: [metrics.registry] });
   const latency = new Histogram({

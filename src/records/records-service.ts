@@ -19,7 +19,7 @@ export interface RecordsDeps {
   listMaxLimit: number;
 }
 
-export function validationFailed(problems: FieldProblem[]): RequestError {
+function validationFailed(problems: FieldProblem[]): RequestError {
   return new RequestError('record.validation_failed', problems.map((p) => p.detail).join('; '), { problems });
 }
 
