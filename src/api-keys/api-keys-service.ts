@@ -34,6 +34,12 @@ export function apiKeysServiceFactory({ db, authCacheTtlMs, onTouchError }: ApiK
     }
   }
 
+  // Revocation clears this process's cache at once; others follow within the TTL.
+  async function revoke(tenantId: string | null, keyId: string) {
+    assertThat(await apiKeysRepo.revoke(db, tenantId, keyId), () => new RequestError('api_key.not_found'));
+    cache.clear();
+  }
+
   function touch(actor: Actor) {
     const now = Date.now();
     if ((lastTouched.get(actor.id) ?? 0) > now - TOUCH_INTERVAL_MS) return;
@@ -57,8 +63,7 @@ export function apiKeysServiceFactory({ db, authCacheTtlMs, onTouchError }: ApiK
 
     async revokeOperatorKey(actor: Actor, keyId: string) {
       authorizePlatform(actor, 'operator_keys.manage');
-      assertThat(await apiKeysRepo.revoke(db, null, keyId), () => new RequestError('api_key.not_found'));
-      cache.clear();
+      await revoke(null, keyId);
     },
 
     async createTenantKey(actor: Actor, tenantId: string, input: { name: string; role: Role }) {
@@ -75,8 +80,7 @@ export function apiKeysServiceFactory({ db, authCacheTtlMs, onTouchError }: ApiK
 
     async revoke(actor: Actor, tenantId: string, keyId: string) {
       authorizeTenant(actor, tenantId, 'api_keys.manage');
-      assertThat(await apiKeysRepo.revoke(db, tenantId, keyId), () => new RequestError('api_key.not_found'));
-      cache.clear();
+      await revoke(tenantId, keyId);
     },
 
     async authenticate(header: string | undefined): Promise<Actor> {
