@@ -3,15 +3,18 @@ import { RequestError } from '../errors.ts';
 export type Role = 'operator' | 'admin' | 'editor' | 'viewer';
 export const TENANT_ROLES = ['admin', 'editor', 'viewer'] as const;
 
-/** Who is acting. API keys today; users (identity issue) join as another `type`. */
-export interface Actor {
-  type: 'api_key';
-  id: string;
-  name: string;
-  role: Role;
-  /** null for platform (operator) actors. */
-  tenantId: string | null;
-}
+/**
+ * Who is acting, carried from the authenticator chain to every service call
+ * and log line (ids only, never a secret). `tenantId` is null for platform
+ * actors (operators) and for the system. Users arrive with the identity work.
+ */
+export type Actor =
+  | { type: 'api_key'; id: string; name: string; role: Role; tenantId: string | null }
+  | { type: 'user'; id: string; name: string; role: Role; tenantId: string }
+  | { type: 'system'; id: string; name: string; role: 'system'; tenantId: null };
+
+/** Background work (rotation, sequencing, retention) acts as the system, named by its job. */
+export const systemActor = (job: string): Actor => ({ type: 'system', id: job, name: job, role: 'system', tenantId: null });
 
 // The role × action matrix. Platform actions reach any tenant; tenant actions
 // only the actor's own tenant. Operators manage tenants and keys but never
@@ -31,8 +34,8 @@ export const permissions = {
 
 export type Action = keyof typeof permissions;
 
-export function can(role: Role, action: Action): boolean {
-  return (permissions[action] as readonly Role[]).includes(role);
+export function can(role: Role | 'system', action: Action): boolean {
+  return (permissions[action] as readonly string[]).includes(role);
 }
 
 /**

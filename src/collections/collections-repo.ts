@@ -1,4 +1,4 @@
-import type { Tx } from '../db/db.ts';
+import type { TenantTx } from '../db/db.ts';
 import type { FieldDef } from './collection-definition.ts';
 
 export interface CollectionRow { id: string; name: string; fields: FieldDef[]; createdAt: Date }
@@ -6,12 +6,12 @@ const columns = 'id, name, fields, created_at as "createdAt"';
 
 // Called inside withTenant(): RLS limits every statement to the tenant.
 export const collectionsRepo = {
-  insert: async (tx: Tx, c: { tenantId: string; id: string; name: string; fields: FieldDef[] }) =>
+  insert: async (tx: TenantTx, c: { tenantId: string; id: string; name: string; fields: FieldDef[] }) =>
     (await tx.query<CollectionRow>(
       `insert into collections (tenant_id, id, name, fields) values ($1, $2, $3, $4::text::jsonb) returning ${columns}`,
       [c.tenantId, c.id, c.name, JSON.stringify(c.fields)],
     ))[0],
-  findByName: async (tx: Tx, name: string) =>
+  findByName: async (tx: TenantTx, name: string) =>
     (await tx.query<CollectionRow>(`select ${columns} from collections where name = $1`, [name]))[0],
-  list: (tx: Tx) => tx.query<CollectionRow>(`select ${columns} from collections order by name`),
+  list: (tx: TenantTx) => tx.query<CollectionRow>(`select ${columns} from collections order by name`),
 };

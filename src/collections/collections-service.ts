@@ -1,5 +1,5 @@
 import { v7 as uuidv7 } from 'uuid';
-import type { Db, Tx } from '../db/db.ts';
+import type { Db, TenantTx } from '../db/db.ts';
 import { isUniqueViolation } from '../db/db.ts';
 import { RequestError, assertThat } from '../errors.ts';
 import { type Actor, authorizeTenant } from '../access/permissions.ts';
@@ -15,7 +15,7 @@ export function collectionsServiceFactory({ db, maxFields, maxLengthCap }: Colle
   // Definitions never change once created, so they are cached per tenant.
   const cache = createKeyCache<CollectionRow>({ max: 10_000, ttlMs: 24 * 3600_000 });
 
-  async function find(tx: Tx, tenantId: string, name: string): Promise<CollectionRow> {
+  async function find(tx: TenantTx, tenantId: string, name: string): Promise<CollectionRow> {
     const key = `${tenantId}/${name}`;
     const hit = cache.get(key);
     if (hit) return hit;

@@ -16,15 +16,37 @@ export interface Tx {
   last<T extends Row = Row>(text: string, params?: unknown[]): Promise<T[]>;
 }
 
+declare const tenantBrand: unique symbol;
+
+/**
+ * A transaction with a tenant context: the RLS role is set and app.tenant_id
+ * holds `tenantId` (canonical lower-case UUID). Only withTenant makes one
+ * (through the drivers' use of tenantTx), so a tenant repo handed the platform
+ * `db` or a platform transaction does not compile.
+ */
+export type TenantTx = Tx & { readonly tenantId: string; readonly [tenantBrand]: true };
+
+/**
+ * Sets the tenant context on a platform transaction and returns it as a
+ * TenantTx (tenant creation: the tenant row and its first keys commit together).
+ */
+export async function enterTenant(tx: Tx, tenantId: string): Promise<TenantTx> {
+  await tx.query(TENANT_CONTEXT_SQL, [tenantId]);
+  return tenantTx(tx, tenantId);
+}
+
+/** For the drivers only: brands a transaction whose tenant context is already set. */
+export const tenantTx = (tx: Tx, tenantId: string): TenantTx => ({ ...tx, tenantId }) as TenantTx;
+
 /** A view of tx whose query() is the final statement: for repo calls that end a transaction. */
-export const finalStatement = (tx: Tx): Tx => ({ query: tx.last, exec: tx.exec, last: tx.last });
+export const finalStatement = <T extends Tx>(tx: T): T => ({ ...tx, query: tx.last });
 
 export interface Db extends Tx {
   readonly kind: 'pglite' | 'postgres';
   /** A transaction in platform context (no tenant, not under the app role). */
   transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
   /** A transaction under the RLS role with app.tenant_id set for this transaction only. */
-  withTenant<T>(tenantId: string, fn: (tx: Tx) => Promise<T>): Promise<T>;
+  withTenant<T>(tenantId: string, fn: (tx: TenantTx) => Promise<T>): Promise<T>;
   /** Transactions open right now in this process (for /metrics). */
   transactionsInFlight(): number;
   close(): Promise<void>;

@@ -1,7 +1,7 @@
 import postgres from 'postgres';
-import { type Db, type Row, type Tx, transactionCounter } from './db.ts';
+import { type Db, type Row, type TenantTx, type Tx, tenantTx, transactionCounter } from './db.ts';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 // Errors after which the connection is gone (socket closed, backend
 // terminated). postgres.js 3.4 has already moved such a connection to its
@@ -31,13 +31,13 @@ function txOf(sql: Sql): Tx {
 // id is spliced into the simple-protocol text only after a strict UUID check.
 // After the final statement the tx refuses further queries: they would run
 // outside the transaction, without the RLS role.
-async function pipelinedTransaction<T>(conn: postgres.ReservedSql, tenantId: string, fn: (tx: Tx) => Promise<T>): Promise<T> {
+async function pipelinedTransaction<T>(conn: postgres.ReservedSql, tenantId: string, fn: (tx: TenantTx) => Promise<T>): Promise<T> {
   let commit: Promise<unknown> | undefined;
   const query: Tx['query'] = (text, params = []) => {
     if (commit) return Promise.reject(new Error('transaction already ended by its final statement'));
     return conn.unsafe(text, params as any[], { prepare: true }).execute() as any;
   };
-  const tx: Tx = {
+  const tx: TenantTx = tenantTx({
     query,
     exec: async (text) => { await query(text); },
     last: <R extends Row = Row>(text: string, params: unknown[] = []) => {
@@ -50,7 +50,7 @@ async function pipelinedTransaction<T>(conn: postgres.ReservedSql, tenantId: str
       }
       return result;
     },
-  };
+  }, tenantId);
   // postgres.js queries are lazy: execute() queues BEGIN and the context now,
   // ahead of fn's first statement. Left to Promise.all they would be queued
   // after it, and that statement would run outside the transaction as the
@@ -105,7 +105,7 @@ export function openPostgres(opts: PostgresOptions): Db {
     transactionsInFlight: open.count,
     transaction: (fn) => open.track(() => sql.begin((tx) => fn(txOf(tx))) as Promise<any>),
     withTenant: (tenantId, fn) => open.track(() => withDeadline(deadlineMs, async () => {
-      if (!UUID.test(tenantId)) throw new Error('withTenant: tenant id must be a UUID');
+      if (!UUID.test(tenantId)) throw new Error('withTenant: tenant id must be a canonical lower-case UUID');
       const conn = await sql.reserve();
       let gone = false;
       try {

@@ -1,4 +1,4 @@
-import type { Db, Tx } from '../db/db.ts';
+import type { Db, TenantTx } from '../db/db.ts';
 import { toBuffer } from '../db/db.ts';
 import { RequestError } from '../errors.ts';
 import type { KeyProvider } from '../crypto/key-provider.ts';
@@ -20,12 +20,12 @@ export interface KeysDeps { db: Db; keyProvider: KeyProvider; keyCacheMax: numbe
 export function keysServiceFactory({ db, keyProvider, keyCacheMax, keyCacheTtlMs }: KeysDeps) {
   const cache = createKeyCache<KeyRing>({ max: keyCacheMax, ttlMs: keyCacheTtlMs });
 
-  async function addKey(tx: Tx, tenantId: string, purpose: KeyPurpose, version: number) {
+  async function addKey(tx: TenantTx, tenantId: string, purpose: KeyPurpose, version: number) {
     const wrapped = wrapDataKey(keyProvider, generateDataKey(), { tenantId, purpose, version });
     await keysRepo.insert(tx, { tenantId, purpose, version, wrapped, kekId: keyProvider.keyId });
   }
 
-  async function loadRing(tx: Tx, tenantId: string): Promise<KeyRing> {
+  async function loadRing(tx: TenantTx, tenantId: string): Promise<KeyRing> {
     const rows = await keysRepo.list(tx);
     const ring: KeyRing = { activeVersion: 0, data: new Map(), index: Buffer.alloc(0) };
     for (const row of rows) {
@@ -41,12 +41,12 @@ export function keysServiceFactory({ db, keyProvider, keyCacheMax, keyCacheTtlMs
 
   return {
     /** Inside the tenant-creation transaction (tenant context set). */
-    async createTenantKeys(tx: Tx, tenantId: string) {
+    async createTenantKeys(tx: TenantTx, tenantId: string) {
       await addKey(tx, tenantId, 'data', 1);
       await addKey(tx, tenantId, 'index', 1);
     },
 
-    async ringFor(tx: Tx, tenantId: string): Promise<KeyRing> {
+    async ringFor(tx: TenantTx, tenantId: string): Promise<KeyRing> {
       const cached = cache.get(tenantId);
       if (cached) return cached;
       const ring = await loadRing(tx, tenantId);

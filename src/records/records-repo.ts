@@ -1,4 +1,4 @@
-import type { Tx } from '../db/db.ts';
+import type { TenantTx } from '../db/db.ts';
 import type { EncodedRecord, IndexEntry } from './record-codec.ts';
 
 export interface RecordRow {
@@ -15,7 +15,7 @@ const insertIndexSql = (t: string, c: string, r: string, json: string) => `inser
 // Every statement runs inside withTenant(): RLS scopes it to one tenant.
 export const recordsRepo = {
   /** Record and its blind-index rows in one statement (one round trip). */
-  insert: async (tx: Tx, p: { tenantId: string; id: string; collectionId: string; keyVersion: number; rec: EncodedRecord }) =>
+  insert: async (tx: TenantTx, p: { tenantId: string; id: string; collectionId: string; keyVersion: number; rec: EncodedRecord }) =>
     (await tx.query<RecordRow>(
       `with r as (insert into records (tenant_id, id, collection_id, key_version, enc, plain)
          values ($1, $2, $3, $4, $5::text::jsonb, $6::text::jsonb) returning *),
@@ -25,7 +25,7 @@ export const recordsRepo = {
     ))[0],
 
   /** Many records at once (import): rows is [{id, enc, plain, index}]. */
-  insertMany: (tx: Tx, p: { tenantId: string; collectionId: string; keyVersion: number; rows: Array<{ id: string } & EncodedRecord> }) =>
+  insertMany: (tx: TenantTx, p: { tenantId: string; collectionId: string; keyVersion: number; rows: Array<{ id: string } & EncodedRecord> }) =>
     tx.query(
       `with x as (select * from jsonb_to_recordset($4::text::jsonb) as x(id uuid, enc jsonb, plain jsonb, index jsonb)),
        r as (insert into records (tenant_id, id, collection_id, key_version, enc, plain)
@@ -36,12 +36,12 @@ export const recordsRepo = {
       [p.tenantId, p.collectionId, p.keyVersion, JSON.stringify(p.rows)],
     ),
 
-  find: async (tx: Tx, collectionId: string, id: string, forUpdate = false) =>
+  find: async (tx: TenantTx, collectionId: string, id: string, forUpdate = false) =>
     (await tx.query<RecordRow>(
       `select ${columns} from records r where r.id = $1 and r.collection_id = $2${forUpdate ? ' for update' : ''}`, [id, collectionId],
     ))[0],
 
-  update: async (tx: Tx, p: { tenantId: string; id: string; collectionId: string; keyVersion: number; rec: EncodedRecord }) => {
+  update: async (tx: TenantTx, p: { tenantId: string; id: string; collectionId: string; keyVersion: number; rec: EncodedRecord }) => {
     await tx.query('delete from record_index where record_id = $1', [p.id]);
     return (await tx.query<RecordRow>(
       `with r as (update records set enc = $3::text::jsonb, plain = $4::text::jsonb, key_version = $5,
@@ -52,17 +52,17 @@ export const recordsRepo = {
     ))[0];
   },
 
-  remove: async (tx: Tx, collectionId: string, id: string) =>
+  remove: async (tx: TenantTx, collectionId: string, id: string) =>
     (await tx.query('delete from records where id = $1 and collection_id = $2 returning id', [id, collectionId])).length > 0,
 
-  list: (tx: Tx, collectionId: string, after: string | null, limit: number) =>
+  list: (tx: TenantTx, collectionId: string, after: string | null, limit: number) =>
     tx.query<RecordRow>(
       `select ${columns} from records r where r.collection_id = $1 and ($2::uuid is null or r.id > $2::uuid) order by r.id limit $3`,
       [collectionId, after, limit],
     ),
 
   /** Exact match on every given (field, hash) pair. */
-  search: (tx: Tx, collectionId: string, terms: Array<{ field: string; hash: string }>, limit: number) => {
+  search: (tx: TenantTx, collectionId: string, terms: Array<{ field: string; hash: string }>, limit: number) => {
     const params: unknown[] = [collectionId, limit, terms[0].field, terms[0].hash];
     const extra = terms.slice(1).map((t) => {
       params.push(t.field, t.hash);
@@ -79,7 +79,7 @@ export const recordsRepo = {
   },
 
   /** Which of these unique (field, hash) pairs are already taken (by a record other than exceptId). */
-  takenUnique: (tx: Tx, collectionId: string, entries: IndexEntry[], exceptId: string | null = null) =>
+  takenUnique: (tx: TenantTx, collectionId: string, entries: IndexEntry[], exceptId: string | null = null) =>
     tx.query<{ field: string; hash: string }>(
       `select i.field, encode(i.hash, 'hex') as hash from record_index i
        join jsonb_to_recordset($2::text::jsonb) as x(field text, hash text) on i.field = x.field and i.hash = decode(x.hash, 'hex')
@@ -87,12 +87,12 @@ export const recordsRepo = {
       [collectionId, JSON.stringify(entries.map((e) => ({ field: e.field, hash: e.hash }))), exceptId],
     ),
 
-  staleBatch: (tx: Tx, activeVersion: number, limit: number) =>
+  staleBatch: (tx: TenantTx, activeVersion: number, limit: number) =>
     tx.query<{ id: string; collectionId: string; keyVersion: number; enc: Record<string, string> }>(
       `select id, collection_id as "collectionId", key_version as "keyVersion", enc from records
        where key_version <> $1 limit $2 for update skip locked`, [activeVersion, limit]),
 
-  setEncrypted: (tx: Tx, keyVersion: number, rows: Array<{ id: string; enc: Record<string, string> }>) =>
+  setEncrypted: (tx: TenantTx, keyVersion: number, rows: Array<{ id: string; enc: Record<string, string> }>) =>
     tx.query(
       `update records r set enc = x.enc, key_version = $1 from jsonb_to_recordset($2::text::jsonb) as x(id uuid, enc jsonb) where r.id = x.id`,
       [keyVersion, JSON.stringify(rows)],

@@ -1,5 +1,5 @@
 import { v7 as uuidv7 } from 'uuid';
-import type { Db, Tx } from '../db/db.ts';
+import type { Db, TenantTx } from '../db/db.ts';
 import { finalStatement, isUniqueViolation } from '../db/db.ts';
 import { RequestError, assertThat } from '../errors.ts';
 import { type Actor, authorizeTenant } from '../access/permissions.ts';
@@ -36,7 +36,7 @@ export function recordsServiceFactory({ db, collections, keys, listDefaultLimit,
 
   /** Opens the tenant transaction, checks the role, loads collection and key ring. */
   function inCollection<T>(actor: Actor, tenantId: string, name: string, action: 'records.read' | 'records.write',
-    fn: (tx: Tx, c: CollectionRow, ring: KeyRing) => Promise<T>): Promise<T> {
+    fn: (tx: TenantTx, c: CollectionRow, ring: KeyRing) => Promise<T>): Promise<T> {
     authorizeTenant(actor, tenantId, action);
     return db.withTenant(tenantId, async (tx) => {
       const [c, ring] = await Promise.all([collections.find(tx, tenantId, name), keys.ringFor(tx, tenantId)]);

@@ -1,5 +1,5 @@
 import { v7 as uuidv7 } from 'uuid';
-import { type Db, TENANT_CONTEXT_SQL } from '../db/db.ts';
+import { type Db, enterTenant } from '../db/db.ts';
 import { RequestError, assertThat } from '../errors.ts';
 import { type Actor, authorizePlatform, authorizeTenant } from '../access/permissions.ts';
 import type { KeysService } from '../keys/keys-service.ts';
@@ -17,8 +17,7 @@ export function tenantsServiceFactory({ db, keys }: { db: Db; keys: Pick<KeysSer
       // tenant never exists without keys.
       const row = await db.transaction(async (tx) => {
         const tenant = await tenantsRepo.insert(tx, { id, name: input.name });
-        await tx.query(TENANT_CONTEXT_SQL, [id]);
-        await keys.createTenantKeys(tx, id);
+        await keys.createTenantKeys(await enterTenant(tx, id), id);
         return tenant;
       });
       return publicTenant(row);
