@@ -1,68 +1,80 @@
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { Type, type Static, type TSchema } from 'typebox';
 
 // One schema for environment variables and the optional JSON config file
-// (TRESOR_CONFIG). The environment wins over the file. Every policy number
-// lives here with its documented default; there are no secret defaults.
-export interface Config {
-  databaseUrl?: string;
-  dataDir: string;
-  port: number;
-  host: string;
-  keyProvider: 'file' | 'passphrase';
-  keyFile: string;
-  keyPassphrase?: string;
-  backupDir: string;
-  logLevel: string;
-  workers: number;
-  bodyLimitBytes: number;
-  importLimitBytes: number;
-  importBatchSize: number;
-  importWorkers: number;
-  dbPoolMax: number;
-  dbConnectTimeoutMs: number;
-  dbStatementTimeoutMs: number;
-  keyCacheMax: number;
-  keyCacheTtlMs: number;
-  authCacheTtlMs: number;
-  rotationBatchSize: number;
-  maxFields: number;
-  maxLengthCap: number;
-  listDefaultLimit: number;
-  listMaxLimit: number;
+// (TRESOR_CONFIG). Each property is a setting: its JSON key is the property
+// name, `env` its environment variable, plus type, default, bounds and a
+// one-line description (the README's configuration table is generated from
+// it). The environment wins over the file. There are no secret defaults.
+
+interface Doc {
+  env: string;
+  description: string;
+  /** How the default reads in the README when it is not a plain value. */
+  docDefault?: string;
+  /** Shown as KiB/MiB/GiB in the README. */
+  bytes?: boolean;
+  /** Never echoed in a problem message. */
+  secret?: boolean;
+}
+type Bounds = { minimum?: number; maximum?: number };
+
+const KiB = 1024;
+const MiB = 1024 * KiB;
+const int = (def: number, bounds: Bounds, doc: Doc) => Type.Integer({ default: def, ...bounds, ...doc });
+const str = (def: string | undefined, doc: Doc) => Type.String({ minLength: 1, ...(def === undefined ? {} : { default: def }), ...doc });
+const oneOf = <const V extends string[]>(values: [...V], def: V[number], doc: Doc) => Type.Enum(values, { default: def, ...doc });
+
+export const ConfigSchema = Type.Object({
+  databaseUrl: Type.Optional(str(undefined, { env: 'DATABASE_URL', secret: true, docDefault: 'unset → embedded PGlite',
+    description: '`postgres://…` for PostgreSQL ≥ 15; multi-host URLs (`host1,host2/db?target_session_attrs=read-write`) work' })),
+  dataDir: str('./data', { env: 'TRESOR_DATA_DIR', description: 'embedded store (`pglite/`), lock file, default key file location' }),
+  port: int(8080, { minimum: 0, maximum: 65535 }, { env: 'PORT', description: 'TCP port to listen on' }),
+  host: str('127.0.0.1', { env: 'HOST', description: 'address to listen on (loopback unless told otherwise)' }),
+  keyProvider: oneOf(['file', 'passphrase'], 'file', { env: 'TRESOR_KEY_PROVIDER',
+    description: '`file` (32 random bytes in a 0600 file, created on first start) or `passphrase` (scrypt)' }),
+  keyFile: str(undefined, { env: 'TRESOR_KEY_FILE', docDefault: '`<data dir>/keys/root.key`',
+    description: 'root key of the `file` provider; keep it out of database backups' }),
+  keyPassphrase: Type.Optional(str(undefined, { env: 'TRESOR_KEY_PASSPHRASE', secret: true,
+    description: 'required with the `passphrase` provider (≥ 12 characters)' })),
+  backupDir: str('./backups', { env: 'TRESOR_BACKUP_DIR', description: 'for the backup issue' }),
+  logLevel: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info', { env: 'LOG_LEVEL',
+    description: 'pino level; authorization headers are redacted, bodies never logged' }),
+  workers: int(1, { minimum: 1, maximum: 64 }, { env: 'TRESOR_WORKERS', description: 'server processes (PostgreSQL only)' }),
+  bodyLimitBytes: int(MiB, { minimum: KiB }, { env: 'TRESOR_BODY_LIMIT', bytes: true, description: 'JSON body limit' }),
+  importLimitBytes: int(1024 * MiB, { minimum: KiB }, { env: 'TRESOR_IMPORT_LIMIT', bytes: true, description: 'NDJSON import limit (streamed)' }),
+  importBatchSize: int(1000, { minimum: 1, maximum: 10000 }, { env: 'TRESOR_IMPORT_BATCH', description: 'records per import transaction' }),
+  importWorkers: int(2, { minimum: 1, maximum: 32 }, { env: 'TRESOR_IMPORT_WORKERS',
+    description: 'worker threads that parse, validate and encrypt import lines' }),
+  dbPoolMax: int(10, { minimum: 1, maximum: 200 }, { env: 'TRESOR_DB_POOL_MAX', description: 'PostgreSQL connections per process' }),
+  dbConnectTimeoutMs: int(5000, { minimum: 100 }, { env: 'TRESOR_DB_CONNECT_TIMEOUT_MS',
+    description: 'an unreachable database answers 503 with `Retry-After` after this wait' }),
+  dbStatementTimeoutMs: int(30000, { minimum: 100 }, { env: 'TRESOR_DB_STATEMENT_TIMEOUT_MS',
+    description: 'a too slow statement answers 503; a tenant transaction is given up after connect + 2 × statement timeout' }),
+  keyCacheMax: int(1000, { minimum: 1 }, { env: 'TRESOR_KEY_CACHE_MAX', description: 'unwrapped tenant key rings kept in memory' }),
+  keyCacheTtlMs: int(5000, { minimum: 1 }, { env: 'TRESOR_KEY_CACHE_TTL_MS',
+    description: 'how long a key ring stays cached; a rotation elsewhere is seen within it' }),
+  authCacheTtlMs: int(5000, { minimum: 1 }, { env: 'TRESOR_AUTH_CACHE_TTL_MS',
+    description: 'how long a validated API key stays cached; a revocation reaches other processes within it' }),
+  rotationBatchSize: int(500, { minimum: 1, maximum: 10000 }, { env: 'TRESOR_ROTATION_BATCH',
+    description: 'records re-encrypted per transaction on PostgreSQL' }),
+  maxFields: int(100, { minimum: 1, maximum: 1000 }, { env: 'TRESOR_MAX_FIELDS', description: 'fields per collection' }),
+  maxLengthCap: int(65535, { minimum: 1 }, { env: 'TRESOR_MAX_LENGTH_CAP', description: 'largest `maxLength` a collection may declare' }),
+  listDefaultLimit: int(50, { minimum: 1 }, { env: 'TRESOR_LIST_DEFAULT_LIMIT', description: 'page size of lists and searches without `limit`' }),
+  listMaxLimit: int(500, { minimum: 1 }, { env: 'TRESOR_LIST_MAX_LIMIT', description: 'largest `limit` of lists and searches' }),
+});
+
+export type Config = Static<typeof ConfigSchema>;
+export type SettingSchema = TSchema & Doc & Bounds & { type?: string; enum?: string[]; default?: string | number };
+
+/** Every setting as [JSON key, schema], in the schema's order. */
+export function settings(): [string, SettingSchema][] {
+  return Object.entries(ConfigSchema.properties) as unknown as [string, SettingSchema][];
 }
 
-type Kind = 'string' | 'int' | 'enum';
-interface Setting { key: keyof Config; env: string; kind: Kind; min?: number; max?: number; values?: string[]; def?: string | number; secret?: boolean }
-
-const MiB = 1024 * 1024;
-export const settings: Setting[] = [
-  { key: 'databaseUrl', env: 'DATABASE_URL', kind: 'string', secret: true },
-  { key: 'dataDir', env: 'TRESOR_DATA_DIR', kind: 'string', def: './data' },
-  { key: 'port', env: 'PORT', kind: 'int', min: 0, max: 65535, def: 8080 },
-  { key: 'host', env: 'HOST', kind: 'string', def: '127.0.0.1' },
-  { key: 'keyProvider', env: 'TRESOR_KEY_PROVIDER', kind: 'enum', values: ['file', 'passphrase'], def: 'file' },
-  { key: 'keyFile', env: 'TRESOR_KEY_FILE', kind: 'string' },
-  { key: 'keyPassphrase', env: 'TRESOR_KEY_PASSPHRASE', kind: 'string', secret: true },
-  { key: 'backupDir', env: 'TRESOR_BACKUP_DIR', kind: 'string', def: './backups' },
-  { key: 'logLevel', env: 'LOG_LEVEL', kind: 'enum', values: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], def: 'info' },
-  { key: 'workers', env: 'TRESOR_WORKERS', kind: 'int', min: 1, max: 64, def: 1 },
-  { key: 'bodyLimitBytes', env: 'TRESOR_BODY_LIMIT', kind: 'int', min: 1024, def: MiB },
-  { key: 'importLimitBytes', env: 'TRESOR_IMPORT_LIMIT', kind: 'int', min: 1024, def: 1024 * MiB },
-  { key: 'importBatchSize', env: 'TRESOR_IMPORT_BATCH', kind: 'int', min: 1, max: 10000, def: 1000 },
-  { key: 'importWorkers', env: 'TRESOR_IMPORT_WORKERS', kind: 'int', min: 1, max: 32, def: 2 },
-  { key: 'dbPoolMax', env: 'TRESOR_DB_POOL_MAX', kind: 'int', min: 1, max: 200, def: 10 },
-  { key: 'dbConnectTimeoutMs', env: 'TRESOR_DB_CONNECT_TIMEOUT_MS', kind: 'int', min: 100, def: 5000 },
-  { key: 'dbStatementTimeoutMs', env: 'TRESOR_DB_STATEMENT_TIMEOUT_MS', kind: 'int', min: 100, def: 30000 },
-  { key: 'keyCacheMax', env: 'TRESOR_KEY_CACHE_MAX', kind: 'int', min: 1, def: 1000 },
-  { key: 'keyCacheTtlMs', env: 'TRESOR_KEY_CACHE_TTL_MS', kind: 'int', min: 0, def: 5000 },
-  { key: 'authCacheTtlMs', env: 'TRESOR_AUTH_CACHE_TTL_MS', kind: 'int', min: 0, def: 5000 },
-  { key: 'rotationBatchSize', env: 'TRESOR_ROTATION_BATCH', kind: 'int', min: 1, max: 10000, def: 500 },
-  { key: 'maxFields', env: 'TRESOR_MAX_FIELDS', kind: 'int', min: 1, max: 1000, def: 100 },
-  { key: 'maxLengthCap', env: 'TRESOR_MAX_LENGTH_CAP', kind: 'int', min: 1, def: 65535 },
-  { key: 'listDefaultLimit', env: 'TRESOR_LIST_DEFAULT_LIMIT', kind: 'int', min: 1, def: 50 },
-  { key: 'listMaxLimit', env: 'TRESOR_LIST_MAX_LIMIT', kind: 'int', min: 1, def: 500 },
-];
+// Variables the CLI's API commands read, and the file pointer itself: known, though not settings.
+const otherTresorVariables = new Set(['TRESOR_CONFIG', 'TRESOR_URL', 'TRESOR_TOKEN']);
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -85,34 +97,32 @@ function readFileConfig(path: string | undefined, problems: string[]): Record<st
   return {};
 }
 
-function parseSetting(s: Setting, raw: unknown, problems: string[]): unknown {
-  const name = `${s.env} (${s.key})`;
-  if (s.kind === 'int') {
+// Messages name the setting and the rule, never the value (it may be a secret).
+function parseSetting(key: string, s: SettingSchema, raw: unknown, problems: string[]): unknown {
+  const name = `${s.env} (${key})`;
+  if (s.type === 'integer') {
     const n = typeof raw === 'number' ? raw : /^\d+$/.test(String(raw).trim()) ? Number(String(raw).trim()) : NaN;
     if (!Number.isSafeInteger(n)) return void problems.push(`${name}: must be a whole number`);
-    if (s.min !== undefined && n < s.min) return void problems.push(`${name}: must be at least ${s.min}`);
-    if (s.max !== undefined && n > s.max) return void problems.push(`${name}: must be at most ${s.max}`);
+    if (s.minimum !== undefined && n < s.minimum) return void problems.push(`${name}: must be at least ${s.minimum}`);
+    if (s.maximum !== undefined && n > s.maximum) return void problems.push(`${name}: must be at most ${s.maximum}`);
     return n;
   }
   if (typeof raw !== 'string' || raw === '') return void problems.push(`${name}: must be a non-empty string`);
-  if (s.kind === 'enum' && !s.values!.includes(raw)) return void problems.push(`${name}: must be one of ${s.values!.join(', ')}`);
+  if (s.enum && !s.enum.includes(raw)) return void problems.push(`${name}: must be one of ${s.enum.join(', ')}`);
   return raw;
 }
 
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const problems: string[] = [];
-  const file = readFileConfig(env.TRESOR_CONFIG, problems);
-  const known = new Set(settings.map((s) => s.key as string));
-  for (const key of Object.keys(file)) if (!known.has(key)) problems.push(`TRESOR_CONFIG: unknown setting '${key}'`);
-  const out: Record<string, unknown> = {};
-  for (const s of settings) {
-    const raw = env[s.env] !== undefined && env[s.env] !== '' ? env[s.env] : file[s.key] ?? s.def;
-    if (raw === undefined) continue;
-    out[s.key] = parseSetting(s, raw, problems);
+function unknownNames(env: NodeJS.ProcessEnv, file: Record<string, unknown>, problems: string[]) {
+  const keys = new Set(settings().map(([key]) => key));
+  const envs = new Set(settings().map(([, s]) => s.env));
+  for (const key of Object.keys(file)) if (!keys.has(key)) problems.push(`TRESOR_CONFIG: unknown setting '${key}'`);
+  for (const name of Object.keys(env)) {
+    // A misspelt variable would otherwise be ignored silently and its default used.
+    if (name.startsWith('TRESOR_') && !envs.has(name) && !otherTresorVariables.has(name)) problems.push(`${name}: unknown setting`);
   }
-  const config = out as unknown as Config;
-  config.dataDir = resolve(config.dataDir ?? './data');
-  config.keyFile = resolve(config.keyFile ?? join(config.dataDir, 'keys', 'root.key'));
+}
+
+function checkTogether(config: Config, problems: string[]) {
   if (config.keyProvider === 'passphrase' && !config.keyPassphrase) {
     problems.push('TRESOR_KEY_PASSPHRASE: required when TRESOR_KEY_PROVIDER=passphrase');
   }
@@ -120,6 +130,22 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     problems.push('DATABASE_URL: must start with postgres:// or postgresql://');
   }
   if (config.listDefaultLimit > config.listMaxLimit) problems.push('TRESOR_LIST_DEFAULT_LIMIT: must not exceed TRESOR_LIST_MAX_LIMIT');
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const problems: string[] = [];
+  const file = readFileConfig(env.TRESOR_CONFIG, problems);
+  unknownNames(env, file, problems);
+  const out: Record<string, unknown> = {};
+  for (const [key, s] of settings()) {
+    const raw = env[s.env] !== undefined && env[s.env] !== '' ? env[s.env] : file[key] ?? s.default;
+    if (raw === undefined) continue;
+    out[key] = parseSetting(key, s, raw, problems);
+  }
+  const config = out as Config;
+  config.dataDir = resolve(config.dataDir ?? './data');
+  config.keyFile = resolve(config.keyFile ?? join(config.dataDir, 'keys', 'root.key'));
+  checkTogether(config, problems);
   if (problems.length) throw new ConfigError(problems);
   return config;
 }

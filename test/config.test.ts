@@ -62,6 +62,17 @@ describe('configuration', () => {
     assert.ok(err.problems.some((p) => /^TRESOR_LIST_DEFAULT_LIMIT/.test(p)));
   });
 
+  it('refuses unknown TRESOR_* variables, not those of the CLI', () => {
+    const err = configError({ TRESOR_DB_POOL: '5', TRESOR_WORKER: '2', TRESOR_URL: 'http://x', TRESOR_TOKEN: 't', TRESOR_CONFIG: '' });
+    assert.deepEqual(err.problems.sort(), ['TRESOR_DB_POOL: unknown setting', 'TRESOR_WORKER: unknown setting']);
+  });
+
+  it('refuses a cache TTL of 0, which the caches cannot honour', () => {
+    const err = configError({ TRESOR_KEY_CACHE_TTL_MS: '0', TRESOR_AUTH_CACHE_TTL_MS: '0' });
+    assert.equal(err.problems.length, 2, err.message);
+    for (const p of err.problems) assert.match(p, /_CACHE_TTL_MS .*at least 1/);
+  });
+
   it('refuses the passphrase provider without a passphrase, accepts it with one', () => {
     const err = configError({ TRESOR_KEY_PROVIDER: 'passphrase' });
     assert.deepEqual(err.problems, ['TRESOR_KEY_PASSPHRASE: required when TRESOR_KEY_PROVIDER=passphrase']);

@@ -1,0 +1,16 @@
+// npm run docs: rewrites the generated sections of the documentation.
+import { readFileSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { configTable } from './config-table.ts';
+import { replaceSection } from './marked-section.ts';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+
+function rewrite(path: string, name: string, body: string) {
+  const text = readFileSync(root + path, 'utf8');
+  const next = replaceSection(text, name, body);
+  if (next !== text) writeFileSync(root + path, next);
+  process.stdout.write(`${path}: ${name} ${next === text ? 'up to date' : 'rewritten'}\n`);
+}
+
+rewrite('README.md', 'config', configTable());

@@ -1,0 +1,24 @@
+// The README's configuration table is generated from the config schema
+// (`npm run docs`); this fails when someone edits one without the other.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { configTable } from '../scripts/config-table.ts';
+import { readSection } from '../scripts/marked-section.ts';
+import { settings } from '../src/config.ts';
+
+const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+
+describe('generated documentation', () => {
+  it('README configuration table matches the config schema (run `npm run docs`)', () => {
+    assert.equal(readSection(readme, 'config'), configTable());
+  });
+
+  it('documents every setting with its variable, JSON key and a description', () => {
+    const table = readSection(readme, 'config')!;
+    for (const [key, s] of settings()) {
+      assert.ok(s.description.length > 0, `${key} has a description`);
+      assert.ok(table.includes(`| \`${s.env}\` | \`${key}\` |`), `${s.env} / ${key} in the table`);
+    }
+  });
+});
