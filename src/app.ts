@@ -53,11 +53,11 @@ export async function buildApp(config: Config, services: Services, opts: { logge
   app.addHook('onSend', async (req, reply) => { reply.header('x-request-id', req.id); });
 
   healthRoutes(app, { db: services.db });
-  tenantsRoutes(app, { tenants: services.tenants, listDefaultLimit: config.listDefaultLimit });
+  tenantsRoutes(app, { tenants: services.tenants, listDefaultLimit: config.listDefaultLimit, listMaxLimit: config.listMaxLimit });
   apiKeysRoutes(app, { apiKeys: services.apiKeys });
   collectionsRoutes(app, { collections: services.collections });
   recordsRoutes(app, { records: services.records });
-  importRoutes(app, { imports: services.imports, importLimitBytes: config.importLimitBytes });
+  importRoutes(app, { imports: services.imports, importLimitBytes: config.importLimitBytes, importLineMaxBytes: config.importLineMaxBytes });
   keysRoutes(app, { rotation: services.rotation });
   return app;
 }

@@ -45,6 +45,13 @@ export const ConfigSchema = Type.Object({
   bodyLimitBytes: int(MiB, { minimum: KiB }, { env: 'TRESOR_BODY_LIMIT', bytes: true, description: 'JSON body limit' }),
   importLimitBytes: int(1024 * MiB, { minimum: KiB }, { env: 'TRESOR_IMPORT_LIMIT', bytes: true, description: 'NDJSON import limit (streamed)' }),
   importBatchSize: int(1000, { minimum: 1, maximum: 10000 }, { env: 'TRESOR_IMPORT_BATCH', description: 'records per import transaction' }),
+  importLineMaxBytes: int(256 * KiB, { minimum: KiB }, { env: 'TRESOR_IMPORT_LINE_MAX_BYTES', bytes: true,
+    description: 'longest NDJSON line (room for JSON escapes around a record of `TRESOR_RECORD_MAX_BYTES`); longer lines are rejected unread' }),
+  importBatchBytes: int(8 * MiB, { minimum: KiB }, { env: 'TRESOR_IMPORT_BATCH_BYTES', bytes: true,
+    description: 'bytes of NDJSON per encode batch, so large lines do not multiply memory' }),
+  importDedupMax: int(1_000_000, { minimum: 0 }, { env: 'TRESOR_IMPORT_DEDUP_MAX',
+    description: 'unique values remembered per import to refuse in-file duplicates early; beyond it the database still refuses them' }),
+  importReportMax: int(1000, { minimum: 0 }, { env: 'TRESOR_IMPORT_REPORT_MAX', description: 'rejected lines listed in an import answer (all are counted)' }),
   importWorkers: int(2, { minimum: 1, maximum: 32 }, { env: 'TRESOR_IMPORT_WORKERS',
     description: 'worker threads that parse, validate and encrypt import lines' }),
   dbPoolMax: int(10, { minimum: 1, maximum: 200 }, { env: 'TRESOR_DB_POOL_MAX', description: 'PostgreSQL connections per process' }),
@@ -61,6 +68,13 @@ export const ConfigSchema = Type.Object({
     description: 'records re-encrypted per transaction on PostgreSQL' }),
   maxFields: int(100, { minimum: 1, maximum: 1000 }, { env: 'TRESOR_MAX_FIELDS', description: 'fields per collection' }),
   maxLengthCap: int(65535, { minimum: 1 }, { env: 'TRESOR_MAX_LENGTH_CAP', description: 'largest `maxLength` a collection may declare' }),
+  defaultMaxLength: int(1000, { minimum: 1 }, { env: 'TRESOR_DEFAULT_MAX_LENGTH',
+    description: '`maxLength` (characters) of a string field whose definition gives none' }),
+  jsonMaxBytes: int(64 * KiB, { minimum: 1 }, { env: 'TRESOR_JSON_MAX_BYTES', bytes: true, description: 'largest value of a `json` field, serialised' }),
+  recordMaxBytes: int(64 * KiB, { minimum: KiB }, { env: 'TRESOR_RECORD_MAX_BYTES', bytes: true,
+    description: "largest record: its data serialised as JSON (create, patch, import line); larger answers 422 with `record.too_large`" }),
+  pageMaxBytes: int(4 * MiB, { minimum: KiB }, { env: 'TRESOR_PAGE_MAX_BYTES', bytes: true,
+    description: 'a list page stops early (with `nextCursor`) before its records exceed this; at least one record is returned' }),
   listDefaultLimit: int(50, { minimum: 1 }, { env: 'TRESOR_LIST_DEFAULT_LIMIT', description: 'page size of lists and searches without `limit`' }),
   listMaxLimit: int(500, { minimum: 1 }, { env: 'TRESOR_LIST_MAX_LIMIT', description: 'largest `limit` of lists and searches' }),
 });
@@ -128,6 +142,10 @@ function checkTogether(config: Config, problems: string[]) {
   }
   if (config.databaseUrl && !/^postgres(ql)?:\/\//.test(config.databaseUrl)) {
     problems.push('DATABASE_URL: must start with postgres:// or postgresql://');
+  }
+  if (config.defaultMaxLength > config.maxLengthCap) problems.push('TRESOR_DEFAULT_MAX_LENGTH: must not exceed TRESOR_MAX_LENGTH_CAP');
+  if (config.importLineMaxBytes > 8 * config.recordMaxBytes) {
+    problems.push('TRESOR_IMPORT_LINE_MAX_BYTES: must not exceed 8 × TRESOR_RECORD_MAX_BYTES (longer lines hold no valid record)');
   }
   if (config.listDefaultLimit > config.listMaxLimit) problems.push('TRESOR_LIST_DEFAULT_LIMIT: must not exceed TRESOR_LIST_MAX_LIMIT');
 }

@@ -15,8 +15,10 @@ export interface ServiceDeps { db: Db; keyProvider: KeyProvider; onError?: (msg:
 /** Wires the feature services once; the HTTP app and the CLI share them. */
 export function createServices(config: Config, { db, keyProvider, onError = () => {} }: ServiceDeps) {
   const keys = keysServiceFactory({ db, keyProvider, keyCacheMax: config.keyCacheMax, keyCacheTtlMs: config.keyCacheTtlMs });
-  const collections = collectionsServiceFactory({ db, maxFields: config.maxFields, maxLengthCap: config.maxLengthCap });
-  const records = recordsServiceFactory({ db, collections, keys, listDefaultLimit: config.listDefaultLimit, listMaxLimit: config.listMaxLimit });
+  const collections = collectionsServiceFactory({ db, maxFields: config.maxFields, maxLengthCap: config.maxLengthCap, defaultMaxLength: config.defaultMaxLength });
+  const recordLimits = { jsonMaxBytes: config.jsonMaxBytes, recordMaxBytes: config.recordMaxBytes };
+  const records = recordsServiceFactory({ db, collections, keys, listDefaultLimit: config.listDefaultLimit, listMaxLimit: config.listMaxLimit,
+    limits: { ...recordLimits, pageMaxBytes: config.pageMaxBytes } });
   const reencrypt = reencryptServiceFactory({ db, keys });
   return {
     db,
@@ -25,7 +27,8 @@ export function createServices(config: Config, { db, keyProvider, onError = () =
     records,
     apiKeys: apiKeysServiceFactory({ db, authCacheTtlMs: config.authCacheTtlMs, onTouchError: (err) => onError('api key touch failed', err) }),
     tenants: tenantsServiceFactory({ db, keys }),
-    imports: importServiceFactory({ db, collections, keys, batchSize: config.importBatchSize, poolSize: config.importWorkers }),
+    imports: importServiceFactory({ db, collections, keys, poolSize: config.importWorkers, recordLimits,
+      limits: { batchSize: config.importBatchSize, batchBytes: config.importBatchBytes, dedupMax: config.importDedupMax, reportMax: config.importReportMax } }),
     rotation: rotationServiceFactory({
       keys, reencryptBatch: reencrypt.reencryptBatch, keyCacheTtlMs: config.keyCacheTtlMs,
       // PGlite runs one transaction at a time: small batches, one loop, so

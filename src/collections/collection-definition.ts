@@ -21,7 +21,7 @@ export interface FieldDef {
 
 export interface DefinitionProblem { path: string; code: string; detail: string }
 
-export interface DefinitionLimits { maxFields: number; maxLengthCap: number }
+export interface DefinitionLimits { maxFields: number; maxLengthCap: number; defaultMaxLength: number }
 
 export type DefinitionResult =
   | { ok: true; name: string; fields: FieldDef[] }
@@ -81,7 +81,8 @@ function readEnum<T extends string>(raw: Record<string, unknown>, key: string, a
 
 function readMaxLength(raw: Record<string, unknown>, type: FieldType | undefined, base: string, limits: DefinitionLimits, out: DefinitionProblem[]): number | undefined {
   const value = raw.maxLength;
-  if (value === undefined) return undefined;
+  // Every string is bounded: without its own maxLength a field gets the configured default.
+  if (value === undefined) return type === 'string' ? limits.defaultMaxLength : undefined;
   const path = `${base}/maxLength`;
   if (type !== undefined && !LENGTH_TYPES.includes(type)) {
     out.push(problem(path, 'collection.invalid_option', `option 'maxLength' is only allowed for types: ${LENGTH_TYPES.join(', ')}`));

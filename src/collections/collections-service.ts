@@ -9,9 +9,9 @@ import { type CollectionRow, collectionsRepo } from './collections-repo.ts';
 
 export const publicCollection = (c: CollectionRow) => ({ id: c.id, name: c.name, fields: c.fields, createdAt: c.createdAt.toISOString() });
 
-export interface CollectionsDeps { db: Db; maxFields: number; maxLengthCap: number }
+export interface CollectionsDeps { db: Db; maxFields: number; maxLengthCap: number; defaultMaxLength: number }
 
-export function collectionsServiceFactory({ db, maxFields, maxLengthCap }: CollectionsDeps) {
+export function collectionsServiceFactory({ db, maxFields, maxLengthCap, defaultMaxLength }: CollectionsDeps) {
   // Definitions never change once created, so they are cached per tenant.
   const cache = createKeyCache<CollectionRow>({ max: 10_000, ttlMs: 24 * 3600_000 });
 
@@ -31,7 +31,7 @@ export function collectionsServiceFactory({ db, maxFields, maxLengthCap }: Colle
 
     async create(actor: Actor, tenantId: string, input: { name: string; fields: Array<Record<string, unknown>> }) {
       authorizeTenant(actor, tenantId, 'collections.create');
-      const parsed = parseCollectionDefinition(input, { maxFields, maxLengthCap });
+      const parsed = parseCollectionDefinition(input, { maxFields, maxLengthCap, defaultMaxLength });
       if (!parsed.ok) {
         throw new RequestError('collection.invalid_definition', parsed.problems.map((p) => p.detail).join('; '), { problems: parsed.problems });
       }

@@ -19,8 +19,10 @@ export type LookupResult =
 
 type Check = { ok: true; value: unknown } | { ok: false; code: string; rule: string };
 
+/** Size bounds from config (TRESOR_JSON_MAX_BYTES, TRESOR_RECORD_MAX_BYTES). */
+export interface RecordLimits { jsonMaxBytes: number; recordMaxBytes: number }
+
 export const MAX_EMAIL_LENGTH = 254;
-export const MAX_JSON_BYTES = 64 * 1024;
 // Deep nesting can blow the stack while walking; real documents are shallow.
 export const MAX_JSON_DEPTH = 64;
 // Generous for any formatted international number, bounds parser work.
@@ -57,7 +59,9 @@ function checkString(field: FieldDef, raw: unknown): Check {
   if (raw.includes('\u0000') || LONE_SURROGATE.test(raw)) {
     return fail('record.invalid_value', 'must not contain NUL characters or unpaired surrogates');
   }
-  return checkLength(field, raw);
+  // One spelling per text (NFC): "é" typed as U+00E9 or as e + U+0301 must
+  // give one blind-index entry, or `unique` and search would miss the other.
+  return checkLength(field, raw.normalize('NFC'));
 }
 
 export function isEmailAddress(value: string): boolean {
@@ -132,26 +136,26 @@ export function isJsonValue(value: unknown, depth = 0): boolean {
   return Object.entries(value).every(([key, item]) => isJsonValue(key, depth) && isJsonValue(item, depth + 1));
 }
 
-function checkJson(_field: FieldDef, raw: unknown): Check {
+function checkJson(raw: unknown, maxBytes: number): Check {
   if (!isJsonValue(raw)) {
     return fail('record.invalid_value', `must be a JSON value (no NUL, nested at most ${MAX_JSON_DEPTH} levels)`);
   }
   const serialised = JSON.stringify(raw);
-  if (Buffer.byteLength(serialised, 'utf8') > MAX_JSON_BYTES) {
-    return fail('record.too_long', `must serialise to at most ${MAX_JSON_BYTES} bytes of JSON`);
+  if (Buffer.byteLength(serialised, 'utf8') > maxBytes) {
+    return fail('record.too_long', `must serialise to at most ${maxBytes} bytes of JSON`);
   }
   // A fresh copy so later mutation by the caller cannot bypass validation.
   return pass(JSON.parse(serialised));
 }
 
-const CHECKS: Record<FieldType, (field: FieldDef, raw: unknown) => Check> = {
+// json is checked apart (it needs a size limit and is never searchable).
+const CHECKS: Record<Exclude<FieldType, 'json'>, (field: FieldDef, raw: unknown) => Check> = {
   string: checkString,
   email: checkEmail,
   phone: checkPhone,
   date: checkDate,
   number: checkNumber,
   boolean: checkBoolean,
-  json: checkJson,
 };
 
 function toProblem(field: string, check: { code: string; rule: string }): FieldProblem {
@@ -171,7 +175,8 @@ function unknownProblem(key: string): FieldProblem {
   return { field: '', code: 'record.unknown_field', detail: 'record contains a key that is not a valid field name' };
 }
 
-function validateField(def: FieldDef, data: Record<string, unknown>, mode: 'create' | 'patch', out: RecordResult & { ok: true }, problems: FieldProblem[]): void {
+function validateField(def: FieldDef, data: Record<string, unknown>, mode: 'create' | 'patch', limits: RecordLimits,
+  out: RecordResult & { ok: true }, problems: FieldProblem[]): void {
   const present = Object.hasOwn(data, def.name) && data[def.name] !== undefined;
   const raw = present ? data[def.name] : undefined;
   if (!present) {
@@ -184,19 +189,27 @@ function validateField(def: FieldDef, data: Record<string, unknown>, mode: 'crea
     else if (mode === 'patch') out.values[def.name] = null;
     return;
   }
-  const check = CHECKS[def.type](def, raw);
+  const check = def.type === 'json' ? checkJson(raw, limits.jsonMaxBytes) : CHECKS[def.type](def, raw);
   if (check.ok) out.values[def.name] = check.value;
   else problems.push(toProblem(def.name, check));
 }
 
-export function validateRecordData(fields: FieldDef[], data: unknown, mode: 'create' | 'patch'): RecordResult {
+/** A record whose data serialises to more than recordMaxBytes of JSON is refused (create, patch after merging, import). */
+export function recordSizeProblem(values: Record<string, unknown>, limits: RecordLimits): FieldProblem | undefined {
+  if (Buffer.byteLength(JSON.stringify(values), 'utf8') <= limits.recordMaxBytes) return undefined;
+  return { field: '', code: 'record.too_large', detail: `record data must serialise to at most ${limits.recordMaxBytes} bytes of JSON` };
+}
+
+export function validateRecordData(fields: FieldDef[], data: unknown, mode: 'create' | 'patch', limits: RecordLimits): RecordResult {
   if (!isPlainObject(data)) {
     return { ok: false, problems: [{ field: '', code: 'record.invalid_data', detail: 'record data must be a JSON object' }] };
   }
   const known = new Set(fields.map((def) => def.name));
   const problems: FieldProblem[] = Object.keys(data).filter((key) => !known.has(key)).map(unknownProblem);
   const out: RecordResult & { ok: true } = { ok: true, values: {} };
-  for (const def of fields) validateField(def, data, mode, out, problems);
+  for (const def of fields) validateField(def, data, mode, limits, out, problems);
+  const tooLarge = problems.length ? undefined : recordSizeProblem(out.values, limits);
+  if (tooLarge) problems.push(tooLarge);
   return problems.length > 0 ? { ok: false, problems } : out;
 }
 
@@ -224,6 +237,7 @@ export function normaliseLookup(field: FieldDef, raw: unknown): LookupResult {
   if (raw === null || raw === undefined) {
     return { ok: false, problem: { field: field.name, code: 'record.required_field', detail: `field '${field.name}' needs a lookup value` } };
   }
+  if (field.type === 'json') throw new Error(`field '${field.name}' of type 'json' cannot be searchable`);
   const check = CHECKS[field.type](field, raw);
   return check.ok ? { ok: true, value: check.value } : { ok: false, problem: toProblem(field.name, check) };
 }

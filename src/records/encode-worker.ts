@@ -1,5 +1,6 @@
 import { parentPort } from 'node:worker_threads';
 import type { FieldDef } from '../collections/collection-definition.ts';
+import type { RecordLimits } from '../collections/field-types.ts';
 import { type RawLine, encodeLine } from './import-line.ts';
 
 export interface EncodeJob {
@@ -10,6 +11,7 @@ export interface EncodeJob {
   keyVersion: number;
   dataKey: Uint8Array;
   indexKey: Uint8Array;
+  limits: RecordLimits;
   lines: RawLine[];
 }
 
@@ -18,11 +20,7 @@ export interface EncodeJob {
 // only in this process's memory, as on the main thread.
 parentPort!.on('message', (job: EncodeJob) => {
   const ring = { activeVersion: job.keyVersion, data: new Map([[job.keyVersion, Buffer.from(job.dataKey)]]), index: Buffer.from(job.indexKey) };
-  const ctx = { fields: job.fields, ring, tenantId: job.tenantId, collectionId: job.collectionId };
-  const results = [];
-  for (const l of job.lines) {
-    const r = encodeLine(ctx, l);
-    if (r) results.push(r);
-  }
+  const ctx = { fields: job.fields, ring, tenantId: job.tenantId, collectionId: job.collectionId, limits: job.limits };
+  const results = job.lines.map((l) => encodeLine(ctx, l));
   parentPort!.postMessage({ id: job.id, results });
 });

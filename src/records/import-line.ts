@@ -1,12 +1,14 @@
 import { v7 as uuidv7 } from 'uuid';
 import type { FieldDef } from '../collections/collection-definition.ts';
-import { isPlainObject, validateRecordData } from '../collections/field-types.ts';
+import { isPlainObject, validateRecordData, type RecordLimits } from '../collections/field-types.ts';
 import type { KeyRing } from '../keys/keys-service.ts';
 import { type EncodedRecord, encodeRecord } from './record-codec.ts';
 
-export interface LineContext { fields: FieldDef[]; ring: KeyRing; tenantId: string; collectionId: string }
-export interface RawLine { line: number; text?: string; tooLong?: true }
-export type EncodedLine = { line: number; id: string; rec: EncodedRecord } | { line: number; code: string };
+export interface LineContext { fields: FieldDef[]; ring: KeyRing; tenantId: string; collectionId: string; limits: RecordLimits }
+export interface RawLine { line: number; text: string }
+/** A rejection names the line, the code and, when one field is to blame, its name: never a value. */
+export type LineRejection = { line: number; code: string; field?: string };
+export type EncodedLine = { line: number; id: string; rec: EncodedRecord } | LineRejection;
 
 function parseLine(text: string): { data: unknown } | { code: string } {
   let parsed: unknown;
@@ -15,14 +17,15 @@ function parseLine(text: string): { data: unknown } | { code: string } {
   return { data: parsed.data };
 }
 
-/** One NDJSON line to an encrypted record, or the code it is rejected with; undefined for a blank line. */
-export function encodeLine(ctx: LineContext, l: RawLine): EncodedLine | undefined {
-  if (l.tooLong) return { line: l.line, code: 'import.line_too_long' };
-  if (!l.text?.trim()) return undefined;
+/** One NDJSON line to an encrypted record, or the code it is rejected with. */
+export function encodeLine(ctx: LineContext, l: RawLine): EncodedLine {
   const parsed = parseLine(l.text);
   if ('code' in parsed) return { line: l.line, code: parsed.code };
-  const valid = validateRecordData(ctx.fields, parsed.data, 'create');
-  if (!valid.ok) return { line: l.line, code: valid.problems[0].code };
+  const valid = validateRecordData(ctx.fields, parsed.data, 'create', ctx.limits);
+  if (!valid.ok) {
+    const { code, field } = valid.problems[0];
+    return field ? { line: l.line, code, field } : { line: l.line, code };
+  }
   const id = uuidv7();
   return { line: l.line, id, rec: encodeRecord(ctx.ring, ctx.fields, { tenantId: ctx.tenantId, collectionId: ctx.collectionId, recordId: id }, valid.values) };
 }

@@ -7,9 +7,7 @@ import { compileValidatorExceptBody } from '../http/validator.ts';
 import type { ImportService } from './import-service.ts';
 import { ndjsonLines } from './ndjson-lines.ts';
 
-const MAX_LINE_BYTES = 1024 * 1024;
-
-export function importRoutes(app: App, { imports, importLimitBytes }: { imports: ImportService; importLimitBytes: number }) {
+export function importRoutes(app: App, { imports, importLimitBytes, importLineMaxBytes }: { imports: ImportService; importLimitBytes: number; importLineMaxBytes: number }) {
   // Its own scope: only NDJSON is accepted here, and it arrives as a stream
   // (never buffered whole) under its own size limit instead of the JSON one.
   app.register(async (plain) => {
@@ -23,13 +21,13 @@ export function importRoutes(app: App, { imports, importLimitBytes }: { imports:
         body: Type.String({ description: 'NDJSON: one {"data": {...}} object per line, validated line by line' }),
         response: { 200: Type.Object({
           imported: Type.Integer(), rejectedCount: Type.Integer(),
-          rejected: Type.Array(Type.Object({ line: Type.Integer(), code: Type.String() })),
+          rejected: Type.Array(Type.Object({ line: Type.Integer(), code: Type.String(), field: Type.Optional(Type.String()) })),
         }), ...errorResponses } },
       validatorCompiler: compileValidatorExceptBody,
     }, async (req) => {
       const length = Number(req.headers['content-length'] ?? 0);
       if (length > importLimitBytes) throw new RequestError('request.body_too_large', `Imports are limited to ${importLimitBytes} bytes`);
-      const lines = ndjsonLines(req.body as unknown as Readable, { maxLineBytes: MAX_LINE_BYTES, maxTotalBytes: importLimitBytes });
+      const lines = ndjsonLines(req.body as unknown as Readable, { maxLineBytes: importLineMaxBytes, maxTotalBytes: importLimitBytes });
       return imports.run(req.actor, req.params.tenantId, req.params.name, lines);
     });
   });

@@ -3,27 +3,41 @@ import { isUniqueViolation } from '../db/db.ts';
 import { type Actor, authorizeTenant } from '../access/permissions.ts';
 import type { CollectionsService } from '../collections/collections-service.ts';
 import type { CollectionRow } from '../collections/collections-repo.ts';
+import type { RecordLimits } from '../collections/field-types.ts';
 import type { KeysService, KeyRing } from '../keys/keys-service.ts';
 import type { EncodedRecord } from './record-codec.ts';
 import { createEncodePool } from './encode-pool.ts';
-import type { EncodedLine, RawLine } from './import-line.ts';
+import type { EncodedLine, LineRejection, RawLine } from './import-line.ts';
 import { recordsRepo } from './records-repo.ts';
 import type { NdjsonLine } from './ndjson-lines.ts';
 
-const MAX_REPORTED = 1000;
-
-export interface ImportDeps { db: Db; collections: Pick<CollectionsService, 'find'>; keys: Pick<KeysService, 'ringFor'>; batchSize: number; poolSize: number }
+export interface ImportLimits {
+  /** Lines and bytes per encode batch (the bytes bound memory when lines are large). */
+  batchSize: number; batchBytes: number;
+  /** Unique values remembered per import to refuse in-file duplicates early; the database catches the rest. */
+  dedupMax: number;
+  /** Rejected lines listed in the answer (all are counted). */
+  reportMax: number;
+}
+export interface ImportDeps {
+  db: Db; collections: Pick<CollectionsService, 'find'>; keys: Pick<KeysService, 'ringFor'>;
+  poolSize: number; limits: ImportLimits; recordLimits: RecordLimits;
+}
 interface Pending { line: number; id: string; rec: EncodedRecord }
-export interface ImportResult { imported: number; rejected: Array<{ line: number; code: string }>; rejectedCount: number }
+export interface ImportResult { imported: number; rejected: LineRejection[]; rejectedCount: number }
+type Reject = (r: LineRejection) => void;
 
 /** Encoded lines in line order: rejections reported, in-file duplicates of a unique value refused. */
-function acceptInOrder(results: EncodedLine[], seen: Set<string>, reject: (line: number, code: string) => void): Pending[] {
+function acceptInOrder(results: EncodedLine[], seen: Set<string>, dedupMax: number, reject: Reject): Pending[] {
   const batch: Pending[] = [];
   for (const r of results) {
-    if ('code' in r) { reject(r.line, r.code); continue; }
-    const uniqueKeys = r.rec.index.filter((e) => e.u).map((e) => `${e.field}:${e.hash}`);
-    if (uniqueKeys.some((k) => seen.has(k))) { reject(r.line, 'record.unique_violation'); continue; }
-    uniqueKeys.forEach((k) => seen.add(k));
+    if (!('rec' in r)) { reject(r); continue; }
+    const unique = r.rec.index.filter((e) => e.u);
+    const dup = unique.find((e) => seen.has(`${e.field}:${e.hash}`));
+    if (dup) { reject({ line: r.line, code: 'record.unique_violation', field: dup.field }); continue; }
+    // Past dedupMax the set stops growing: the pre-insert check and the
+    // database's unique index still refuse a duplicate, one batch later.
+    for (const e of unique) if (seen.size < dedupMax) seen.add(`${e.field}:${e.hash}`);
     batch.push(r);
   }
   return batch;
@@ -31,29 +45,47 @@ function acceptInOrder(results: EncodedLine[], seen: Set<string>, reject: (line:
 
 // A client moving its data in: every line is validated, valid lines are
 // written in batches (one transaction each), rejected lines are reported by
-// number and code only, never by value.
-export function importServiceFactory({ db, collections, keys, batchSize, poolSize }: ImportDeps) {
+// number, code and field only, never by value.
+export function importServiceFactory({ db, collections, keys, poolSize, limits, recordLimits }: ImportDeps) {
   const pool = createEncodePool(poolSize);
-  interface Run { tenantId: string; c: CollectionRow; keyVersion: number; result: ImportResult; reject: (line: number, code: string) => void }
+  interface Run { tenantId: string; c: CollectionRow; keyVersion: number; result: ImportResult; reject: Reject }
 
   async function insertBatch(run: Run, batch: Pending[]): Promise<void> {
     const { tenantId, c, keyVersion } = run;
     try {
-      run.result.imported += await db.withTenant(tenantId, async (tx) => {
+      const taken = await db.withTenant(tenantId, async (tx) => {
         const unique = batch.flatMap((p) => p.rec.index.filter((e) => e.u));
-        const taken = new Set(unique.length ? (await recordsRepo.takenUnique(tx, c.id, unique)).map((t) => `${t.field}:${t.hash}`) : []);
-        const fresh = batch.filter((p) => !p.rec.index.some((e) => e.u && taken.has(`${e.field}:${e.hash}`)));
-        for (const p of batch) if (!fresh.includes(p)) run.reject(p.line, 'record.unique_violation');
-        const rows = fresh.map((p) => ({ id: p.id, ...p.rec }));
+        const found = new Set(unique.length ? (await recordsRepo.takenUnique(tx, c.id, unique)).map((t) => `${t.field}:${t.hash}`) : []);
+        const clashes = batch.map((p) => ({ p, hit: p.rec.index.find((e) => e.u && found.has(`${e.field}:${e.hash}`)) }));
+        const rows = clashes.filter((x) => !x.hit).map(({ p }) => ({ id: p.id, ...p.rec }));
         if (rows.length) await recordsRepo.insertMany(tx, { tenantId, collectionId: c.id, keyVersion, rows });
-        return rows.length;
+        return clashes.filter((x) => x.hit);
       });
+      // Counted once committed (a rolled-back batch is retried below), and
+      // after the await: `imported += await …` would read the count before it.
+      for (const { p, hit } of taken) run.reject({ line: p.line, code: 'record.unique_violation', field: hit!.field });
+      run.result.imported += batch.length - taken.length;
     } catch (err) {
       if (!isUniqueViolation(err)) throw err;
-      // A concurrent writer took a unique value between check and insert: retry line by line.
-      if (batch.length === 1) return run.reject(batch[0].line, 'record.unique_violation');
+      // A duplicate within the batch (past dedupMax) or a concurrent writer: retry line by line.
+      if (batch.length === 1) return run.reject({ line: batch[0].line, code: 'record.unique_violation' });
       for (const p of batch) await insertBatch(run, [p]);
     }
+  }
+
+  /** Cuts the lines into encode batches of at most batchSize lines and about batchBytes bytes. */
+  async function* batches(lines: AsyncIterable<NdjsonLine>, reject: Reject): AsyncGenerator<RawLine[]> {
+    let chunk: RawLine[] = [];
+    let bytes = 0;
+    for await (const l of lines) {
+      if (!('text' in l)) { reject(l); continue; }
+      chunk.push(l);
+      bytes += l.text.length;
+      if (chunk.length < limits.batchSize && bytes < limits.batchBytes) continue;
+      yield chunk;
+      chunk = []; bytes = 0;
+    }
+    if (chunk.length) yield chunk;
   }
 
   return {
@@ -62,40 +94,32 @@ export function importServiceFactory({ db, collections, keys, batchSize, poolSiz
       const [c, ring]: [CollectionRow, KeyRing] = await db.withTenant(tenantId, (tx) =>
         Promise.all([collections.find(tx, tenantId, name), keys.ringFor(tx, tenantId)]));
       const result: ImportResult = { imported: 0, rejected: [], rejectedCount: 0 };
-      const reject = (line: number, code: string) => {
+      const reject: Reject = (r) => {
         result.rejectedCount++;
-        if (result.rejected.length < MAX_REPORTED) result.rejected.push({ line, code });
+        if (result.rejected.length < limits.reportMax) result.rejected.push(r);
       };
       // Every line is encrypted under the ring read at the start; a rotation
       // running meanwhile re-encrypts these rows afterwards.
       const run: Run = { tenantId, c, keyVersion: ring.activeVersion, result, reject };
       const job = { fields: c.fields, tenantId, collectionId: c.id, keyVersion: ring.activeVersion,
-        dataKey: ring.data.get(ring.activeVersion)!, indexKey: ring.index };
+        dataKey: ring.data.get(ring.activeVersion)!, indexKey: ring.index, limits: recordLimits };
       const seen = new Set<string>();
       // Chunks are encoded by the pool while earlier ones are written; results
       // are taken in line order, so in-file duplicates are judged in order.
       const encoding: Array<Promise<EncodedLine[]>> = [];
       let writing: Promise<void> = Promise.resolve();
       const settleOldest = async () => {
-        const batch = acceptInOrder(await encoding.shift()!, seen, reject);
+        const batch = acceptInOrder(await encoding.shift()!, seen, limits.dedupMax, reject);
         await writing;
         writing = batch.length ? insertBatch(run, batch) : Promise.resolve();
         writing.catch(() => {}); // surfaced by the next await of `writing`
       };
-      const send = (chunk: RawLine[]) => {
+      for await (const chunk of batches(lines, reject)) {
         const p = pool.encode({ ...job, lines: chunk });
         p.catch(() => {}); // surfaced when settled in order
         encoding.push(p);
-      };
-      let chunk: RawLine[] = [];
-      for await (const l of lines) {
-        chunk.push(l);
-        if (chunk.length < batchSize) continue;
-        send(chunk);
-        chunk = [];
         if (encoding.length > poolSize) await settleOldest();
       }
-      if (chunk.length) send(chunk);
       while (encoding.length) await settleOldest();
       await writing;
       result.rejected.sort((a, b) => a.line - b.line);

@@ -5,11 +5,12 @@ import { RequestError, assertThat } from '../errors.ts';
 import { type Actor, authorizeTenant } from '../access/permissions.ts';
 import type { CollectionsService } from '../collections/collections-service.ts';
 import type { CollectionRow } from '../collections/collections-repo.ts';
-import { validateRecordData, normaliseLookup, type FieldProblem } from '../collections/field-types.ts';
+import { validateRecordData, normaliseLookup, recordSizeProblem, type FieldProblem, type RecordLimits } from '../collections/field-types.ts';
 import type { KeysService, KeyRing } from '../keys/keys-service.ts';
 import { decodeCursor, encodeCursor } from '../http/cursor.ts';
 import { type EncodedRecord, decodeRecord, encodeRecord, indexHash } from './record-codec.ts';
 import { type RecordRow, recordsRepo } from './records-repo.ts';
+import { fitPage } from './page-budget.ts';
 
 export interface RecordsDeps {
   db: Db;
@@ -17,13 +18,14 @@ export interface RecordsDeps {
   keys: Pick<KeysService, 'ringFor'>;
   listDefaultLimit: number;
   listMaxLimit: number;
+  limits: RecordLimits & { pageMaxBytes: number };
 }
 
 function validationFailed(problems: FieldProblem[]): RequestError {
   return new RequestError('record.validation_failed', problems.map((p) => p.detail).join('; '), { problems });
 }
 
-export function recordsServiceFactory({ db, collections, keys, listDefaultLimit, listMaxLimit }: RecordsDeps) {
+export function recordsServiceFactory({ db, collections, keys, listDefaultLimit, listMaxLimit, limits }: RecordsDeps) {
   function present(ring: KeyRing, tenantId: string, row: RecordRow, data?: Record<string, unknown>) {
     const at = { tenantId, collectionId: row.collectionId, recordId: row.id };
     return { id: row.id, version: row.version, createdAt: row.createdAt.toISOString(), updatedAt: row.updatedAt.toISOString(),
@@ -67,7 +69,7 @@ export function recordsServiceFactory({ db, collections, keys, listDefaultLimit,
       let c!: CollectionRow, rec!: EncodedRecord;
       return catchUnique(tenantId, null, () => c, () => rec, () => inCollection(actor, tenantId, name, 'records.write', async (tx, coll, ring) => {
         c = coll;
-        const valid = validateRecordData(coll.fields, data, 'create');
+        const valid = validateRecordData(coll.fields, data, 'create', limits);
         if (!valid.ok) throw validationFailed(valid.problems);
         const id = uuidv7();
         rec = encodeRecord(ring, coll.fields, { tenantId, collectionId: coll.id, recordId: id }, valid.values);
@@ -87,7 +89,7 @@ export function recordsServiceFactory({ db, collections, keys, listDefaultLimit,
       let c!: CollectionRow, rec!: EncodedRecord;
       return catchUnique(tenantId, id, () => c, () => rec, () => inCollection(actor, tenantId, name, 'records.write', async (tx, coll, ring) => {
         c = coll;
-        const valid = validateRecordData(coll.fields, data, 'patch');
+        const valid = validateRecordData(coll.fields, data, 'patch', limits);
         if (!valid.ok) throw validationFailed(valid.problems);
         const row = await recordsRepo.find(tx, coll.id, id, true);
         assertThat(row, () => new RequestError('record.not_found'));
@@ -95,6 +97,8 @@ export function recordsServiceFactory({ db, collections, keys, listDefaultLimit,
           () => new RequestError('record.version_mismatch', `The record is at version ${row.version}`));
         const at = { tenantId, collectionId: coll.id, recordId: id };
         const merged = { ...decodeRecord(ring, at, row.keyVersion, row.enc, row.plain), ...valid.values };
+        const tooLarge = recordSizeProblem(merged, limits);
+        if (tooLarge) throw validationFailed([tooLarge]);
         rec = encodeRecord(ring, coll.fields, at, merged);
         const updated = await recordsRepo.update(tx, { tenantId, id, collectionId: coll.id, keyVersion: ring.activeVersion, rec });
         return present(ring, tenantId, updated, stored(merged));
@@ -110,8 +114,9 @@ export function recordsServiceFactory({ db, collections, keys, listDefaultLimit,
       inCollection(actor, tenantId, name, 'records.read', async (tx, c, ring) => {
         const limit = Math.min(page.limit ?? listDefaultLimit, listMaxLimit);
         const rows = await recordsRepo.list(finalStatement(tx), c.id, page.cursor ? decodeCursor(page.cursor) : null, limit + 1);
-        const items = rows.slice(0, limit).map((r) => present(ring, tenantId, r));
-        return { items, nextCursor: rows.length > limit ? encodeCursor(items[items.length - 1].id) : null };
+        const fit = fitPage(rows, limit, limits.pageMaxBytes);
+        const items = fit.rows.map((r) => present(ring, tenantId, r));
+        return { items, nextCursor: fit.more ? encodeCursor(items[items.length - 1].id) : null };
       }),
 
     search: (actor: Actor, tenantId: string, name: string, where: Record<string, unknown>, limit?: number) =>

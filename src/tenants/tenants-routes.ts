@@ -5,7 +5,7 @@ import type { TenantsService } from './tenants-service.ts';
 
 const Tenant = Type.Object({ id: Uuid, name: Type.String(), status: Type.String(), createdAt: Timestamp });
 
-export function tenantsRoutes(app: App, { tenants, listDefaultLimit }: { tenants: TenantsService; listDefaultLimit: number }) {
+export function tenantsRoutes(app: App, { tenants, listDefaultLimit, listMaxLimit }: { tenants: TenantsService; listDefaultLimit: number; listMaxLimit: number }) {
   app.post('/v1/tenants', {
     schema: { tags: ['tenants'], security: bearer,
       body: Type.Object({ name: Type.String({ minLength: 1, maxLength: 200 }) }, { additionalProperties: false }),
@@ -15,7 +15,7 @@ export function tenantsRoutes(app: App, { tenants, listDefaultLimit }: { tenants
   app.get('/v1/tenants', {
     schema: { tags: ['tenants'], security: bearer, querystring: PageQuery,
       response: { 200: Type.Object({ items: Type.Array(Tenant), nextCursor: Type.Union([Type.String(), Type.Null()]) }), ...errorResponses } },
-  }, async (req) => tenants.list(req.actor, { limit: req.query.limit ?? listDefaultLimit, cursor: req.query.cursor }));
+  }, async (req) => tenants.list(req.actor, { limit: Math.min(req.query.limit ?? listDefaultLimit, listMaxLimit), cursor: req.query.cursor }));
 
   app.get('/v1/tenants/:tenantId', {
     schema: { tags: ['tenants'], security: bearer, params: TenantParams, response: { 200: Tenant, ...errorResponses } },

@@ -34,7 +34,7 @@ for (const backend of backends) {
       return items;
     };
 
-    it('imports good lines and reports bad ones by 1-based line number and code, never by value', async () => {
+    it('imports good lines and reports bad ones by 1-based line number, code and field, never by value', async () => {
       const { key, base } = await seedTenant(t, 'Import Mixed');
       const existing = await t.call('POST', base, { token: key, body: { data: { email: 'already-5150@example.org', name: 'Existing' } } });
       assert.equal(existing.statusCode, 201);
@@ -58,9 +58,9 @@ for (const backend of backends) {
         { line: 2, code: 'import.invalid_json' },
         { line: 3, code: 'import.invalid_line' },
         { line: 4, code: 'import.invalid_line' },
-        { line: 5, code: 'record.invalid_email' },
-        { line: 6, code: 'record.unique_violation' },
-        { line: 7, code: 'record.unique_violation' },
+        { line: 5, code: 'record.invalid_email', field: 'email' },
+        { line: 6, code: 'record.unique_violation', field: 'email' },
+        { line: 7, code: 'record.unique_violation', field: 'email' },
         { line: 9, code: 'import.invalid_line' },
       ]);
       for (const value of ['ok-1', 'broken-8086', 'shape-6502', 'extra-6809', 'z80', 'Dup In File', 'already-5150', 'ok-2']) {
@@ -81,7 +81,7 @@ for (const backend of backends) {
       const body = ['', line({ name: 'After Blank' }), '   ', '\t', line({ name: 7 }), '', line({ name: 'Last' }), ''].join('\r\n');
       const res = await importNdjson(key, base, body);
       assert.equal(res.statusCode, 200, res.body);
-      assert.deepEqual(res.json(), { imported: 2, rejectedCount: 1, rejected: [{ line: 5, code: 'record.invalid_type' }] });
+      assert.deepEqual(res.json(), { imported: 2, rejectedCount: 1, rejected: [{ line: 5, code: 'record.invalid_type', field: 'name' }] });
       assert.deepEqual((await listAll(key, base)).map((r) => r.data.name).sort(), ['After Blank', 'Last']);
     });
 
@@ -100,7 +100,7 @@ for (const backend of backends) {
       lines.push(line({ email: 'USER3@example.org', name: 'Late duplicate' })); // line 2501, duplicates line 3 from the first batch
       const res = await importNdjson(key, base, lines.join('\n') + '\n');
       assert.equal(res.statusCode, 200, res.body);
-      assert.deepEqual(res.json(), { imported: 2500, rejectedCount: 1, rejected: [{ line: 2501, code: 'record.unique_violation' }] });
+      assert.deepEqual(res.json(), { imported: 2500, rejectedCount: 1, rejected: [{ line: 2501, code: 'record.unique_violation', field: 'email' }] });
       const all = await listAll(key, base);
       assert.equal(all.length, 2500);
       assert.equal(new Set(all.map((r) => r.data.email)).size, 2500);

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseCollectionDefinition, type DefinitionProblem } from '../../src/collections/collection-definition.js';
 
-const limits = { maxFields: 5, maxLengthCap: 1000 };
+const limits = { maxFields: 5, maxLengthCap: 1000, defaultMaxLength: 200 };
 
 function problemsOf(input: unknown): DefinitionProblem[] {
   const result = parseCollectionDefinition(input as Parameters<typeof parseCollectionDefinition>[0], limits);

@@ -3,6 +3,8 @@ import assert from 'node:assert/strict';
 import type { FieldDef, FieldType } from '../../src/collections/collection-definition.js';
 import { indexValueFor, normaliseLookup, validateRecordData, type FieldProblem } from '../../src/collections/field-types.js';
 
+const limits = { jsonMaxBytes: 64 * 1024, recordMaxBytes: 256 * 1024 };
+
 const SECRET = 'zz-secret-9137';
 
 function def(name: string, type: FieldType, extra: Partial<FieldDef> = {}): FieldDef {
@@ -10,13 +12,13 @@ function def(name: string, type: FieldType, extra: Partial<FieldDef> = {}): Fiel
 }
 
 function accept(field: FieldDef, raw: unknown): unknown {
-  const result = validateRecordData([field], { [field.name]: raw }, 'create');
+  const result = validateRecordData([field], { [field.name]: raw }, 'create', limits);
   assert.ok(result.ok, `expected ${field.type} to accept ${JSON.stringify(raw)}: ${JSON.stringify(result)}`);
   return result.values[field.name];
 }
 
 function reject(field: FieldDef, raw: unknown): FieldProblem {
-  const result = validateRecordData([field], { [field.name]: raw }, 'create');
+  const result = validateRecordData([field], { [field.name]: raw }, 'create', limits);
   assert.equal(result.ok, false, `expected ${field.type} to reject ${String(raw)}`);
   assert.ok(!result.ok);
   assert.equal(result.problems.length, 1);
@@ -104,15 +106,15 @@ test('json: JSON values up to 64 KiB, copied', () => {
 
 test('data must be a plain object', () => {
   for (const data of [null, undefined, 'x', 3, [], new Map()]) {
-    assert.deepEqual(validateRecordData([def('a', 'string')], data, 'create'), {
+    assert.deepEqual(validateRecordData([def('a', 'string')], data, 'create', limits), {
       ok: false, problems: [{ field: '', code: 'record.invalid_data', detail: 'record data must be a JSON object' }],
     });
   }
-  assert.ok(validateRecordData([def('a', 'string')], Object.create(null), 'create').ok);
+  assert.ok(validateRecordData([def('a', 'string')], Object.create(null), 'create', limits).ok);
 });
 
 test('unknown keys are rejected; odd keys are not echoed', () => {
-  const result = validateRecordData([def('a', 'string')], { a: 'x', b: 1, [SECRET + '@x.io']: 1, constructor: 1 }, 'create');
+  const result = validateRecordData([def('a', 'string')], { a: 'x', b: 1, [SECRET + '@x.io']: 1, constructor: 1 }, 'create', limits);
   assert.ok(!result.ok);
   assert.deepEqual(result.problems.map((p) => [p.field, p.code]), [
     ['b', 'record.unknown_field'], ['', 'record.unknown_field'], ['constructor', 'record.unknown_field'],
@@ -122,27 +124,27 @@ test('unknown keys are rejected; odd keys are not echoed', () => {
 
 test('create: required fields must be present and non-null; optional null omitted', () => {
   const fields = [def('email', 'email', { required: true }), def('nick', 'string')];
-  const missing = validateRecordData(fields, {}, 'create');
+  const missing = validateRecordData(fields, {}, 'create', limits);
   assert.deepEqual(missing, { ok: false, problems: [{ field: 'email', code: 'record.required_field', detail: "field 'email' is required" }] });
-  const nulled = validateRecordData(fields, { email: null }, 'create');
+  const nulled = validateRecordData(fields, { email: null }, 'create', limits);
   assert.ok(!nulled.ok && nulled.problems[0]?.code === 'record.required_field');
-  assert.deepEqual(validateRecordData(fields, { email: 'a@b.co', nick: null }, 'create'), { ok: true, values: { email: 'a@b.co' } });
-  assert.deepEqual(validateRecordData(fields, { email: 'a@b.co', nick: undefined }, 'create'), { ok: true, values: { email: 'a@b.co' } });
+  assert.deepEqual(validateRecordData(fields, { email: 'a@b.co', nick: null }, 'create', limits), { ok: true, values: { email: 'a@b.co' } });
+  assert.deepEqual(validateRecordData(fields, { email: 'a@b.co', nick: undefined }, 'create', limits), { ok: true, values: { email: 'a@b.co' } });
 });
 
 test('patch: only given keys, null clears optional, null on required fails', () => {
   const fields = [def('email', 'email', { required: true }), def('nick', 'string'), def('age', 'number')];
-  assert.deepEqual(validateRecordData(fields, {}, 'patch'), { ok: true, values: {} });
-  assert.deepEqual(validateRecordData(fields, { nick: null }, 'patch'), { ok: true, values: { nick: null } });
-  assert.deepEqual(validateRecordData(fields, { email: ' A@B.CO ' }, 'patch'), { ok: true, values: { email: 'a@b.co' } });
-  const result = validateRecordData(fields, { email: null, age: 'old' }, 'patch');
+  assert.deepEqual(validateRecordData(fields, {}, 'patch', limits), { ok: true, values: {} });
+  assert.deepEqual(validateRecordData(fields, { nick: null }, 'patch', limits), { ok: true, values: { nick: null } });
+  assert.deepEqual(validateRecordData(fields, { email: ' A@B.CO ' }, 'patch', limits), { ok: true, values: { email: 'a@b.co' } });
+  const result = validateRecordData(fields, { email: null, age: 'old' }, 'patch', limits);
   assert.ok(!result.ok);
   assert.deepEqual(result.problems.map((p) => [p.field, p.code]), [['email', 'record.required_field'], ['age', 'record.invalid_type']]);
 });
 
 test('all problems are collected at once', () => {
   const fields = [def('email', 'email', { required: true }), def('phone', 'phone'), def('born', 'date'), def('score', 'number'), def('name', 'string', { required: true })];
-  const result = validateRecordData(fields, { email: 'nope', phone: 'nope', born: '2023-02-30', score: Infinity, extra: 1 }, 'create');
+  const result = validateRecordData(fields, { email: 'nope', phone: 'nope', born: '2023-02-30', score: Infinity, extra: 1 }, 'create', limits);
   assert.ok(!result.ok);
   assert.deepEqual(result.problems.map((p) => [p.field, p.code]), [
     ['extra', 'record.unknown_field'],
@@ -164,11 +166,11 @@ test('problem details never contain the rejected value', () => {
     s: SECRET, n: `${SECRET}\u0000`, e: `${SECRET}@`, p: `+${SECRET}`, d: `2023-${SECRET}`,
     num: SECRET, b: SECRET, j: { [SECRET]: Number.NaN }, t: { secret: SECRET },
   };
-  const result = validateRecordData(fields, data, 'create');
+  const result = validateRecordData(fields, data, 'create', limits);
   assert.ok(!result.ok);
   assert.equal(result.problems.length, fields.length);
   assert.ok(!JSON.stringify(result.problems).includes(SECRET));
-  const big = validateRecordData([def('j', 'json')], { j: SECRET.repeat(10_000) }, 'create');
+  const big = validateRecordData([def('j', 'json')], { j: SECRET.repeat(10_000) }, 'create', limits);
   assert.ok(!big.ok && !JSON.stringify(big.problems).includes(SECRET));
   const lookup = normaliseLookup(def('e', 'email', { searchable: true }), SECRET);
   assert.ok(!lookup.ok && !JSON.stringify(lookup.problem).includes(SECRET));
@@ -189,7 +191,7 @@ test('indexValueFor gives one canonical string per value', () => {
 
 test('normaliseLookup matches write normalisation', () => {
   const email = def('email', 'email', { searchable: true });
-  const written = validateRecordData([email], { email: 'alice@example.com' }, 'create');
+  const written = validateRecordData([email], { email: 'alice@example.com' }, 'create', limits);
   const lookup = normaliseLookup(email, ' Alice@Example.COM ');
   assert.ok(written.ok && lookup.ok);
   assert.equal(indexValueFor(email, lookup.value), indexValueFor(email, written.values.email));
