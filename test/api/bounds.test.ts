@@ -1,6 +1,7 @@
 // One request must not exhaust the server: strings, JSON values, records,
 // list pages and import lines are bounded by documented settings (small here,
 // so the tests stay quick), and imports stay cheap on pathological files.
+// Text is Unicode-normalised (NFC) before validation, storage and the blind index.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { backends } from '../helpers/backends.ts';
@@ -38,9 +39,9 @@ for (const backend of backends) {
 
     const create = (data: unknown) => t.call('POST', base, { token: key, body: { data } });
     const problemCodes = (res: { json(): { problems: Array<{ code: string }> } }) => res.json().problems.map((p) => p.code);
-    const importNdjson = (body: string | Buffer, at = base) =>
+    const importNdjson = (body: string | Buffer, at = base, token = key) =>
       t.app.inject({ method: 'POST', url: `${at}/import`, payload: body,
-        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/x-ndjson' } });
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/x-ndjson' } });
 
     it('a string field without maxLength is bounded by the default', async () => {
       assert.equal((await create({ title: 'x'.repeat(50) })).statusCode, 201);
@@ -92,6 +93,27 @@ for (const backend of backends) {
       } while (cursor);
       assert.deepEqual(titles, ['n0', 'n1', 'n2', 'n3', 'n4'], 'every record once, in order');
       assert.ok(sizes.every((n) => n >= 1 && n < 3), `pages of ${sizes.join(', ')}: cut by bytes, not by limit=3`);
+    });
+
+    it('strings are NFC-normalised: José typed two ways is one unique value, found either way', async () => {
+      const { tenantId } = await seedTenant(t, 'Unicode');
+      const admin = (await t.call('POST', `/v1/tenants/${tenantId}/api-keys`, { body: { name: 'a', role: 'admin' } })).json().key;
+      const res = await t.call('POST', `/v1/tenants/${tenantId}/collections`, { token: admin,
+        body: { name: 'people', fields: [{ name: 'name', type: 'string', unique: true }] } });
+      assert.equal(res.statusCode, 201, res.body);
+      const at = `/v1/tenants/${tenantId}/collections/people/records`;
+      const composed = 'Jos\u00e9';
+      const decomposed = 'Jose\u0301';
+      const first = await t.call('POST', at, { token: admin, body: { data: { name: decomposed } } });
+      assert.equal(first.statusCode, 201, first.body);
+      assert.equal(first.json().data.name, composed, 'stored in NFC');
+      assertProblem(await t.call('POST', at, { token: admin, body: { data: { name: composed } } }), 409, 'record.unique_violation');
+      const imported = await importNdjson(line({ name: composed }), at, admin);
+      assert.deepEqual(imported.json().rejected, [{ line: 1, code: 'record.unique_violation', field: 'name' }]);
+      for (const spelling of [composed, decomposed]) {
+        const hits = (await t.call('POST', `${at}/search`, { token: admin, body: { where: { name: spelling } } })).json().items;
+        assert.equal(hits.length, 1, 'found by either spelling');
+      }
     });
 
     it('GET /v1/tenants caps limit at TRESOR_LIST_MAX_LIMIT', async () => {
