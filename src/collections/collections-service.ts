@@ -4,6 +4,7 @@ import { isUniqueViolation } from '../db/db.ts';
 import { RequestError, assertThat } from '../errors.ts';
 import { type Actor, authorizeTenant } from '../access/permissions.ts';
 import { createKeyCache } from '../crypto/keyring.ts';
+import { canonicalId } from '../crypto/encoding.ts';
 import { parseCollectionDefinition } from './collection-definition.ts';
 import { type CollectionRow, collectionsRepo } from './collections-repo.ts';
 
@@ -16,7 +17,7 @@ export function collectionsServiceFactory({ db, maxFields, maxLengthCap, default
   const cache = createKeyCache<CollectionRow>({ max: 10_000, ttlMs: 24 * 3600_000 });
 
   async function find(tx: TenantTx, tenantId: string, name: string): Promise<CollectionRow> {
-    const key = `${tenantId}/${name}`;
+    const key = `${canonicalId(tenantId, 'tenant id')}/${name}`;
     const hit = cache.get(key);
     if (hit) return hit;
     const row = await collectionsRepo.findByName(tx, name);

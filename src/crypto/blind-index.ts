@@ -5,7 +5,7 @@
  * guesses offline, which a plain hash of a low-entropy email would allow.
  */
 import { createHmac } from 'node:crypto';
-import { encodeParts } from './encoding.js';
+import { canonicalId, encodeParts } from './encoding.js';
 
 /** Plain HMAC-SHA256; exported so RFC 4231 vectors test this exact path. */
 export function hmacSha256(key: Buffer, data: Buffer): Buffer {
@@ -13,6 +13,7 @@ export function hmacSha256(key: Buffer, data: Buffer): Buffer {
 }
 
 export interface BlindIndexParams {
+  /** The collection's id (canonical UUID). */
   collection: string;
   field: string;
   value: string;
@@ -27,5 +28,5 @@ export function blindIndexFor(indexKey: Buffer, p: BlindIndexParams): Buffer {
   if (!Buffer.isBuffer(indexKey) || indexKey.length < 32) {
     throw new Error('blind index key must be at least 32 bytes');
   }
-  return hmacSha256(indexKey, encodeParts('tresor.bidx.v1', [p.collection, p.field, p.value]));
+  return hmacSha256(indexKey, encodeParts('tresor.bidx.v1', [canonicalId(p.collection, 'collection id'), p.field, p.value]));
 }

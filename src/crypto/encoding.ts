@@ -31,3 +31,16 @@ export function lengthPrefixed(value: string): Buffer {
 export function encodeParts(label: string, parts: readonly string[]): Buffer {
   return Buffer.concat([lengthPrefixed(label), ...parts.map(lengthPrefixed)]);
 }
+
+const CANONICAL_UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/**
+ * Ids feed AAD, HMAC inputs and cache keys as text, so one id spelt two ways
+ * (upper case, urn:uuid:) would bind data to bytes no later read rebuilds.
+ * The HTTP edge canonicalises ids; reaching this with any other spelling is a
+ * programming error, refused loudly rather than sealed under different bytes.
+ */
+export function canonicalId(id: string, what: string): string {
+  if (typeof id !== 'string' || !CANONICAL_UUID.test(id)) throw new Error(`${what} must be a canonical lower-case UUID`);
+  return id;
+}

@@ -8,7 +8,7 @@
  */
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { codedError } from './errors.js';
-import { encodeParts, lengthPrefixed, uint32be } from './encoding.js';
+import { canonicalId, encodeParts, lengthPrefixed, uint32be } from './encoding.js';
 
 const ALGORITHM = 'aes-256-gcm';
 export const KEY_BYTES = 32;
@@ -91,7 +91,9 @@ export function fieldAad(p: FieldAadParams): Buffer {
 
 /** The record-level part of fieldAad, computed once per record rather than once per field. */
 export function fieldAadPrefix(p: Pick<FieldAadParams, 'tenantId' | 'collection' | 'recordId'>): Buffer {
-  return encodeParts('tresor.field.v1', [p.tenantId, p.collection, p.recordId]);
+  return encodeParts('tresor.field.v1', [
+    canonicalId(p.tenantId, 'tenant id'), canonicalId(p.collection, 'collection id'), canonicalId(p.recordId, 'record id'),
+  ]);
 }
 
 /** fieldAad from a prefix: the same bytes as fieldAad({...record, field, keyVersion}). */

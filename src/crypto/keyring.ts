@@ -4,7 +4,7 @@
  * (e.g. encryption key reused as blind-index HMAC key).
  */
 import { randomBytes } from 'node:crypto';
-import { encodeParts, uint32be } from './encoding.js';
+import { canonicalId, encodeParts, uint32be } from './encoding.js';
 import { KEY_BYTES } from './envelope.js';
 import type { KeyProvider } from './key-provider.js';
 
@@ -30,7 +30,7 @@ export function generateDataKey(): Buffer {
  */
 export function dataKeyAad(p: DataKeyParams): Buffer {
   if (!PURPOSES.has(p.purpose)) throw new Error('unknown key purpose');
-  const parts = encodeParts('tresor.dek.v1', [p.tenantId, p.purpose]);
+  const parts = encodeParts('tresor.dek.v1', [canonicalId(p.tenantId, 'tenant id'), p.purpose]);
   return Buffer.concat([parts, uint32be(p.version, 'key version')]);
 }
 

@@ -4,6 +4,7 @@ import { RequestError } from '../errors.ts';
 import type { KeyProvider } from '../crypto/key-provider.ts';
 import { createKeyCache, generateDataKey, type KeyPurpose, unwrapDataKey, wrapDataKey } from '../crypto/keyring.ts';
 import { keysRepo } from './keys-repo.ts';
+import { canonicalId } from '../crypto/encoding.ts';
 
 export interface KeyRing {
   activeVersion: number;
@@ -46,10 +47,23 @@ export function keysServiceFactory({ db, keyProvider, keyCacheMax, keyCacheTtlMs
       await addKey(tx, tenantId, 'index', 1);
     },
 
-    async ringFor(tx: TenantTx, tenantId: string): Promise<KeyRing> {
-      const cached = cache.get(tenantId);
-      if (cached) return cached;
+    /**
+     * The tenant's ring, from the cache when it holds every version in `needs`.
+     * A record on a version the cached ring lacks was written after a rotation
+     * this process has not seen yet (another worker or node): the ring is then
+     * reloaded once, instead of failing until the cache entry expires.
+     */
+    async ringFor(tx: TenantTx, tenantId: string, needs: readonly number[] = []): Promise<KeyRing> {
+      const cached = cache.get(canonicalId(tenantId, 'tenant id'));
+      if (cached && needs.every((v) => cached.data.has(v))) return cached;
       const ring = await loadRing(tx, tenantId);
+      cache.set(tenantId, ring);
+      return ring;
+    },
+
+    /** The ring read from the database, bypassing the cache (rotation must never act on a stale active version). */
+    async freshRing(tx: TenantTx, tenantId: string): Promise<KeyRing> {
+      const ring = await loadRing(tx, canonicalId(tenantId, 'tenant id'));
       cache.set(tenantId, ring);
       return ring;
     },

@@ -14,10 +14,13 @@ export function createEncodePool(size: number) {
   function spawn(): Worker {
     const worker = new Worker(new URL('./encode-worker-boot.mjs', import.meta.url));
     worker.unref();
-    worker.on('message', (m: { id: number; results: EncodedLine[] }) => {
-      waiting.get(m.id)?.resolve(m.results);
+    worker.on('message', (m: { id: number; results?: EncodedLine[]; error?: string }) => {
+      const w = waiting.get(m.id);
       waiting.delete(m.id);
+      if (m.results) w?.resolve(m.results);
+      else w?.reject(new Error(`encoding an import chunk failed (${m.error})`));
     });
+    // A crashed worker fails only the jobs it held; the next encode() spawns a replacement.
     const fail = (err: Error) => {
       workers = workers.filter((w) => w !== worker);
       for (const [id, w] of waiting) if (w.worker === worker) { w.reject(err); waiting.delete(id); }

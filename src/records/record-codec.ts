@@ -33,7 +33,8 @@ export function encodeRecord(ring: KeyRing, fields: FieldDef[], at: Where, value
   const prefix = aadPrefix(at);
   const out: EncodedRecord = { enc: {}, plain: {}, index: [] };
   for (const def of fields) {
-    const value = values[def.name];
+    // Own properties only: a field named e.g. `constructor` must not read Object.prototype's.
+    const value = Object.hasOwn(values, def.name) ? values[def.name] : undefined;
     if (value === undefined || value === null) continue;
     if (isEncrypted(def)) out.enc[def.name] = encryptBytes(key, prefix, def.name, ring.activeVersion, Buffer.from(JSON.stringify(value), 'utf8'));
     else out.plain[def.name] = value;
@@ -42,7 +43,9 @@ export function encodeRecord(ring: KeyRing, fields: FieldDef[], at: Where, value
   return out;
 }
 
-export function decodeRecord(ring: KeyRing, at: Where, keyVersion: number, enc: Record<string, string>, plain: Record<string, unknown>) {
+export interface StoredRecord { keyVersion: number; enc: Record<string, string>; plain: Record<string, unknown> }
+
+export function decodeRecord(ring: KeyRing, at: Where, { keyVersion, enc, plain }: StoredRecord) {
   const key = ring.data.get(keyVersion);
   if (!key) throw new Error(`record key version ${keyVersion} is not in the tenant's key ring`);
   const prefix = aadPrefix(at);

@@ -5,6 +5,9 @@ export interface RecordRow {
   id: string; collectionId: string; version: number; keyVersion: number;
   enc: Record<string, string>; plain: Record<string, unknown>; createdAt: Date; updatedAt: Date;
 }
+/** What a write answers with: the data itself is already known to the caller. */
+export interface WrittenRow { id: string; version: number; createdAt: Date; updatedAt: Date }
+const written = 'id, version, created_at as "createdAt", updated_at as "updatedAt"';
 const columns = `r.id, r.collection_id as "collectionId", r.version, r.key_version as "keyVersion", r.enc, r.plain,
   r.created_at as "createdAt", r.updated_at as "updatedAt"`;
 
@@ -16,11 +19,11 @@ const insertIndexSql = (t: string, c: string, r: string, json: string) => `inser
 export const recordsRepo = {
   /** Record and its blind-index rows in one statement (one round trip). */
   insert: async (tx: TenantTx, p: { tenantId: string; id: string; collectionId: string; keyVersion: number; rec: EncodedRecord }) =>
-    (await tx.query<RecordRow>(
+    (await tx.query<WrittenRow>(
       `with r as (insert into records (tenant_id, id, collection_id, key_version, enc, plain)
-         values ($1, $2, $3, $4, $5::text::jsonb, $6::text::jsonb) returning *),
+         values ($1, $2, $3, $4, $5::text::jsonb, $6::text::jsonb) returning ${written}),
        i as (${insertIndexSql('$1::uuid', '$3::uuid', '$2::uuid', '$7')})
-       select ${columns} from r`,
+       select * from r`,
       [p.tenantId, p.id, p.collectionId, p.keyVersion, JSON.stringify(p.rec.enc), JSON.stringify(p.rec.plain), JSON.stringify(p.rec.index)],
     ))[0],
 
@@ -41,16 +44,23 @@ export const recordsRepo = {
       `select ${columns} from records r where r.id = $1 and r.collection_id = $2${forUpdate ? ' for update' : ''}`, [id, collectionId],
     ))[0],
 
-  update: async (tx: TenantTx, p: { tenantId: string; id: string; collectionId: string; keyVersion: number; rec: EncodedRecord }) => {
-    await tx.query('delete from record_index where record_id = $1', [p.id]);
-    return (await tx.query<RecordRow>(
-      `with r as (update records set enc = $3::text::jsonb, plain = $4::text::jsonb, key_version = $5,
-         version = version + 1, updated_at = now() where id = $1 returning *),
-       i as (${insertIndexSql('$6::uuid', '$2::uuid', '$1::uuid', '$7')})
-       select ${columns} from r`,
+  /**
+   * One statement (one round trip, so it may end the transaction): index rows
+   * of fields no longer indexed go, the others are upserted. The two CTEs touch
+   * disjoint rows, so their order inside the statement does not matter.
+   */
+  update: async (tx: TenantTx, p: { tenantId: string; id: string; collectionId: string; keyVersion: number; rec: EncodedRecord }) =>
+    (await tx.query<WrittenRow>(
+      `with x as (select * from jsonb_to_recordset($7::text::jsonb) as x(field text, hash text, u boolean)),
+       d as (delete from record_index where record_id = $1 and field not in (select field from x)),
+       i as (insert into record_index (tenant_id, collection_id, record_id, field, hash, is_unique)
+         select $6::uuid, $2::uuid, $1::uuid, x.field, decode(x.hash, 'hex'), x.u from x
+         on conflict (tenant_id, record_id, field) do update set hash = excluded.hash, is_unique = excluded.is_unique),
+       r as (update records set enc = $3::text::jsonb, plain = $4::text::jsonb, key_version = $5,
+         version = version + 1, updated_at = now() where id = $1 returning ${written})
+       select * from r`,
       [p.id, p.collectionId, JSON.stringify(p.rec.enc), JSON.stringify(p.rec.plain), p.keyVersion, p.tenantId, JSON.stringify(p.rec.index)],
-    ))[0];
-  },
+    ))[0],
 
   remove: async (tx: TenantTx, collectionId: string, id: string) =>
     (await tx.query('delete from records where id = $1 and collection_id = $2 returning id', [id, collectionId])).length > 0,

@@ -9,41 +9,54 @@ import { validateRecordData, normaliseLookup, recordSizeProblem, type FieldProbl
 import type { KeysService, KeyRing } from '../keys/keys-service.ts';
 import { decodeCursor, encodeCursor } from '../http/cursor.ts';
 import { type EncodedRecord, decodeRecord, encodeRecord, indexHash } from './record-codec.ts';
-import { type RecordRow, recordsRepo } from './records-repo.ts';
+import { type RecordRow, type WrittenRow, recordsRepo } from './records-repo.ts';
 import { fitPage } from './page-budget.ts';
 
 export interface RecordsDeps {
   db: Db;
   collections: Pick<CollectionsService, 'find'>;
-  keys: Pick<KeysService, 'ringFor'>;
+  keys: Pick<KeysService, 'ringFor' | 'forget'>;
   listDefaultLimit: number;
   listMaxLimit: number;
   limits: RecordLimits & { pageMaxBytes: number };
 }
 
+/** `end`: the call's last statement ends the caller's transaction (its COMMIT leaves in the same round trip). */
+export interface InTx { tx: TenantTx; actor: Actor; end?: boolean }
+type Page = { limit?: number; cursor?: string };
+
 function validationFailed(problems: FieldProblem[]): RequestError {
   return new RequestError('record.validation_failed', problems.map((p) => p.detail).join('; '), { problems });
 }
 
+// Rows were read in a transaction that has already ended, on a key version the
+// cached ring lacks: the public form reloads the ring and reads once more.
+class StaleRing extends Error {}
+
+// The stored form of what was just validated, without decrypting it back.
+const stored = (values: Record<string, unknown>) =>
+  Object.fromEntries(Object.entries(values).filter(([, v]) => v !== null && v !== undefined));
+
+const view = (row: WrittenRow, data: Record<string, unknown>) =>
+  ({ id: row.id, version: row.version, createdAt: row.createdAt.toISOString(), updatedAt: row.updatedAt.toISOString(), data });
+
 export function recordsServiceFactory({ db, collections, keys, listDefaultLimit, listMaxLimit, limits }: RecordsDeps) {
-  function present(ring: KeyRing, tenantId: string, row: RecordRow, data?: Record<string, unknown>) {
-    const at = { tenantId, collectionId: row.collectionId, recordId: row.id };
-    return { id: row.id, version: row.version, createdAt: row.createdAt.toISOString(), updatedAt: row.updatedAt.toISOString(),
-      data: data ?? decodeRecord(ring, at, row.keyVersion, row.enc, row.plain) };
+  const last = (t: InTx) => (t.end ? finalStatement(t.tx) : t.tx);
+
+  async function open(t: InTx, name: string, action: 'records.read' | 'records.write') {
+    authorizeTenant(t.actor, t.tx.tenantId, action);
+    const [c, ring] = await Promise.all([collections.find(t.tx, t.tx.tenantId, name), keys.ringFor(t.tx, t.tx.tenantId)]);
+    return { c, ring };
   }
 
-  // The stored form of what was just validated, without decrypting it back.
-  const stored = (values: Record<string, unknown>) =>
-    Object.fromEntries(Object.entries(values).filter(([, v]) => v !== null && v !== undefined));
-
-  /** Opens the tenant transaction, checks the role, loads collection and key ring. */
-  function inCollection<T>(actor: Actor, tenantId: string, name: string, action: 'records.read' | 'records.write',
-    fn: (tx: TenantTx, c: CollectionRow, ring: KeyRing) => Promise<T>): Promise<T> {
-    authorizeTenant(actor, tenantId, action);
-    return db.withTenant(tenantId, async (tx) => {
-      const [c, ring] = await Promise.all([collections.find(tx, tenantId, name), keys.ringFor(tx, tenantId)]);
-      return fn(tx, c, ring);
-    });
+  /** Decrypts rows read by the call's final statement; a ring lacking a version cannot be reloaded in an ended transaction. */
+  async function present(t: InTx, ring: KeyRing, rows: RecordRow[], ended: boolean) {
+    const needs = rows.map((r) => r.keyVersion);
+    if (!needs.every((v) => ring.data.has(v))) {
+      if (ended) throw new StaleRing();
+      ring = await keys.ringFor(t.tx, t.tx.tenantId, needs);
+    }
+    return rows.map((r) => view(r, decodeRecord(ring, { tenantId: t.tx.tenantId, collectionId: r.collectionId, recordId: r.id }, r)));
   }
 
   // Names the unique fields whose value is taken, without echoing the value.
@@ -54,87 +67,117 @@ export function recordsServiceFactory({ db, collections, keys, listDefaultLimit,
     return new RequestError('record.unique_violation', problems.map((p) => p.detail).join('; ') || undefined, { problems });
   }
 
-  async function catchUnique<T>(tenantId: string, recordId: string | null, c: () => CollectionRow, rec: () => EncodedRecord,
-    fn: () => Promise<T>): Promise<T> {
+  // Inner forms: run in the caller's tenant transaction (a change and, later,
+  // its audit entry commit together). Unique violations surface as 23505.
+  const inner = {
+    async create(t: InTx, input: { collection: string; data: unknown }, seen?: (c: CollectionRow, rec: EncodedRecord) => void) {
+      const { c, ring } = await open(t, input.collection, 'records.write');
+      const valid = validateRecordData(c.fields, input.data, 'create', limits);
+      if (!valid.ok) throw validationFailed(valid.problems);
+      const id = uuidv7();
+      const rec = encodeRecord(ring, c.fields, { tenantId: t.tx.tenantId, collectionId: c.id, recordId: id }, valid.values);
+      seen?.(c, rec);
+      const row = await recordsRepo.insert(last(t), { tenantId: t.tx.tenantId, id, collectionId: c.id, keyVersion: ring.activeVersion, rec });
+      return view(row, stored(valid.values));
+    },
+
+    async get(t: InTx, input: { collection: string; id: string }) {
+      const { c, ring } = await open(t, input.collection, 'records.read');
+      const row = await recordsRepo.find(last(t), c.id, input.id);
+      assertThat(row, () => new RequestError('record.not_found'));
+      return (await present(t, ring, [row], !!t.end))[0];
+    },
+
+    async update(t: InTx, input: { collection: string; id: string; data: unknown; ifMatch?: number },
+      seen?: (c: CollectionRow, rec: EncodedRecord) => void) {
+      const { c, ring: cached } = await open(t, input.collection, 'records.write');
+      const valid = validateRecordData(c.fields, input.data, 'patch', limits);
+      if (!valid.ok) throw validationFailed(valid.problems);
+      const row = await recordsRepo.find(t.tx, c.id, input.id, true);
+      assertThat(row, () => new RequestError('record.not_found'));
+      assertThat(input.ifMatch === undefined || input.ifMatch === row.version,
+        () => new RequestError('record.version_mismatch', `The record is at version ${row.version}`));
+      const ring = await keys.ringFor(t.tx, t.tx.tenantId, [row.keyVersion, cached.activeVersion]);
+      const at = { tenantId: t.tx.tenantId, collectionId: c.id, recordId: input.id };
+      const merged = { ...decodeRecord(ring, at, row), ...valid.values };
+      const tooLarge = recordSizeProblem(merged, limits);
+      if (tooLarge) throw validationFailed([tooLarge]);
+      const rec = encodeRecord(ring, c.fields, at, merged);
+      seen?.(c, rec);
+      const updated = await recordsRepo.update(last(t), { tenantId: t.tx.tenantId, id: input.id, collectionId: c.id, keyVersion: ring.activeVersion, rec });
+      return view(updated, stored(merged));
+    },
+
+    async remove(t: InTx, input: { collection: string; id: string }) {
+      const { c } = await open(t, input.collection, 'records.write');
+      assertThat(await recordsRepo.remove(last(t), c.id, input.id), () => new RequestError('record.not_found'));
+    },
+
+    async list(t: InTx, input: { collection: string } & Page) {
+      const { c, ring } = await open(t, input.collection, 'records.read');
+      const limit = Math.min(input.limit ?? listDefaultLimit, listMaxLimit);
+      const rows = await recordsRepo.list(last(t), c.id, input.cursor ? decodeCursor(input.cursor) : null, limit + 1);
+      const fit = fitPage(rows, limit, limits.pageMaxBytes);
+      const items = await present(t, ring, fit.rows, !!t.end);
+      return { items, nextCursor: fit.more ? encodeCursor(items[items.length - 1].id) : null };
+    },
+
+    async search(t: InTx, input: { collection: string; where: Record<string, unknown>; limit?: number }) {
+      const { c, ring } = await open(t, input.collection, 'records.read');
+      const problems: FieldProblem[] = [];
+      const terms: Array<{ field: string; hash: string }> = [];
+      for (const [field, raw] of Object.entries(input.where)) {
+        const def = c.fields.find((f) => f.name === field);
+        if (!def) { problems.push({ field, code: 'record.unknown_field', detail: `field '${field}' is not defined in this collection` }); continue; }
+        const v = normaliseLookup(def, raw);
+        if (v.ok) terms.push({ field, hash: indexHash(ring, c.id, def, v.value) });
+        else problems.push(v.problem);
+      }
+      if (!terms.length && !problems.length) problems.push({ field: '', code: 'record.search_empty', detail: 'where must name at least one searchable field' });
+      if (problems.length) throw new RequestError('record.search_invalid', problems.map((p) => p.detail).join('; '), { problems });
+      const rows = await recordsRepo.search(last(t), c.id, terms, Math.min(input.limit ?? listMaxLimit, listMaxLimit));
+      return { items: await present(t, ring, rows, !!t.end) };
+    },
+  };
+
+  /** The public form: one tenant transaction whose last statement commits it; reads retry once on a stale ring. */
+  async function inTenant<T>(actor: Actor, tenantId: string, action: 'records.read' | 'records.write', fn: (t: InTx) => Promise<T>): Promise<T> {
+    authorizeTenant(actor, tenantId, action);
     try {
-      return await fn();
+      return await db.withTenant(tenantId, (tx) => fn({ tx, actor, end: true }));
     } catch (err) {
-      if (isUniqueViolation(err)) throw await uniqueConflict(tenantId, c(), rec(), recordId);
+      if (!(err instanceof StaleRing)) throw err;
+      keys.forget(tenantId);
+      return db.withTenant(tenantId, (tx) => fn({ tx, actor, end: false }));
+    }
+  }
+
+  /** A write whose unique violation is answered with the fields taken (read in a second transaction). */
+  async function writing<T>(actor: Actor, tenantId: string, recordId: string | null,
+    fn: (t: InTx, seen: (c: CollectionRow, rec: EncodedRecord) => void) => Promise<T>): Promise<T> {
+    let c: CollectionRow | undefined, rec: EncodedRecord | undefined;
+    try {
+      return await inTenant(actor, tenantId, 'records.write', (t) => fn(t, (cc, r) => { c = cc; rec = r; }));
+    } catch (err) {
+      if (isUniqueViolation(err) && c && rec) throw await uniqueConflict(tenantId, c, rec, recordId);
       throw err;
     }
   }
 
   return {
-    async create(actor: Actor, tenantId: string, name: string, data: unknown) {
-      let c!: CollectionRow, rec!: EncodedRecord;
-      return catchUnique(tenantId, null, () => c, () => rec, () => inCollection(actor, tenantId, name, 'records.write', async (tx, coll, ring) => {
-        c = coll;
-        const valid = validateRecordData(coll.fields, data, 'create', limits);
-        if (!valid.ok) throw validationFailed(valid.problems);
-        const id = uuidv7();
-        rec = encodeRecord(ring, coll.fields, { tenantId, collectionId: coll.id, recordId: id }, valid.values);
-        const row = await recordsRepo.insert(finalStatement(tx), { tenantId, id, collectionId: coll.id, keyVersion: ring.activeVersion, rec });
-        return present(ring, tenantId, row, stored(valid.values));
-      }));
-    },
-
+    inner,
+    create: (actor: Actor, tenantId: string, name: string, data: unknown) =>
+      writing(actor, tenantId, null, (t, seen) => inner.create(t, { collection: name, data }, seen)),
     get: (actor: Actor, tenantId: string, name: string, id: string) =>
-      inCollection(actor, tenantId, name, 'records.read', async (tx, c, ring) => {
-        const row = await recordsRepo.find(finalStatement(tx), c.id, id);
-        assertThat(row, () => new RequestError('record.not_found'));
-        return present(ring, tenantId, row);
-      }),
-
-    async update(actor: Actor, tenantId: string, name: string, id: string, data: unknown, ifMatch?: number) {
-      let c!: CollectionRow, rec!: EncodedRecord;
-      return catchUnique(tenantId, id, () => c, () => rec, () => inCollection(actor, tenantId, name, 'records.write', async (tx, coll, ring) => {
-        c = coll;
-        const valid = validateRecordData(coll.fields, data, 'patch', limits);
-        if (!valid.ok) throw validationFailed(valid.problems);
-        const row = await recordsRepo.find(tx, coll.id, id, true);
-        assertThat(row, () => new RequestError('record.not_found'));
-        assertThat(ifMatch === undefined || ifMatch === row.version,
-          () => new RequestError('record.version_mismatch', `The record is at version ${row.version}`));
-        const at = { tenantId, collectionId: coll.id, recordId: id };
-        const merged = { ...decodeRecord(ring, at, row.keyVersion, row.enc, row.plain), ...valid.values };
-        const tooLarge = recordSizeProblem(merged, limits);
-        if (tooLarge) throw validationFailed([tooLarge]);
-        rec = encodeRecord(ring, coll.fields, at, merged);
-        const updated = await recordsRepo.update(tx, { tenantId, id, collectionId: coll.id, keyVersion: ring.activeVersion, rec });
-        return present(ring, tenantId, updated, stored(merged));
-      }));
-    },
-
+      inTenant(actor, tenantId, 'records.read', (t) => inner.get(t, { collection: name, id })),
+    update: (actor: Actor, tenantId: string, name: string, id: string, data: unknown, ifMatch?: number) =>
+      writing(actor, tenantId, id, (t, seen) => inner.update(t, { collection: name, id, data, ifMatch }, seen)),
     remove: (actor: Actor, tenantId: string, name: string, id: string) =>
-      inCollection(actor, tenantId, name, 'records.write', async (tx, c) => {
-        assertThat(await recordsRepo.remove(finalStatement(tx), c.id, id), () => new RequestError('record.not_found'));
-      }),
-
-    list: (actor: Actor, tenantId: string, name: string, page: { limit?: number; cursor?: string }) =>
-      inCollection(actor, tenantId, name, 'records.read', async (tx, c, ring) => {
-        const limit = Math.min(page.limit ?? listDefaultLimit, listMaxLimit);
-        const rows = await recordsRepo.list(finalStatement(tx), c.id, page.cursor ? decodeCursor(page.cursor) : null, limit + 1);
-        const fit = fitPage(rows, limit, limits.pageMaxBytes);
-        const items = fit.rows.map((r) => present(ring, tenantId, r));
-        return { items, nextCursor: fit.more ? encodeCursor(items[items.length - 1].id) : null };
-      }),
-
+      inTenant(actor, tenantId, 'records.write', (t) => inner.remove(t, { collection: name, id })),
+    list: (actor: Actor, tenantId: string, name: string, page: Page) =>
+      inTenant(actor, tenantId, 'records.read', (t) => inner.list(t, { collection: name, ...page })),
     search: (actor: Actor, tenantId: string, name: string, where: Record<string, unknown>, limit?: number) =>
-      inCollection(actor, tenantId, name, 'records.read', async (tx, c, ring) => {
-        const problems: FieldProblem[] = [];
-        const terms: Array<{ field: string; hash: string }> = [];
-        for (const [field, raw] of Object.entries(where)) {
-          const def = c.fields.find((f) => f.name === field);
-          if (!def) { problems.push({ field, code: 'record.unknown_field', detail: `field '${field}' is not defined in this collection` }); continue; }
-          const v = normaliseLookup(def, raw);
-          if (v.ok) terms.push({ field, hash: indexHash(ring, c.id, def, v.value) });
-          else problems.push(v.problem);
-        }
-        if (!terms.length && !problems.length) problems.push({ field: '', code: 'record.search_empty', detail: 'where must name at least one searchable field' });
-        if (problems.length) throw new RequestError('record.search_invalid', problems.map((p) => p.detail).join('; '), { problems });
-        const rows = await recordsRepo.search(finalStatement(tx), c.id, terms, Math.min(limit ?? listMaxLimit, listMaxLimit));
-        return { items: rows.map((r) => present(ring, tenantId, r)) };
-      }),
+      inTenant(actor, tenantId, 'records.read', (t) => inner.search(t, { collection: name, where, limit })),
   };
 }
 

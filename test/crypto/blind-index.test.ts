@@ -3,7 +3,9 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { blindIndexFor, hmacSha256 } from '../../src/crypto/blind-index.js';
 
-const p = { collection: 'people', field: 'email', value: 'alice@example.com' };
+const people = 'c0ffee00-0000-4000-8000-00000000abcd';
+const customers = '44444444-4444-4444-8444-444444444444';
+const p = { collection: people, field: 'email', value: 'alice@example.com' };
 
 test('is deterministic and 32 bytes', () => {
   const key = randomBytes(32);
@@ -16,7 +18,7 @@ test('differs across fields, collections, values and keys', () => {
   const key = randomBytes(32);
   const a = blindIndexFor(key, p);
   assert.notDeepEqual(a, blindIndexFor(key, { ...p, field: 'billing_email' }));
-  assert.notDeepEqual(a, blindIndexFor(key, { ...p, collection: 'customers' }));
+  assert.notDeepEqual(a, blindIndexFor(key, { ...p, collection: customers }));
   assert.notDeepEqual(a, blindIndexFor(key, { ...p, value: 'bob@example.com' }));
   assert.notDeepEqual(a, blindIndexFor(randomBytes(32), p));
 });
@@ -24,13 +26,15 @@ test('differs across fields, collections, values and keys', () => {
 test('boundary shifts between parts give different indexes', () => {
   const key = randomBytes(32);
   assert.notDeepEqual(
-    blindIndexFor(key, { collection: 'ab', field: 'c', value: 'v' }),
-    blindIndexFor(key, { collection: 'a', field: 'bc', value: 'v' }),
+    blindIndexFor(key, { collection: people, field: 'fv', value: '' }),
+    blindIndexFor(key, { collection: people, field: 'f', value: 'v' }),
   );
-  assert.notDeepEqual(
-    blindIndexFor(key, { collection: 'c', field: 'fv', value: '' }),
-    blindIndexFor(key, { collection: 'c', field: 'f', value: 'v' }),
-  );
+});
+
+test('refuses a collection id that is not a canonical lower-case UUID (defect 1)', () => {
+  for (const bad of [people.toUpperCase(), `urn:uuid:${people}`, 'people']) {
+    assert.throws(() => blindIndexFor(randomBytes(32), { ...p, collection: bad }), /collection id must be a canonical/);
+  }
 });
 
 test('rejects short index keys', () => {

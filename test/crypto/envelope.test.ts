@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { decryptValue, encryptValue, fieldAad, gcmOpen, gcmSeal } from '../../src/crypto/envelope.js';
 
 const hex = (s: string): Buffer => Buffer.from(s, 'hex');
-const base = { tenantId: 't1', collection: 'people', recordId: 'r1', field: 'email', keyVersion: 1 };
+const base = { tenantId: '0a1b2c3d-4e5f-4a6b-8c7d-9e0fa1b2c3d4', collection: 'c0ffee00-0000-4000-8000-00000000abcd', recordId: '55555555-5555-4555-8555-555555555555', field: 'email', keyVersion: 1 };
 const decryptFailed = { code: 'crypto.decrypt_failed' };
 
 test('round-trips a value', () => {
@@ -35,10 +35,10 @@ test('fails when the value is moved to another context (AAD)', () => {
   const blob = encryptValue(key, Buffer.from('secret'), fieldAad(base));
   const moved = [
     { ...base, field: 'phone' },
-    { ...base, recordId: 'r2' },
+    { ...base, recordId: '66666666-6666-4666-8666-666666666666' },
     { ...base, keyVersion: 2 },
-    { ...base, tenantId: 't2' },
-    { ...base, collection: 'orders' },
+    { ...base, tenantId: '22222222-2222-4222-8222-222222222222' },
+    { ...base, collection: '44444444-4444-4444-8444-444444444444' },
   ];
   for (const ctx of moved) {
     assert.throws(() => decryptValue(key, blob, fieldAad(ctx)), decryptFailed);

@@ -10,7 +10,7 @@ const provider = openPassphraseKeyProvider({
   salt: newPassphraseSalt(),
   scrypt: { N: 2 ** 10, r: 8, p: 1 },
 });
-const ctx: DataKeyParams = { tenantId: 'tenant-a', purpose: 'data', version: 1 };
+const ctx: DataKeyParams = { tenantId: '0a1b2c3d-4e5f-4a6b-8c7d-9e0fa1b2c3d4', purpose: 'data', version: 1 };
 
 test('generateDataKey returns 32 fresh random bytes', () => {
   const a = generateDataKey();
@@ -28,7 +28,7 @@ test('wrap/unwrap round-trips a data key', () => {
 test('a wrapped key moved to another tenant, version or purpose fails to unwrap', () => {
   const wrapped = wrapDataKey(provider, generateDataKey(), ctx);
   const moved: DataKeyParams[] = [
-    { ...ctx, tenantId: 'tenant-b' },
+    { ...ctx, tenantId: '22222222-2222-4222-8222-222222222222' },
     { ...ctx, version: 2 },
     { ...ctx, purpose: 'index' },
     { ...ctx, purpose: 'pseudonym' },
