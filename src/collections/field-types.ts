@@ -206,8 +206,8 @@ export function validateRecordData(fields: FieldDef[], data: unknown, mode: 'cre
   }
   const known = new Set(fields.map((def) => def.name));
   const problems: FieldProblem[] = Object.keys(data).filter((key) => !known.has(key)).map(unknownProblem);
-  // A null-prototype map: field names such as `constructor` are ordinary keys.
-  const out: RecordResult & { ok: true } = { ok: true, values: Object.create(null) };
+  // Readers use own-property lookups: a field named `constructor` is an ordinary key.
+  const out: RecordResult & { ok: true } = { ok: true, values: {} };
   for (const def of fields) validateField(def, data, mode, limits, out, problems);
   const tooLarge = problems.length ? undefined : recordSizeProblem(out.values, limits);
   if (tooLarge) problems.push(tooLarge);

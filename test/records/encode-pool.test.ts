@@ -10,6 +10,7 @@ import type { FieldDef } from '../../src/collections/collection-definition.ts';
 const fields = [{ name: 'name', type: 'string', classification: 'personal', required: true, searchable: false, unique: false }] as unknown as FieldDef[];
 const job = (dataKey: Buffer) => ({
   fields, tenantId: randomUUID(), collectionId: randomUUID(), keyVersion: 1, dataKey, indexKey: randomBytes(32),
+  limits: { jsonMaxBytes: 65536, recordMaxBytes: 65536 },
   lines: [{ line: 1, text: JSON.stringify({ data: { name: 'Ada' } }) }],
 });
 
