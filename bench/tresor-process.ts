@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -76,7 +76,11 @@ export async function startTresor(opts: StartOptions): Promise<TresorProcess> {
   let stderr = '';
   child.stdout!.on('data', (d) => { stdout += d; });
   child.stderr!.on('data', (d) => { stderr += d; });
-  const token = () => /export TRESOR_TOKEN=(\S+)/.exec(stdout)?.[1];
+  // The bootstrap key goes to a 0600 file when stderr is not a terminal; its path is on stderr.
+  const token = () => {
+    const file = /written to (\S+) \(mode 0600\)/.exec(stderr)?.[1];
+    return file ? /export TRESOR_TOKEN=(\S+)/.exec(readFileSync(file, 'utf8'))?.[1] : undefined;
+  };
   const output = () => `--- stdout\n${stdout.slice(-4000)}\n--- stderr\n${stderr.slice(-4000)}`;
   const signal = (sig: NodeJS.Signals) => {
     try {

@@ -16,6 +16,7 @@ export const errorCatalogue = {
   'tenant.not_active': { status: 409, title: 'The tenant is not active' },
   'api_key.not_found': { status: 404, title: 'No such API key' },
   'api_key.invalid_role': { status: 422, title: 'That role cannot be given to this key' },
+  'api_key.last_operator': { status: 409, title: 'The last active operator key cannot be revoked' },
   'collection.not_found': { status: 404, title: 'No such collection' },
   'collection.already_exists': { status: 409, title: 'A collection with this name exists' },
   'collection.invalid_definition': { status: 422, title: 'The collection definition is not valid' },

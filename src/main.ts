@@ -1,7 +1,10 @@
 import cluster from 'node:cluster';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import pino from 'pino';
 import type { Config } from './config.ts';
 import { openDb } from './db/open-db.ts';
+import type { Db } from './db/db.ts';
 import { migrate } from './db/migrate.ts';
 import { openRootKey } from './keys/root-key.ts';
 import { createServices, type Services } from './services.ts';
@@ -24,19 +27,37 @@ export async function openStore(config: Config) {
   }
 }
 
-// A first start has no operator key and the store is locked by the server, so
-// it mints one and shows it once on the terminal (never in the log).
-async function bootstrapOperatorKey(services: Services, url: string) {
-  if ((await services.apiKeys.operatorKeyCount()) > 0) {
-    process.stdout.write(`Tresor is listening on ${url}. Lost the operator key? Stop the server and run ` +
-      '`npm run tresor -- operator-key create --name NAME`.\n');
+// Only a store on which no operator key was ever made gets one minted: once
+// any existed (revoked ones count), whoever can restart the process and read
+// its output must not become operator. Recovery is `tresor operator-key
+// create` on the stopped store. The key goes to the terminal (stderr), or to
+// a 0600 file when stderr is not one (systemd sends it to the journal), and
+// never into the log stream on stdout.
+async function bootstrapOperatorKey(services: Services, config: Config, url: string) {
+  if ((await services.apiKeys.operatorKeysEver()) > 0) {
+    process.stderr.write(`Tresor is listening on ${url}. No operator key left? Stop the server and run ` +
+      '`node bin/tresor.mjs operator-key create --name NAME`.\n');
     return;
   }
   const { key } = await services.apiKeys.createOperatorKey('bootstrap');
-  process.stdout.write(
-    `\nNo operator key existed, so one was created. It is shown once; store it now:\n\n  export TRESOR_URL=${url}\n  export TRESOR_TOKEN=${key}\n\n` +
-      'Create named keys with POST /v1/operator-keys, then revoke this one with DELETE /v1/operator-keys/{id}.\n\n',
-  );
+  const text = `  export TRESOR_URL=${url}\n  export TRESOR_TOKEN=${key}\n`;
+  const advice = 'Create named keys with POST /v1/operator-keys, then revoke this one with DELETE /v1/operator-keys/{id}.\n';
+  if (process.stderr.isTTY) {
+    process.stderr.write(`\nNo operator key existed, so one was created. It is shown once; store it now:\n\n${text}\n${advice}\n`);
+    return;
+  }
+  const path = join(config.dataDir, 'bootstrap-operator-key');
+  mkdirSync(config.dataDir, { recursive: true });
+  rmSync(path, { force: true });
+  writeFileSync(path, text, { mode: 0o600, flag: 'wx' });
+  process.stderr.write(`No operator key existed, so one was created and written to ${path} (mode 0600): store it, then delete the file. ${advice}`);
+}
+
+// A superuser bypasses row-level security outside tenant transactions.
+async function warnIfSuperuser(db: Db, logger: ReturnType<typeof createLogger>) {
+  if (db.kind !== 'postgres') return;
+  const [row] = await db.query<{ rolsuper: boolean }>('select rolsuper from pg_roles where rolname = current_user');
+  if (row?.rolsuper) logger.warn('connected to PostgreSQL as a superuser: use a dedicated non-superuser login role (see README, Production on PostgreSQL)');
 }
 
 async function resumeRotations(services: Services) {
@@ -59,7 +80,8 @@ export async function startServer(config: Config, opts: { primary: boolean }) {
   const app = await buildApp(config, services, { logger });
   const url = await app.listen({ port: config.port, host: config.host });
   if (opts.primary) {
-    await bootstrapOperatorKey(services, url);
+    await bootstrapOperatorKey(services, config, url);
+    await warnIfSuperuser(db, logger);
     await resumeRotations(services);
   }
   logger.info({ url, store: db.kind }, 'tresor listening');

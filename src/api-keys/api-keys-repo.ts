@@ -30,6 +30,10 @@ export const apiKeysRepo = {
       [id, tenantId],
     )).length > 0,
   touch: (tx: Tx, id: string) => tx.query('update api_keys set last_used_at = now() where id = $1', [id]),
-  countOperators: async (tx: Tx) =>
-    (await tx.query<{ n: number }>("select count(*)::int as n from api_keys where role = 'operator' and revoked_at is null"))[0].n,
+  /** Operator keys ever made, revoked ones included. */
+  countOperatorsEver: async (tx: Tx) =>
+    (await tx.query<{ n: number }>("select count(*)::int as n from api_keys where role = 'operator'"))[0].n,
+  /** The active operator keys, locked, so two revokes cannot each leave the other as the last. */
+  lockActiveOperators: (tx: Tx) =>
+    tx.query<{ id: string }>("select id from api_keys where role = 'operator' and revoked_at is null for update"),
 };

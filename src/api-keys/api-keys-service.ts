@@ -49,7 +49,7 @@ export function apiKeysServiceFactory({ db, authCacheTtlMs, onTouchError }: ApiK
 
   return {
     createOperatorKey: (name: string) => create(null, name, 'operator'),
-    operatorKeyCount: () => apiKeysRepo.countOperators(db),
+    operatorKeysEver: () => apiKeysRepo.countOperatorsEver(db),
 
     async createOperatorKeyAs(actor: Actor, name: string) {
       authorizePlatform(actor, 'operator_keys.manage');
@@ -61,9 +61,16 @@ export function apiKeysServiceFactory({ db, authCacheTtlMs, onTouchError }: ApiK
       return (await apiKeysRepo.listForTenant(db, null)).map(publicKey);
     },
 
+    // The last active operator key stays: without one the platform can only be
+    // recovered on the stopped store (`tresor operator-key create`).
     async revokeOperatorKey(actor: Actor, keyId: string) {
       authorizePlatform(actor, 'operator_keys.manage');
-      await revoke(null, keyId);
+      await db.transaction(async (tx) => {
+        const active = (await apiKeysRepo.lockActiveOperators(tx)).map((r) => r.id);
+        assertThat(active.length !== 1 || active[0] !== keyId, () => new RequestError('api_key.last_operator'));
+        assertThat(await apiKeysRepo.revoke(tx, null, keyId), () => new RequestError('api_key.not_found'));
+      });
+      cache.clear();
     },
 
     async createTenantKey(actor: Actor, tenantId: string, input: { name: string; role: Role }) {

@@ -40,7 +40,7 @@ describe('tresor import and tresor keys rotate against a running server', () => 
   });
   after(async () => { await server?.stop(); dirs.remove(); });
 
-  it('imports an NDJSON file, reporting rejected lines by number and code without values', async () => {
+  it('imports an NDJSON file, reporting rejected lines by number, code and field without values', async () => {
     const file = join(dirs.dir, 'people.jsonl');
     const lines = ['{"data":{"email":"ann@example.com","name":"Ann"}}', '{"data":{"email":"bob@example.com","name":"Bob"}}',
       '{"data":{"email":"not-an-address-7731","name":"Cy"}}', '{"data":{"email":"dee@example.com","name":"Dee"}}'];
@@ -49,7 +49,7 @@ describe('tresor import and tresor keys rotate against a running server', () => 
     assert.equal(run.code, 2, run.stderr);
     const result = JSON.parse(run.stdout);
     assert.equal(result.imported, 3);
-    assert.deepEqual(result.rejected, [{ line: 3, code: 'record.invalid_email' }]);
+    assert.deepEqual(result.rejected, [{ line: 3, code: 'record.invalid_email', field: 'email' }]);
     assert.equal(run.stdout.includes('not-an-address-7731'), false);
     const found = await api(`/v1/tenants/${tenantId}/collections/people/records/search`, { method: 'POST', body: { where: { email: 'DEE@example.com' } } });
     assert.deepEqual(found.body.items.map((r: { data: { name: string } }) => r.data.name), ['Dee']);

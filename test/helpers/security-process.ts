@@ -1,6 +1,7 @@
 // Runs the real `tresor` CLI as child processes, for tests of what only a
 // separate process can show: the embedded store's lock, signals, restarts.
 import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -33,6 +34,13 @@ export function runTresor(args: string[], env: NodeJS.ProcessEnv): CliProcess {
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
     child.once('close', (code, signal) => resolve({ code, signal })));
   return { child, stdout: () => out, stderr: () => err, exited };
+}
+
+/** The bootstrap operator key: in a 0600 file named on stderr (stderr is no terminal here), or undefined. */
+export function bootstrapKey(proc: CliProcess): { key: string; file: string } | undefined {
+  const file = /written to (\S+) \(mode 0600\)/.exec(proc.stderr())?.[1];
+  const key = file && existsSync(file) ? /export TRESOR_TOKEN=(\S+)/.exec(readFileSync(file, 'utf8'))?.[1] : undefined;
+  return file && key ? { key, file } : undefined;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
