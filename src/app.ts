@@ -34,7 +34,7 @@ export async function buildApp(config: Config, services: Services, opts: { logge
   // parser would let a text body through to schema validation (400, not 415).
   app.removeContentTypeParser('text/plain');
   registerValidators(app);
-  registerProblemHandlers(app);
+  registerProblemHandlers(app, { retryAfterSeconds: config.retryAfterSeconds });
   registerMetrics(app, services.db, services.db.kind === 'postgres' ? config.dbPoolMax : 1);
   await app.register(swagger, {
     openapi: {

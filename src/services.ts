@@ -15,7 +15,8 @@ export interface ServiceDeps { db: Db; keyProvider: KeyProvider; onError?: (msg:
 /** Wires the feature services once; the HTTP app and the CLI share them. */
 export function createServices(config: Config, { db, keyProvider, onError = () => {} }: ServiceDeps) {
   const keys = keysServiceFactory({ db, keyProvider, keyCacheMax: config.keyCacheMax, keyCacheTtlMs: config.keyCacheTtlMs });
-  const collections = collectionsServiceFactory({ db, maxFields: config.maxFields, maxLengthCap: config.maxLengthCap, defaultMaxLength: config.defaultMaxLength });
+  const collections = collectionsServiceFactory({ db, maxFields: config.maxFields, maxLengthCap: config.maxLengthCap, defaultMaxLength: config.defaultMaxLength,
+    cache: { max: config.collectionCacheMax, ttlMs: config.collectionCacheTtlMs } });
   const recordLimits = { jsonMaxBytes: config.jsonMaxBytes, recordMaxBytes: config.recordMaxBytes };
   const records = recordsServiceFactory({ db, collections, keys, listDefaultLimit: config.listDefaultLimit, listMaxLimit: config.listMaxLimit,
     limits: { ...recordLimits, pageMaxBytes: config.pageMaxBytes } });
@@ -25,7 +26,7 @@ export function createServices(config: Config, { db, keyProvider, onError = () =
     keys,
     collections,
     records,
-    apiKeys: apiKeysServiceFactory({ db, authCacheTtlMs: config.authCacheTtlMs, onTouchError: (err) => onError('api key touch failed', err) }),
+    apiKeys: apiKeysServiceFactory({ db, authCache: { max: config.authCacheMax, ttlMs: config.authCacheTtlMs }, onTouchError: (err) => onError('api key touch failed', err) }),
     tenants: tenantsServiceFactory({ db, keys }),
     imports: importServiceFactory({ db, collections, keys, poolSize: config.importWorkers, recordLimits,
       limits: { batchSize: config.importBatchSize, batchBytes: config.importBatchBytes, dedupMax: config.importDedupMax, reportMax: config.importReportMax } }),
@@ -33,7 +34,7 @@ export function createServices(config: Config, { db, keyProvider, onError = () =
       keys, reencryptBatch: reencrypt.reencryptBatch, keyCacheTtlMs: config.keyCacheTtlMs,
       // PGlite runs one transaction at a time: small batches, one loop, so
       // requests get through between them. PostgreSQL takes two loops at once.
-      batchSize: db.kind === 'postgres' ? config.rotationBatchSize : Math.min(config.rotationBatchSize, 50),
+      batchSize: db.kind === 'postgres' ? config.rotationBatchSize : config.embeddedRotationBatch,
       concurrency: db.kind === 'postgres' ? 2 : 1,
       onError: (tenantId, err) => onError(`key rotation failed for tenant ${tenantId}`, err),
     }),

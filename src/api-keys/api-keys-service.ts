@@ -8,18 +8,18 @@ import { apiKeysRepo, type ApiKeyRow } from './api-keys-repo.ts';
 
 const TOUCH_INTERVAL_MS = 60_000;
 
-export interface ApiKeysDeps { db: Db; authCacheTtlMs: number; onTouchError?: (err: unknown) => void }
+export interface ApiKeysDeps { db: Db; authCache: { max: number; ttlMs: number }; onTouchError?: (err: unknown) => void }
 
 export function publicKey(row: ApiKeyRow) {
   return { id: row.id, name: row.name, role: row.role, prefix: row.prefix, createdAt: row.createdAt.toISOString(),
     lastUsedAt: row.lastUsedAt?.toISOString() ?? null, revokedAt: row.revokedAt?.toISOString() ?? null };
 }
 
-export function apiKeysServiceFactory({ db, authCacheTtlMs, onTouchError }: ApiKeysDeps) {
+export function apiKeysServiceFactory({ db, authCache, onTouchError }: ApiKeysDeps) {
   // A key is 256 bits of randomness, so a plain SHA-256 is enough to store it
   // (no password stretching needed) and lets us find it by hash. Validated
   // keys are cached briefly; revocation reaches other processes within the TTL.
-  const cache = createKeyCache<Actor>({ max: 10_000, ttlMs: authCacheTtlMs });
+  const cache = createKeyCache<Actor>(authCache);
   const lastTouched = new Map<string, number>();
 
   // The 32-bit prefix is unique for lookup; a rare clash just draws a new key.

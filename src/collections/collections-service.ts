@@ -10,11 +10,11 @@ import { type CollectionRow, collectionsRepo } from './collections-repo.ts';
 
 export const publicCollection = (c: CollectionRow) => ({ id: c.id, name: c.name, fields: c.fields, createdAt: c.createdAt.toISOString() });
 
-export interface CollectionsDeps { db: Db; maxFields: number; maxLengthCap: number; defaultMaxLength: number }
+export interface CollectionsDeps { db: Db; maxFields: number; maxLengthCap: number; defaultMaxLength: number; cache: { max: number; ttlMs: number } }
 
-export function collectionsServiceFactory({ db, maxFields, maxLengthCap, defaultMaxLength }: CollectionsDeps) {
+export function collectionsServiceFactory({ db, maxFields, maxLengthCap, defaultMaxLength, cache: cacheLimits }: CollectionsDeps) {
   // Definitions never change once created, so they are cached per tenant.
-  const cache = createKeyCache<CollectionRow>({ max: 10_000, ttlMs: 24 * 3600_000 });
+  const cache = createKeyCache<CollectionRow>(cacheLimits);
 
   async function find(tx: TenantTx, tenantId: string, name: string): Promise<CollectionRow> {
     const key = `${canonicalId(tenantId, 'tenant id')}/${name}`;

@@ -2,8 +2,6 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import { type ErrorCode, RequestError, toProblem } from '../errors.ts';
 import { isDbUnavailable } from '../db/db.ts';
 
-const RETRY_AFTER_SECONDS = 5;
-
 const fastifyCodes: Record<string, ErrorCode> = {
   FST_ERR_CTP_INVALID_JSON_BODY: 'request.invalid_json',
   FST_ERR_CTP_EMPTY_JSON_BODY: 'request.invalid_json',
@@ -22,12 +20,12 @@ function validationError(err: FastifyError): RequestError {
 }
 
 /** Maps every error to problem+json. Unknown errors become a 500 whose detail reveals nothing. */
-export function toRequestError(err: FastifyError | Error): RequestError {
+export function toRequestError(err: FastifyError | Error, retryAfterSeconds: number): RequestError {
   if (err instanceof RequestError) return err;
   const fe = err as FastifyError;
   if (fe.validation) return validationError(fe);
   if (fe.code && fastifyCodes[fe.code]) return new RequestError(fastifyCodes[fe.code]);
-  if (isDbUnavailable(err)) return new RequestError('service.unavailable', undefined, { retryAfterSeconds: RETRY_AFTER_SECONDS });
+  if (isDbUnavailable(err)) return new RequestError('service.unavailable', undefined, { retryAfterSeconds });
   if (err instanceof SyntaxError && (fe.statusCode === 400)) return new RequestError('request.invalid_json');
   return new RequestError('internal.error');
 }
@@ -37,9 +35,9 @@ export function sendProblem(request: FastifyRequest, reply: FastifyReply, error:
   return reply.code(error.status).type('application/problem+json').send(toProblem(error, request.id));
 }
 
-export function registerProblemHandlers(app: FastifyInstance): void {
+export function registerProblemHandlers(app: FastifyInstance, { retryAfterSeconds }: { retryAfterSeconds: number }): void {
   app.setErrorHandler((err: FastifyError, request, reply) => {
-    const error = toRequestError(err);
+    const error = toRequestError(err, retryAfterSeconds);
     if (error.status >= 500) request.log.error({ err }, 'request failed');
     return sendProblem(request, reply, error);
   });

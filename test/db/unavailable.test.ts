@@ -23,7 +23,7 @@ const skip = !process.env.TEST_DATABASE_URL && 'TEST_DATABASE_URL not set';
 /** An app on a database URL that does not answer; migrations cannot run, so it is wired by hand. */
 async function appOn(databaseUrl: string) {
   const dir = mkdtempSync(join(tmpdir(), 'tresor-unavail-'));
-  const config = testConfig(dir, { DATABASE_URL: databaseUrl, TRESOR_DB_CONNECT_TIMEOUT_MS: '500', TRESOR_DB_STATEMENT_TIMEOUT_MS: '1000' });
+  const config = testConfig(dir, { DATABASE_URL: databaseUrl, TRESOR_DB_CONNECT_TIMEOUT_MS: '500', TRESOR_DB_STATEMENT_TIMEOUT_MS: '1000', TRESOR_RETRY_AFTER_S: '7' });
   const db = openPostgres({ url: databaseUrl, poolMax: 2, connectTimeoutMs: config.dbConnectTimeoutMs, statementTimeoutMs: config.dbStatementTimeoutMs });
   const keyProvider = openFileKeyProvider({ path: join(dir, 'keys', 'root.key'), allowCreate: true });
   const app = await buildApp(config, createServices(config, { db, keyProvider }));
@@ -68,6 +68,7 @@ for (const [label, target] of [['refused connection', 'closed'], ['server that n
         const res = await app.inject({ method, url, headers: { authorization: `Bearer ${key}` },
           ...(method === 'POST' ? { payload: { where: { email: 'x@example.org' } } } : {}) });
         assertUnavailable(res);
+        assert.equal(res.headers['retry-after'], '7', 'as TRESOR_RETRY_AFTER_S says');
         assert.doesNotMatch(res.body, /127\.0\.0\.1|postgres:\/\//, 'the answer does not describe the database');
       }
     });
