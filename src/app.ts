@@ -8,6 +8,9 @@ import type { App } from './http/app-types.ts';
 import { registerProblemHandlers } from './http/problem-handler.ts';
 import { registerValidators } from './http/validator.ts';
 import { registerMetrics } from './http/metrics.ts';
+import { access, registerAccess } from './http/access.ts';
+import { apiKeyAuthenticator, authenticatorChain } from './access/authenticate.ts';
+import { problemsRoutes } from './http/problems-routes.ts';
 import { healthRoutes } from './http/health-routes.ts';
 import { tenantsRoutes } from './tenants/tenants-routes.ts';
 import { apiKeysRoutes } from './api-keys/api-keys-routes.ts';
@@ -35,6 +38,8 @@ export async function buildApp(config: Config, services: Services, opts: { logge
   app.removeContentTypeParser('text/plain');
   registerValidators(app);
   registerProblemHandlers(app, { retryAfterSeconds: config.retryAfterSeconds });
+  // Before any route: every route must declare its access, or start-up fails.
+  registerAccess(app, authenticatorChain([apiKeyAuthenticator(services.apiKeys.authenticate)]));
   registerMetrics(app, services.db, services.db.kind === 'postgres' ? config.dbPoolMax : 1);
   await app.register(swagger, {
     openapi: {
@@ -43,16 +48,12 @@ export async function buildApp(config: Config, services: Services, opts: { logge
     },
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
-  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
-
-  app.decorateRequest('actor', null as never);
-  app.addHook('onRequest', async (req) => {
-    if (req.url.startsWith('/v1/')) req.actor = await services.apiKeys.authenticate(req.headers.authorization);
-  });
+  app.get('/openapi.json', { config: access.public, schema: { hide: true } }, async () => app.swagger());
   app.addHook('onClose', async () => services.imports.close());
   app.addHook('onSend', async (req, reply) => { reply.header('x-request-id', req.id); });
 
   healthRoutes(app, { db: services.db });
+  problemsRoutes(app);
   tenantsRoutes(app, { tenants: services.tenants, listDefaultLimit: config.listDefaultLimit, listMaxLimit: config.listMaxLimit });
   apiKeysRoutes(app, { apiKeys: services.apiKeys });
   collectionsRoutes(app, { collections: services.collections });

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Type, type Static, type TSchema } from 'typebox';
+import type { StartupCode } from './errors.ts';
 
 // One schema for environment variables and the optional JSON config file
 // (TRESOR_CONFIG). Each property is a setting: its JSON key is the property
@@ -99,6 +100,7 @@ export function settings(): [string, SettingSchema][] {
 const otherTresorVariables = new Set(['TRESOR_CONFIG', 'TRESOR_URL', 'TRESOR_TOKEN']);
 
 export class ConfigError extends Error {
+  readonly code: StartupCode = 'config.invalid';
   constructor(readonly problems: string[]) {
     super(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
   }

@@ -1,40 +1,198 @@
-// One catalogue of every error Tresor answers with. A code is a stable, dotted
+// One catalogue of every code Tresor reports. A code is a stable, dotted
 // identifier that clients may switch on; the title is fixed per code and the
 // detail explains the instance. Neither ever carries a personal field value.
+// docs/errors.md is generated from this file (npm run docs).
+
+interface Entry { title: string; description: string }
+
+/** Codes a client receives as the `code` of a problem+json answer. */
 export const errorCatalogue = {
-  'request.invalid_json': { status: 400, title: 'The request body is not valid JSON' },
-  'request.validation_failed': { status: 400, title: 'The request does not match the schema' },
-  'request.body_too_large': { status: 413, title: 'The request body is too large' },
-  'request.unsupported_media_type': { status: 415, title: 'Unsupported content type' },
-  'request.invalid_cursor': { status: 400, title: 'The pagination cursor is not valid' },
-  'request.invalid_if_match': { status: 400, title: 'If-Match must be a record version number' },
-  'route.not_found': { status: 404, title: 'No such route' },
-  'auth.missing_credentials': { status: 401, title: 'An API key is required' },
-  'auth.invalid_credentials': { status: 401, title: 'The API key is not valid' },
-  'auth.forbidden': { status: 403, title: 'This role may not do that' },
-  'tenant.not_found': { status: 404, title: 'No such tenant' },
-  'tenant.not_active': { status: 409, title: 'The tenant is not active' },
-  'api_key.not_found': { status: 404, title: 'No such API key' },
-  'api_key.invalid_role': { status: 422, title: 'That role cannot be given to this key' },
-  'api_key.last_operator': { status: 409, title: 'The last active operator key cannot be revoked' },
-  'collection.not_found': { status: 404, title: 'No such collection' },
-  'collection.already_exists': { status: 409, title: 'A collection with this name exists' },
-  'collection.invalid_definition': { status: 422, title: 'The collection definition is not valid' },
-  'record.not_found': { status: 404, title: 'No such record' },
-  'record.validation_failed': { status: 422, title: 'The record data is not valid' },
-  'record.unique_violation': { status: 409, title: 'A unique field value is already taken' },
-  'record.version_mismatch': { status: 412, title: 'The record was changed since that version' },
-  'record.search_invalid': { status: 422, title: 'The search is not valid' },
-  'keys.rotation_in_progress': { status: 409, title: 'A key rotation is already running for this tenant' },
-  'service.unavailable': { status: 503, title: 'The database is unavailable, retry later' },
-  'internal.error': { status: 500, title: 'Internal error' },
-} as const satisfies Record<string, { status: number; title: string }>;
+  'request.invalid_json': { status: 400, title: 'The request body is not valid JSON',
+    description: 'The body could not be parsed as JSON, or it was empty where JSON was expected.' },
+  'request.invalid_utf8': { status: 400, title: 'The request body is not valid UTF-8',
+    description: 'JSON bodies must be UTF-8; invalid byte sequences are refused rather than replaced.' },
+  'request.validation_failed': { status: 400, title: 'The request does not match the schema',
+    description: 'Path, query, headers or body break the route\'s schema; `problems` lists each place (at most 100, `problemsTotal` counts all).' },
+  'request.body_too_large': { status: 413, title: 'The request body is too large',
+    description: 'The body exceeds TRESOR_BODY_LIMIT (JSON) or TRESOR_IMPORT_LIMIT (NDJSON imports).' },
+  'request.unsupported_media_type': { status: 415, title: 'Unsupported content type',
+    description: 'The API accepts application/json, and application/x-ndjson on the import route only.' },
+  'request.invalid_cursor': { status: 400, title: 'The pagination cursor is not valid',
+    description: 'Pass back the `nextCursor` of a previous page unchanged.' },
+  'request.invalid_if_match': { status: 400, title: 'If-Match must be a record version number',
+    description: 'If-Match takes the record\'s version as sent in its ETag, e.g. "3".' },
+  'route.not_found': { status: 404, title: 'No such route',
+    description: 'No route matches this method and path.' },
+  'problem.not_found': { status: 404, title: 'No such error code',
+    description: 'GET /problems/{code} knows only the codes of this catalogue.' },
+  'auth.missing_credentials': { status: 401, title: 'An API key is required',
+    description: 'Send Authorization: Bearer <api key>.' },
+  'auth.invalid_credentials': { status: 401, title: 'The API key is not valid',
+    description: 'The key is malformed, unknown or revoked.' },
+  'auth.forbidden': { status: 403, title: 'This role may not do that',
+    description: 'The key\'s role lacks the permission this route needs (see the role matrix in the README).' },
+  'tenant.not_found': { status: 404, title: 'No such tenant',
+    description: 'The tenant does not exist, or the key belongs to another tenant (answered alike, so keys cannot probe).' },
+  'tenant.not_active': { status: 409, title: 'The tenant is not active',
+    description: 'The tenant is suspended or being deleted.' },
+  'api_key.not_found': { status: 404, title: 'No such API key',
+    description: 'No active key with this id in this tenant (or among operator keys).' },
+  'api_key.invalid_role': { status: 422, title: 'That role cannot be given to this key',
+    description: 'Tenant keys are admin, editor or viewer; operator keys are made on /v1/operator-keys.' },
+  'api_key.last_operator': { status: 409, title: 'The last active operator key cannot be revoked',
+    description: 'Create another operator key first; after the last is gone, recovery is `tresor operator-key create` on the stopped store.' },
+  'collection.not_found': { status: 404, title: 'No such collection',
+    description: 'The tenant has no collection of this name.' },
+  'collection.already_exists': { status: 409, title: 'A collection with this name exists',
+    description: 'Collection names are unique per tenant.' },
+  'collection.invalid_definition': { status: 422, title: 'The collection definition is not valid',
+    description: 'The field definitions break a rule; `problems` names each with a collection.* sub-code.' },
+  'record.not_found': { status: 404, title: 'No such record',
+    description: 'The collection holds no record with this id.' },
+  'record.validation_failed': { status: 422, title: 'The record data is not valid',
+    description: 'One or more fields break their type or rules; `problems` names each field with a record.* sub-code.' },
+  'record.unique_violation': { status: 409, title: 'A unique field value is already taken',
+    description: 'Another record holds the same value in a unique field; `problems` names the field, never the value.' },
+  'record.version_mismatch': { status: 412, title: 'The record was changed since that version',
+    description: 'If-Match named an older version; read the record again and retry.' },
+  'record.search_invalid': { status: 422, title: 'The search is not valid',
+    description: 'The search names unknown or unsearchable fields, or values of the wrong type; see `problems`.' },
+  'keys.rotation_in_progress': { status: 409, title: 'A key rotation is already running for this tenant',
+    description: 'Wait until GET /v1/tenants/{id}/keys reports rotating: false.' },
+  'service.unavailable': { status: 503, title: 'The database is unavailable, retry later',
+    description: 'The database cannot be reached or is not migrated yet; retry after the Retry-After seconds.' },
+  'internal.error': { status: 500, title: 'Internal error',
+    description: 'An unexpected failure; the server log has the details under the request id.' },
+} as const satisfies Record<string, Entry & { status: number }>;
+
+/**
+ * Codes inside an answer: per field or path in `problems`, per line in an
+ * import's `rejected` (`in: 'import'`, a 200 answer). `in` names the answers that carry them.
+ */
+export const subCodeCatalogue = {
+  'request.unknown_property': { in: ['request.validation_failed'], title: 'Unknown property',
+    description: 'The object has a property the schema does not allow; its name is given only if it looks like a field name.' },
+  'request.missing_property': { in: ['request.validation_failed'], title: 'Missing property',
+    description: 'A required property is absent.' },
+  'request.invalid_value': { in: ['request.validation_failed'], title: 'Invalid value',
+    description: 'The value has the wrong type, format, length or range for the schema.' },
+  'collection.invalid_name': { in: ['collection.invalid_definition'], title: 'Invalid collection name',
+    description: 'Collection names match ^[a-z][a-z0-9_]{0,62}$.' },
+  'collection.no_fields': { in: ['collection.invalid_definition'], title: 'No fields',
+    description: 'A collection needs at least one field.' },
+  'collection.too_many_fields': { in: ['collection.invalid_definition'], title: 'Too many fields',
+    description: 'A collection may have at most TRESOR_MAX_FIELDS fields.' },
+  'collection.duplicate_field': { in: ['collection.invalid_definition'], title: 'Duplicate field name',
+    description: 'Two fields have the same name.' },
+  'collection.invalid_field_name': { in: ['collection.invalid_definition'], title: 'Invalid field name',
+    description: 'Field names match ^[a-z][a-z0-9_]{0,62}$.' },
+  'collection.invalid_type': { in: ['collection.invalid_definition'], title: 'Unknown field type',
+    description: 'The field type is not one of the supported types.' },
+  'collection.invalid_option': { in: ['collection.invalid_definition'], title: 'Invalid field option',
+    description: 'A field option has the wrong type or an out-of-range value, or does not apply to this type.' },
+  'collection.unknown_option': { in: ['collection.invalid_definition'], title: 'Unknown field option',
+    description: 'The field definition has an option Tresor does not know.' },
+  'collection.field_not_indexable': { in: ['collection.invalid_definition'], title: 'Field cannot be indexed',
+    description: 'Fields of this type cannot be searchable or unique.' },
+  'record.invalid_data': { in: ['record.validation_failed'], title: 'Record data is not an object',
+    description: '`data` must be a JSON object of field names to values.' },
+  'record.unknown_field': { in: ['record.validation_failed', 'record.search_invalid'], title: 'Unknown field',
+    description: 'The collection has no field of this name.' },
+  'record.required_field': { in: ['record.validation_failed', 'record.search_invalid'], title: 'Required field missing',
+    description: 'A required field (or a search term\'s value) is missing.' },
+  'record.invalid_type': { in: ['record.validation_failed', 'record.search_invalid'], title: 'Wrong value type',
+    description: 'The value has the wrong JSON type for the field.' },
+  'record.invalid_value': { in: ['record.validation_failed'], title: 'Invalid value',
+    description: 'The value contains NUL characters or unpaired surrogates, or nests too deeply.' },
+  'record.too_long': { in: ['record.validation_failed'], title: 'Value too long',
+    description: 'The value exceeds the field\'s maxLength (or the JSON size limit).' },
+  'record.too_large': { in: ['record.validation_failed', 'import'], title: 'Record too large',
+    description: 'The record data serialises to more than TRESOR_RECORD_MAX_BYTES of JSON.' },
+  'record.invalid_email': { in: ['record.validation_failed', 'record.search_invalid'], title: 'Invalid e-mail address',
+    description: 'The value is not a valid e-mail address.' },
+  'record.invalid_phone': { in: ['record.validation_failed', 'record.search_invalid'], title: 'Invalid phone number',
+    description: 'The value is not a valid international phone number.' },
+  'record.invalid_date': { in: ['record.validation_failed', 'record.search_invalid'], title: 'Invalid date',
+    description: 'The value is not a real calendar date in the form YYYY-MM-DD.' },
+  'record.invalid_number': { in: ['record.validation_failed', 'record.search_invalid'], title: 'Invalid number',
+    description: 'The value is not a finite number.' },
+  'record.invalid_boolean': { in: ['record.validation_failed'], title: 'Invalid boolean',
+    description: 'The value is not true or false.' },
+  'record.field_not_searchable': { in: ['record.search_invalid'], title: 'Field not searchable',
+    description: 'Only fields defined as searchable or unique can be searched.' },
+  'record.search_empty': { in: ['record.search_invalid'], title: 'Empty search',
+    description: '`where` must name at least one searchable field.' },
+  'record.unique_violation': { in: ['record.unique_violation', 'import'], title: 'Unique value taken',
+    description: 'The value of this unique field is already taken (by a stored record or an earlier line of the import).' },
+  'import.invalid_json': { in: ['import'], title: 'Line is not JSON',
+    description: 'The import line could not be parsed as JSON.' },
+  'import.invalid_line': { in: ['import'], title: 'Line is not a record',
+    description: 'An import line must be an object with exactly one key, `data`.' },
+  'import.line_too_long': { in: ['import'], title: 'Line too long',
+    description: 'The import line exceeds TRESOR_IMPORT_LINE_MAX_BYTES; it is skipped unread.' },
+  'import.invalid_utf8': { in: ['import'], title: 'Line is not UTF-8',
+    description: 'The import line holds invalid UTF-8; it is refused rather than repaired.' },
+} as const satisfies Record<string, Entry & { in: readonly (keyof typeof errorCatalogue | 'import')[] }>;
+
+/** Start-up failures: printed to the terminal and logged, the process exits. */
+export const startupCatalogue = {
+  'config.invalid': { title: 'The configuration is not valid',
+    description: 'One or more settings are missing, malformed or out of range; every problem is listed at once.' },
+  'store.locked': { title: 'The embedded store is in use',
+    description: 'Another process holds the PGlite data directory; stop it or use its HTTP API.' },
+  'config.key_file_missing': { title: 'The root key file is missing',
+    description: 'The database holds keys wrapped by a root key file that is not at TRESOR_KEY_FILE; restore it.' },
+  'config.key_file_permissions': { title: 'The root key file is readable by others',
+    description: 'The root key file must be mode 0600 (or stricter) and owned by the service user.' },
+  'config.key_file_invalid': { title: 'The root key file is not valid',
+    description: 'The root key file must be a regular file of exactly 32 bytes.' },
+  'config.passphrase_too_short': { title: 'The passphrase is too short',
+    description: 'TRESOR_KEY_PASSPHRASE is shorter than the minimum length.' },
+  'config.passphrase_salt_invalid': { title: 'The passphrase salt is not valid',
+    description: 'The recorded passphrase salt is too short; the database may be damaged.' },
+  'config.key_provider_mismatch': { title: 'Wrong key provider',
+    description: 'The database\'s keys are wrapped by another key provider than TRESOR_KEY_PROVIDER.' },
+  'config.root_key_mismatch': { title: 'Wrong root key',
+    description: 'The root key is not the one that wraps this database\'s keys; restore the right key file or passphrase.' },
+  'crypto.unwrap_failed': { title: 'A data key could not be unwrapped',
+    description: 'Wrong root key, wrong context or corrupted key data. Requests that meet it answer internal.error.' },
+  'crypto.decrypt_failed': { title: 'A value could not be decrypted',
+    description: 'Wrong key, wrong context or corrupted data. Requests that meet it answer internal.error.' },
+} as const satisfies Record<string, Entry>;
 
 export type ErrorCode = keyof typeof errorCatalogue;
+export type SubCode = keyof typeof subCodeCatalogue;
+export type StartupCode = keyof typeof startupCatalogue;
+
+/** What GET /problems/{code} answers; status is null for start-up codes (never an HTTP answer). */
+export function describeCode(code: string): { code: string; status: number | null; title: string; description: string } | undefined {
+  if (Object.hasOwn(errorCatalogue, code)) {
+    const e = errorCatalogue[code as ErrorCode];
+    return { code, status: e.status, title: e.title, description: e.description };
+  }
+  if (Object.hasOwn(subCodeCatalogue, code)) {
+    const e = subCodeCatalogue[code as SubCode];
+    const first = e.in[0] as ErrorCode | 'import';
+    const parent = first === 'import' ? 200 : errorCatalogue[first].status;
+    return { code, status: parent, title: e.title, description: e.description };
+  }
+  if (Object.hasOwn(startupCatalogue, code)) return { code, status: null, ...startupCatalogue[code as StartupCode] };
+  return undefined;
+}
+
+/** The `type` URI of a problem: relative (RFC 9457 §3.1.1), served by GET /problems/{code}. */
+export const problemType = (code: string) => `/problems/${code}`;
+
+/** At most this many entries in `problems`; `problemsTotal` carries the full count. */
+export const MAX_PROBLEMS = 100;
+
+export interface SubProblem { path?: string; field?: string; code: SubCode | ErrorCode; detail: string }
 
 export interface ProblemExtras {
   /** Machine-readable details (field names and rule codes, never values). */
-  problems?: Array<{ path?: string; field?: string; code: string; detail: string }>;
+  problems?: SubProblem[];
+  /** How many problems there were in all, when `problems` was capped. */
+  problemsTotal?: number;
   retryAfterSeconds?: number;
 }
 
@@ -54,6 +212,14 @@ export class RequestError extends Error {
   }
 }
 
+/** A RequestError listing sub-problems: the detail joins the first few, `problems` is capped. */
+export function withProblems(code: ErrorCode, problems: SubProblem[]): RequestError {
+  const shown = problems.slice(0, MAX_PROBLEMS);
+  const more = problems.length > 5 ? `; and ${problems.length - 5} more` : '';
+  const detail = problems.slice(0, 5).map((p) => p.detail).join('; ') + more;
+  return new RequestError(code, detail || undefined, { problems: shown, problemsTotal: problems.length });
+}
+
 export function assertThat(condition: unknown, error: RequestError | (() => RequestError)): asserts condition {
   if (!condition) throw typeof error === 'function' ? error() : error;
 }
@@ -65,18 +231,22 @@ export interface Problem {
   code: ErrorCode;
   detail: string;
   requestId: string;
-  problems?: ProblemExtras['problems'];
+  problems?: SubProblem[];
+  problemsTotal?: number;
 }
 
 export function toProblem(error: RequestError, requestId: string): Problem {
   const problem: Problem = {
-    type: `https://tresor.dev/problems/${error.code}`,
+    type: problemType(error.code),
     title: error.title,
     status: error.status,
     code: error.code,
     detail: error.message,
     requestId,
   };
-  if (error.extras.problems) problem.problems = error.extras.problems;
+  if (error.extras.problems) {
+    problem.problems = error.extras.problems.slice(0, MAX_PROBLEMS);
+    problem.problemsTotal = error.extras.problemsTotal ?? error.extras.problems.length;
+  }
   return problem;
 }

@@ -3,6 +3,8 @@
 // definition in one round trip. Details never echo the offending input:
 // definitions are tenant data too, and echoing input invites log injection.
 
+import type { SubCode } from '../errors.ts';
+
 export const FIELD_TYPES = ['string', 'email', 'phone', 'date', 'number', 'boolean', 'json'] as const;
 export type FieldType = typeof FIELD_TYPES[number];
 export type Classification = 'personal' | 'special' | 'none';
@@ -19,7 +21,7 @@ export interface FieldDef {
   mask?: Mask;
 }
 
-export interface DefinitionProblem { path: string; code: string; detail: string }
+export interface DefinitionProblem { path: string; code: SubCode; detail: string }
 
 export interface DefinitionLimits { maxFields: number; maxLengthCap: number; defaultMaxLength: number }
 
@@ -59,7 +61,7 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   return proto === Object.prototype || proto === null;
 }
 
-function problem(path: string, code: string, detail: string): DefinitionProblem {
+function problem(path: string, code: SubCode, detail: string): DefinitionProblem {
   return { path, code, detail };
 }
 

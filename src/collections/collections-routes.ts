@@ -1,5 +1,6 @@
 import { Type } from 'typebox';
 import type { App } from '../http/app-types.ts';
+import { access } from '../http/access.ts';
 import { CollectionParams, TenantParams, Timestamp, Uuid, bearer, errorResponses } from '../http/schemas.ts';
 import type { CollectionsService } from './collections-service.ts';
 
@@ -14,17 +15,20 @@ const Collection = Type.Object({ id: Uuid, name: Type.String(), fields: Type.Arr
 
 export function collectionsRoutes(app: App, { collections }: { collections: CollectionsService }) {
   app.post('/v1/tenants/:tenantId/collections', {
+    config: access.tenant('collections.create'),
     schema: { tags: ['collections'], security: bearer, params: TenantParams,
       body: Type.Object({ name: Type.String({ maxLength: 200 }), fields: Type.Array(FieldIn, { maxItems: 1000 }) }, { additionalProperties: false }),
       response: { 201: Collection, ...errorResponses } },
   }, async (req, reply) => reply.code(201).send(await collections.create(req.actor, req.params.tenantId, req.body)));
 
   app.get('/v1/tenants/:tenantId/collections', {
+    config: access.tenant('collections.read'),
     schema: { tags: ['collections'], security: bearer, params: TenantParams,
       response: { 200: Type.Object({ items: Type.Array(Collection) }), ...errorResponses } },
   }, async (req) => ({ items: await collections.list(req.actor, req.params.tenantId) }));
 
   app.get('/v1/tenants/:tenantId/collections/:name', {
+    config: access.tenant('collections.read'),
     schema: { tags: ['collections'], security: bearer, params: CollectionParams, response: { 200: Collection, ...errorResponses } },
   }, async (req) => collections.get(req.actor, req.params.tenantId, req.params.name));
 }

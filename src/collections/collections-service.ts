@@ -1,7 +1,7 @@
 import { v7 as uuidv7 } from 'uuid';
 import type { Db, TenantTx } from '../db/db.ts';
 import { isUniqueViolation } from '../db/db.ts';
-import { RequestError, assertThat } from '../errors.ts';
+import { RequestError, assertThat, withProblems } from '../errors.ts';
 import { type Actor, authorizeTenant } from '../access/permissions.ts';
 import { createKeyCache } from '../crypto/keyring.ts';
 import { canonicalId } from '../crypto/encoding.ts';
@@ -33,9 +33,7 @@ export function collectionsServiceFactory({ db, maxFields, maxLengthCap, default
     async create(actor: Actor, tenantId: string, input: { name: string; fields: Array<Record<string, unknown>> }) {
       authorizeTenant(actor, tenantId, 'collections.create');
       const parsed = parseCollectionDefinition(input, { maxFields, maxLengthCap, defaultMaxLength });
-      if (!parsed.ok) {
-        throw new RequestError('collection.invalid_definition', parsed.problems.map((p) => p.detail).join('; '), { problems: parsed.problems });
-      }
+      if (!parsed.ok) throw withProblems('collection.invalid_definition', parsed.problems);
       try {
         const row = await db.withTenant(tenantId, (tx) =>
           collectionsRepo.insert(tx, { tenantId, id: uuidv7(), name: parsed.name, fields: parsed.fields }));

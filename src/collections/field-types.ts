@@ -5,9 +5,10 @@
 // messages end up in logs and API responses, the values are personal data.
 
 import { parsePhoneNumberFromString } from 'libphonenumber-js';
+import type { SubCode } from '../errors.ts';
 import { NAME_PATTERN, type FieldDef, type FieldType } from './collection-definition.js';
 
-export interface FieldProblem { field: string; code: string; detail: string }
+export interface FieldProblem { field: string; code: SubCode; detail: string }
 
 export type RecordResult =
   | { ok: true; values: Record<string, unknown> }
@@ -17,7 +18,7 @@ export type LookupResult =
   | { ok: true; value: unknown }
   | { ok: false; problem: FieldProblem };
 
-type Check = { ok: true; value: unknown } | { ok: false; code: string; rule: string };
+type Check = { ok: true; value: unknown } | { ok: false; code: SubCode; rule: string };
 
 /** Size bounds from config (TRESOR_JSON_MAX_BYTES, TRESOR_RECORD_MAX_BYTES). */
 export interface RecordLimits { jsonMaxBytes: number; recordMaxBytes: number }
@@ -37,7 +38,7 @@ const DATE_SHAPE = /^(\d{4})-(\d{2})-(\d{2})$/;
 const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
 
 const pass = (value: unknown): Check => ({ ok: true, value });
-const fail = (code: string, rule: string): Check => ({ ok: false, code, rule });
+const fail = (code: SubCode, rule: string): Check => ({ ok: false, code, rule });
 const wrongType = (expected: string): Check => fail('record.invalid_type', `must be ${expected}`);
 
 export function isPlainObject(value: unknown): value is Record<string, unknown> {
@@ -158,7 +159,7 @@ const CHECKS: Record<Exclude<FieldType, 'json'>, (field: FieldDef, raw: unknown)
   boolean: checkBoolean,
 };
 
-function toProblem(field: string, check: { code: string; rule: string }): FieldProblem {
+function toProblem(field: string, check: { code: SubCode; rule: string }): FieldProblem {
   return { field, code: check.code, detail: `field '${field}' ${check.rule}` };
 }
 

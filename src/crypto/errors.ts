@@ -1,16 +1,11 @@
+import type { StartupCode } from '../errors.ts';
+
 /**
  * Errors thrown by the crypto layer carry a stable machine-readable `code`
  * so callers (HTTP layer, CLI) can map them without parsing messages.
  * Messages must never include key bytes or plaintext: they end up in logs.
  */
-export type CryptoErrorCode =
-  | 'crypto.decrypt_failed'
-  | 'crypto.unwrap_failed'
-  | 'config.key_file_missing'
-  | 'config.key_file_permissions'
-  | 'config.key_file_invalid'
-  | 'config.passphrase_too_short'
-  | 'config.passphrase_salt_invalid';
+export type CryptoErrorCode = Extract<StartupCode, `crypto.${string}` | `config.key_file_${string}` | `config.passphrase_${string}`>;
 
 export interface CodedError extends Error {
   code: CryptoErrorCode;

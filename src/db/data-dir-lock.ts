@@ -1,8 +1,9 @@
 import { closeSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
+import type { StartupCode } from '../errors.ts';
 
 export class StoreLockedError extends Error {
-  readonly code = 'store.locked';
+  readonly code: StartupCode = 'store.locked';
 }
 
 function alive(pid: number): boolean {

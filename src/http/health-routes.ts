@@ -1,16 +1,18 @@
 import { Type } from 'typebox';
 import type { App } from './app-types.ts';
+import { access } from './access.ts';
 import type { Db } from '../db/db.ts';
 import { latestMigration } from '../db/migrate.ts';
 import { RequestError } from '../errors.ts';
 import { errorResponses } from './schemas.ts';
 
 export function healthRoutes(app: App, { db }: { db: Db }) {
-  app.get('/healthz', { schema: { tags: ['health'], response: { 200: Type.Object({ status: Type.Literal('ok') }) } } },
+  app.get('/healthz', { config: access.public, schema: { tags: ['health'], response: { 200: Type.Object({ status: Type.Literal('ok') }) } } },
     async () => ({ status: 'ok' as const }));
 
   // Ready means: the database answers and its schema is at this build's migration.
   app.get('/readyz', {
+    config: access.public,
     schema: { tags: ['health'], response: { 200: Type.Object({ status: Type.Literal('ready'), migration: Type.Integer() }), ...errorResponses } },
   }, async () => {
     const applied = await db.query<{ v: number | null }>('select max(version) as v from schema_migrations');

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { Counter, Histogram, Registry, collectDefaultMetrics, Gauge } from 'prom-client';
+import { access } from './access.ts';
 
 /** A registry per app (tests build several), with request, latency and pool metrics served on /metrics. */
 export function registerMetrics(app: FastifyInstance, db: { transactionsInFlight(): number }, poolMax: number): void {
@@ -21,7 +22,7 @@ export function registerMetrics(app: FastifyInstance, db: { transactionsInFlight
     requests.inc(labels);
     latency.observe(labels, reply.elapsedTime / 1000);
   });
-  app.get('/metrics', { schema: { hide: true } }, async (_request, reply) =>
+  app.get('/metrics', { config: access.public, schema: { hide: true } }, async (_request, reply) =>
     reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()),
   );
 }

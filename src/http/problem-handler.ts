@@ -1,6 +1,10 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { type ErrorCode, RequestError, toProblem } from '../errors.ts';
+import { type ErrorCode, type SubProblem, RequestError, toProblem, withProblems } from '../errors.ts';
 import { isDbUnavailable } from '../db/db.ts';
+
+// A property name is echoed only when it could be a field name: anything else
+// may be personal data sent by mistake (an e-mail address used as a key).
+const FIELD_NAME = /^[a-z][a-z0-9_]{0,62}$/;
 
 const fastifyCodes: Record<string, ErrorCode> = {
   FST_ERR_CTP_INVALID_JSON_BODY: 'request.invalid_json',
@@ -10,13 +14,23 @@ const fastifyCodes: Record<string, ErrorCode> = {
   FST_ERR_CTP_INVALID_MEDIA_TYPE: 'request.unsupported_media_type',
 };
 
+type AjvError = NonNullable<FastifyError['validation']>[number];
+
+function schemaProblem(context: string, v: AjvError): SubProblem {
+  const where = `${context}${v.instancePath || ''}`;
+  if (v.keyword === 'additionalProperties') {
+    const name = String((v.params as { additionalProperty?: unknown }).additionalProperty ?? '');
+    if (!FIELD_NAME.test(name)) return { path: where, code: 'request.unknown_property', detail: `unknown property in ${where}` };
+    const path = `${where}/${name}`;
+    return { path, code: 'request.unknown_property', detail: `unknown property ${path}` };
+  }
+  const code = v.keyword === 'required' ? 'request.missing_property' : 'request.invalid_value';
+  return { path: where, code, detail: `${where} ${v.message ?? 'is not valid'}` };
+}
+
 function validationError(err: FastifyError): RequestError {
-  const problems = (err.validation ?? []).map((v) => {
-    const extra = (v.params as { additionalProperty?: string }).additionalProperty;
-    const where = `${err.validationContext ?? 'body'}${v.instancePath || ''}`;
-    return { path: where, code: v.keyword, detail: extra ? `unknown property '${extra}'` : `${where} ${v.message ?? 'is not valid'}` };
-  });
-  return new RequestError('request.validation_failed', problems.map((p) => p.detail).join('; '), { problems });
+  const context = err.validationContext ?? 'body';
+  return withProblems('request.validation_failed', (err.validation ?? []).map((v) => schemaProblem(context, v)));
 }
 
 /** Maps every error to problem+json. Unknown errors become a 500 whose detail reveals nothing. */

@@ -1,6 +1,8 @@
 import { Type } from 'typebox';
 
-export const Uuid = Type.String({ format: 'uuid' });
+// Any case and the urn:uuid: form are accepted and made canonical (lower case,
+// bare) during validation: see canonicalUuid in validator.ts.
+export const Uuid = Type.String({ format: 'uuid', 'x-canonical-uuid': true });
 export const Name = Type.String({ pattern: '^[a-z][a-z0-9_]{0,62}$' });
 export const Timestamp = Type.String({ format: 'date-time' });
 
@@ -16,7 +18,8 @@ export const Problem = Type.Object({
     field: Type.Optional(Type.String()),
     code: Type.String(),
     detail: Type.String(),
-  }))),
+  }), { maxItems: 100 })),
+  problemsTotal: Type.Optional(Type.Integer()),
 });
 
 /** Every route answers errors as problem+json. */

@@ -1,10 +1,11 @@
 import type { Config } from '../config.ts';
+import type { StartupCode } from '../errors.ts';
 import type { Db } from '../db/db.ts';
 import { toBuffer } from '../db/db.ts';
 import { type KeyProvider, newPassphraseSalt, openFileKeyProvider, openPassphraseKeyProvider } from '../crypto/key-provider.ts';
 
 export class RootKeyError extends Error {
-  constructor(readonly code: string, message: string) { super(message); }
+  constructor(readonly code: StartupCode, message: string) { super(message); }
 }
 
 interface RootKeyRow { provider: string; kekId: string; salt: Uint8Array | null }

@@ -1,4 +1,5 @@
 import { v7 as uuidv7 } from 'uuid';
+import type { SubCode } from '../errors.ts';
 import type { FieldDef } from '../collections/collection-definition.ts';
 import { isPlainObject, validateRecordData, type RecordLimits } from '../collections/field-types.ts';
 import type { KeyRing } from '../keys/keys-service.ts';
@@ -7,10 +8,10 @@ import { type EncodedRecord, encodeRecord } from './record-codec.ts';
 export interface LineContext { fields: FieldDef[]; ring: KeyRing; tenantId: string; collectionId: string; limits: RecordLimits }
 export interface RawLine { line: number; text: string }
 /** A rejection names the line, the code and, when one field is to blame, its name: never a value. */
-export type LineRejection = { line: number; code: string; field?: string };
+export type LineRejection = { line: number; code: SubCode; field?: string };
 export type EncodedLine = { line: number; id: string; rec: EncodedRecord } | LineRejection;
 
-function parseLine(text: string): { data: unknown } | { code: string } {
+function parseLine(text: string): { data: unknown } | { code: SubCode } {
   let parsed: unknown;
   try { parsed = JSON.parse(text); } catch { return { code: 'import.invalid_json' }; }
   if (!isPlainObject(parsed) || !('data' in parsed) || Object.keys(parsed).length !== 1) return { code: 'import.invalid_line' };

@@ -1,6 +1,7 @@
 import { Type } from 'typebox';
 import type { Readable } from 'node:stream';
 import type { App } from '../http/app-types.ts';
+import { access } from '../http/access.ts';
 import { RequestError } from '../errors.ts';
 import { CollectionParams, bearer, errorResponses } from '../http/schemas.ts';
 import { compileValidatorExceptBody } from '../http/validator.ts';
@@ -15,6 +16,7 @@ export function importRoutes(app: App, { imports, importLimitBytes, importLineMa
     scope.removeAllContentTypeParsers();
     scope.addContentTypeParser('application/x-ndjson', (_req, payload, done) => done(null, payload));
     scope.post('/v1/tenants/:tenantId/collections/:name/records/import', {
+      config: access.tenant('records.write'),
       schema: { tags: ['records'], security: bearer, params: CollectionParams,
         consumes: ['application/x-ndjson'],
         // Documents the stream for OpenAPI; lines are validated one by one as they arrive.

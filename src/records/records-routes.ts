@@ -1,5 +1,6 @@
 import { Type } from 'typebox';
 import type { App } from '../http/app-types.ts';
+import { access } from '../http/access.ts';
 import { RequestError } from '../errors.ts';
 import { CollectionParams, PageQuery, RecordParams, Timestamp, Uuid, bearer, errorResponses } from '../http/schemas.ts';
 import type { RecordsService } from './records-service.ts';
@@ -18,15 +19,18 @@ function ifMatch(header: string | undefined): number | undefined {
 
 export function recordsRoutes(app: App, { records: svc }: { records: RecordsService }) {
   app.post(records, {
+    config: access.tenant('records.write'),
     schema: { tags: ['records'], security: bearer, params: CollectionParams, body: DataBody, response: { 201: RecordOut, ...errorResponses } },
   }, async (req, reply) => reply.code(201).send(await svc.create(req.actor, req.params.tenantId, req.params.name, req.body.data)));
 
   app.get(records, {
+    config: access.tenant('records.read'),
     schema: { tags: ['records'], security: bearer, params: CollectionParams, querystring: PageQuery,
       response: { 200: Type.Object({ items: Type.Array(RecordOut), nextCursor: Type.Union([Type.String(), Type.Null()]) }), ...errorResponses } },
   }, async (req) => svc.list(req.actor, req.params.tenantId, req.params.name, req.query));
 
   app.post(`${records}/search`, {
+    config: access.tenant('records.read'),
     schema: { tags: ['records'], security: bearer, params: CollectionParams,
       body: Type.Object({
         where: Type.Record(Type.String(), Type.Unknown(), { propertyNames: { pattern: '^[a-z][a-z0-9_]{0,62}$' }, minProperties: 1, maxProperties: 20 }),
@@ -36,6 +40,7 @@ export function recordsRoutes(app: App, { records: svc }: { records: RecordsServ
   }, async (req) => svc.search(req.actor, req.params.tenantId, req.params.name, req.body.where, req.body.limit));
 
   app.get(`${records}/:id`, {
+    config: access.tenant('records.read'),
     schema: { tags: ['records'], security: bearer, params: RecordParams, response: { 200: RecordOut, ...errorResponses } },
   }, async (req, reply) => {
     const record = await svc.get(req.actor, req.params.tenantId, req.params.name, req.params.id);
@@ -43,6 +48,7 @@ export function recordsRoutes(app: App, { records: svc }: { records: RecordsServ
   });
 
   app.patch(`${records}/:id`, {
+    config: access.tenant('records.write'),
     schema: { tags: ['records'], security: bearer, params: RecordParams, body: DataBody,
       headers: Type.Object({ 'if-match': Type.Optional(Type.String({ maxLength: 40 })) }),
       response: { 200: RecordOut, ...errorResponses } },
@@ -53,6 +59,7 @@ export function recordsRoutes(app: App, { records: svc }: { records: RecordsServ
   });
 
   app.delete(`${records}/:id`, {
+    config: access.tenant('records.write'),
     schema: { tags: ['records'], security: bearer, params: RecordParams, response: { 204: Type.Null(), ...errorResponses } },
   }, async (req, reply) => {
     await svc.remove(req.actor, req.params.tenantId, req.params.name, req.params.id);

@@ -1,7 +1,7 @@
 import { v7 as uuidv7 } from 'uuid';
 import type { Db, TenantTx } from '../db/db.ts';
 import { finalStatement, isUniqueViolation } from '../db/db.ts';
-import { RequestError, assertThat } from '../errors.ts';
+import { RequestError, assertThat, withProblems } from '../errors.ts';
 import { type Actor, authorizeTenant } from '../access/permissions.ts';
 import type { CollectionsService } from '../collections/collections-service.ts';
 import type { CollectionRow } from '../collections/collections-repo.ts';
@@ -26,7 +26,7 @@ export interface InTx { tx: TenantTx; actor: Actor; end?: boolean }
 type Page = { limit?: number; cursor?: string };
 
 function validationFailed(problems: FieldProblem[]): RequestError {
-  return new RequestError('record.validation_failed', problems.map((p) => p.detail).join('; '), { problems });
+  return withProblems('record.validation_failed', problems);
 }
 
 // Rows were read in a transaction that has already ended, on a key version the
@@ -63,8 +63,8 @@ export function recordsServiceFactory({ db, collections, keys, listDefaultLimit,
   async function uniqueConflict(tenantId: string, c: CollectionRow, rec: EncodedRecord, recordId: string | null): Promise<RequestError> {
     const taken = await db.withTenant(tenantId, (tx) => recordsRepo.takenUnique(tx, c.id, rec.index.filter((e) => e.u), recordId));
     const fields = [...new Set(taken.map((t) => t.field))];
-    const problems = fields.map((field) => ({ field, code: 'record.unique_violation', detail: `field '${field}' must be unique` }));
-    return new RequestError('record.unique_violation', problems.map((p) => p.detail).join('; ') || undefined, { problems });
+    const problems = fields.map((field) => ({ field, code: 'record.unique_violation' as const, detail: `field '${field}' must be unique` }));
+    return withProblems('record.unique_violation', problems);
   }
 
   // Inner forms: run in the caller's tenant transaction (a change and, later,
@@ -134,7 +134,7 @@ export function recordsServiceFactory({ db, collections, keys, listDefaultLimit,
         else problems.push(v.problem);
       }
       if (!terms.length && !problems.length) problems.push({ field: '', code: 'record.search_empty', detail: 'where must name at least one searchable field' });
-      if (problems.length) throw new RequestError('record.search_invalid', problems.map((p) => p.detail).join('; '), { problems });
+      if (problems.length) throw withProblems('record.search_invalid', problems);
       const rows = await recordsRepo.search(last(t), c.id, terms, Math.min(input.limit ?? listMaxLimit, listMaxLimit));
       return { items: await present(t, ring, rows, !!t.end) };
     },

@@ -119,7 +119,9 @@ for (const backend of backends) {
       assertProblem(await t.call('GET', `${base}/not-a-uuid`, { token: key }), 400, 'request.validation_failed');
       assertProblem(await t.call('PATCH', `${base}/12345`, { token: key, body: { data: { name: 'x' } } }), 400, 'request.validation_failed');
       assertProblem(await t.call('DELETE', `${base}/12345`, { token: key }), 400, 'request.validation_failed');
-      assertProblem(await t.call('GET', '/v1/tenants/not-a-uuid/collections', { token: key }), 400, 'request.validation_failed');
+      // A tenant key's only tenant is its own: anything else is not found, before validation.
+      assertProblem(await t.call('GET', '/v1/tenants/not-a-uuid/collections', { token: key }), 404, 'tenant.not_found');
+      assertProblem(await t.call('GET', '/v1/tenants/not-a-uuid/keys'), 400, 'request.validation_failed');
       await assertEmpty(key, base);
     });
 

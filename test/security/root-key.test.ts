@@ -45,7 +45,7 @@ for (const backend of backends) {
       assert.deepEqual({ ...row }, { provider: 'file', kek_id: keyId });
       const services = createServices(store.config, { db: store.db, keyProvider: provider });
       const { key: operatorKey } = await services.apiKeys.createOperatorKey('root key test');
-      tenantId = (await services.tenants.create(await services.apiKeys.authenticate(`Bearer ${operatorKey}`), { name: 'Root Key Test' })).id;
+      tenantId = (await services.tenants.create(await services.apiKeys.authenticate(operatorKey), { name: 'Root Key Test' })).id;
     });
 
     it('reopens with the same key file', async () => {

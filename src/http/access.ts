@@ -1,0 +1,77 @@
+import type { FastifyInstance, FastifyRequest, RouteOptions } from 'fastify';
+import type { Authenticate, CredentialKind } from '../access/authenticate.ts';
+import { type Action, type Actor, authorizePlatform, authorizeTenant } from '../access/permissions.ts';
+import { canonicalUuid } from './validator.ts';
+
+/**
+ * What a route demands, declared in its `config`: public, or the credential
+ * kinds it accepts plus the permission it needs, on the platform or on the
+ * tenant named by its :tenantId.
+ */
+export interface RouteAccess {
+  auth: 'public' | readonly CredentialKind[];
+  action?: Action;
+  scope?: 'tenant' | 'platform';
+}
+
+declare module 'fastify' {
+  interface FastifyContextConfig extends Partial<RouteAccess> {}
+}
+
+const API_KEY: readonly CredentialKind[] = ['api_key'];
+
+export const access = {
+  public: { auth: 'public' } as RouteAccess,
+  tenant: (action: Action, auth = API_KEY): RouteAccess => ({ auth, action, scope: 'tenant' }),
+  platform: (action: Action, auth = API_KEY): RouteAccess => ({ auth, action, scope: 'platform' }),
+};
+
+// Routes a plugin registers that cannot carry our config: the OpenAPI UI.
+const PLUGIN_PUBLIC_PREFIXES = ['/docs'];
+
+function declareOrRefuse(route: RouteOptions): void {
+  const auth = route.config?.auth;
+  if (auth === 'public' || (Array.isArray(auth) && auth.length > 0 && route.config?.action && route.config.scope)) return;
+  if (auth === undefined && PLUGIN_PUBLIC_PREFIXES.some((p) => route.url === p || route.url.startsWith(`${p}/`))) {
+    route.config = { ...route.config, auth: 'public' };
+    return;
+  }
+  throw new Error(`Route ${route.method} ${route.url} declares no access (config.auth, action, scope): refusing to start`);
+}
+
+// Runs before the body is read, so a foreign or under-privileged key learns
+// nothing about the route's schema (no 415, no 400 before 404/403).
+function authorize(req: FastifyRequest, actor: Actor, tenantId: string | null): void {
+  const { action, scope } = req.routeOptions.config;
+  if (!action) return;
+  if (scope === 'platform') return authorizePlatform(actor, action);
+  // Anything that is not a UUID is another tenant for a tenant key, and left
+  // to validation (400) for operators.
+  authorizeTenant(actor, tenantId ?? String((req.params as { tenantId?: unknown }).tenantId), action);
+}
+
+/** The route's tenant in canonical form (the actor's own on platform routes). */
+function tenantOf(req: FastifyRequest, actor: Actor): string | null {
+  if (req.routeOptions.config.scope !== 'tenant') return actor.tenantId;
+  return canonicalUuid((req.params as { tenantId?: unknown }).tenantId) ?? null;
+}
+
+/**
+ * Every route must declare its access (checked as routes are added, so an
+ * undeclared route fails start-up); every non-public request is authenticated
+ * by the one chain and authorised before parsing. The request's logger then
+ * carries the actor (ids only, never a secret).
+ */
+export function registerAccess(app: FastifyInstance, authenticate: Authenticate): void {
+  app.decorateRequest('actor', null as never);
+  app.addHook('onRoute', declareOrRefuse);
+  app.addHook('onRequest', async (req, reply) => {
+    const auth = req.routeOptions.config.auth;
+    if (auth === undefined || auth === 'public') return; // unmatched routes answer 404
+    const actor = await authenticate(req.headers, auth);
+    req.actor = actor;
+    const tenantId = tenantOf(req, actor);
+    req.log = reply.log = req.log.child({ actor: { type: actor.type, id: actor.id, role: actor.role }, tenantId });
+    authorize(req, actor, tenantId);
+  });
+}
