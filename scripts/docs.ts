@@ -1,7 +1,8 @@
 // npm run docs: rewrites the generated sections of the documentation.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { configTable } from './config-table.ts';
+import { errorsMarkdown } from './errors-doc.ts';
 import { replaceSection } from './marked-section.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -14,3 +15,9 @@ function rewrite(path: string, name: string, body: string) {
 }
 
 rewrite('README.md', 'config', configTable());
+
+const errorsPath = 'docs/errors.md';
+const errors = errorsMarkdown();
+const before = (() => { try { return readFileSync(root + errorsPath, 'utf8'); } catch { return ''; } })();
+if (before !== errors) { mkdirSync(root + 'docs', { recursive: true }); writeFileSync(root + errorsPath, errors); }
+process.stdout.write(`${errorsPath}: ${before === errors ? 'up to date' : 'rewritten'}\n`);

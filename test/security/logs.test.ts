@@ -36,7 +36,8 @@ for (const backend of backends) {
 
     it('logs every request (method, url, status) but neither keys nor field values, even on errors', async () => {
       const tenant = (await call('POST', '/v1/tenants', operatorKey, { name: 'Log GmbH' })).json();
-      const key = (await call('POST', `/v1/tenants/${tenant.id}/api-keys`, operatorKey, { name: 'k', role: 'admin' })).json().key;
+      const created = (await call('POST', `/v1/tenants/${tenant.id}/api-keys`, operatorKey, { name: 'k', role: 'admin' })).json();
+      const key = created.key as string;
       assert.equal((await call('POST', `/v1/tenants/${tenant.id}/collections`, key, customersCollection)).statusCode, 201);
       const base = `/v1/tenants/${tenant.id}/collections/customers/records`;
       assert.equal((await call('POST', base, key, { data: { email: SECRET_EMAIL, name: SECRET_NAME } })).statusCode, 201);
@@ -46,6 +47,11 @@ for (const backend of backends) {
       assert.equal((await call('GET', base, 'trk_deadbeef_notarealkeynotarealkeynotarealkey000000')).statusCode, 401);
 
       const log = lines.join('');
+      // After authentication every line of the request names the actor and tenant (ids only).
+      const completed = lines.map((l) => JSON.parse(l)).filter((l) => l.msg === 'request completed' && l.res?.statusCode === 409);
+      assert.equal(completed.length, 1);
+      assert.deepEqual(completed[0].actor, { type: 'api_key', id: created.id, role: 'admin' });
+      assert.equal(completed[0].tenantId, tenant.id);
       assert.match(log, /"method":"POST"/);
       assert.match(log, /"statusCode":409/);
       assert.match(log, /"url":"\/v1\/tenants\//);
