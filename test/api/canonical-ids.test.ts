@@ -1,0 +1,124 @@
+// Defect 1: ids arrive in any spelling RFC 9562 allows (upper case, urn:uuid:)
+// and must be made canonical before anything is built from them. This test is
+// generated from the OpenAPI document: every route with an id parameter is
+// called with existing ids in both spellings; nothing may answer 5xx, and the
+// tenant's data must stay readable, listable and rotatable afterwards.
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { backends } from '../helpers/backends.ts';
+import { type TestApp, seedTenant, startTestApp } from '../helpers/test-app.ts';
+
+type Spell = (id: string) => string;
+const spellings: Array<[string, Spell]> = [
+  ['upper case', (id) => id.toUpperCase()],
+  ['urn:uuid:', (id) => `urn:uuid:${id}`],
+  ['URN:UUID: upper case', (id) => `URN:UUID:${id.toUpperCase()}`],
+];
+// Holds only unencrypted fields: the issue's PATCH repro.
+const notes = { name: 'notes', fields: [{ name: 'name', type: 'string', classification: 'none' }] };
+
+interface Route { method: string; path: string; uuidParams: string[] }
+
+for (const backend of backends) {
+  describe(`ids in any spelling are made canonical at the edge [${backend}]`, () => {
+    let t: TestApp;
+    let s: Awaited<ReturnType<typeof seedTenant>>;
+    let editorKey: string;
+    let n = 0;
+    before(async () => {
+      t = await startTestApp(backend);
+      s = await seedTenant(t, 'Canonical Ids');
+      assert.equal((await t.call('POST', `/v1/tenants/${s.tenantId}/collections`, { token: s.adminKey, body: notes })).statusCode, 201);
+      editorKey = (await t.call('POST', `/v1/tenants/${s.tenantId}/api-keys`, { body: { name: 'editor', role: 'editor' } })).json().key;
+    });
+    after(() => t.close());
+
+    const recordsOf = (c: string) => `/v1/tenants/${s.tenantId}/collections/${c}/records`;
+    const newRecord = async (c: string) =>
+      (await t.call('POST', recordsOf(c), { token: s.adminKey, body: { data: { name: `r${n++}` } } })).json().id as string;
+
+    async function routesWithIds(): Promise<Route[]> {
+      const doc = (await t.app.inject({ method: 'GET', url: '/openapi.json' })).json();
+      const routes: Route[] = [];
+      for (const [path, ops] of Object.entries<Record<string, { parameters?: Array<{ in: string; name: string; schema: { format?: string } }> }>>(doc.paths)) {
+        for (const [method, op] of Object.entries(ops)) {
+          const uuidParams = (op.parameters ?? []).filter((p) => p.in === 'path' && p.schema.format === 'uuid').map((p) => p.name);
+          if (uuidParams.length) routes.push({ method: method.toUpperCase(), path, uuidParams });
+        }
+      }
+      return routes;
+    }
+
+    // Existing ids for a route's parameters; what a DELETE removes is made for it.
+    async function idsFor(r: Route, collection: string): Promise<Record<string, string>> {
+      const ids: Record<string, string> = { tenantId: s.tenantId, name: collection };
+      if (r.uuidParams.includes('id')) ids.id = await newRecord(collection);
+      if (r.path.startsWith('/v1/operator-keys/')) ids.keyId = (await t.services.apiKeys.createOperatorKey('spare')).id;
+      else if (r.uuidParams.includes('keyId')) ids.keyId = (await t.call('POST', `/v1/tenants/${s.tenantId}/api-keys`, { body: { name: 'spare', role: 'viewer' } })).json().id;
+      return ids;
+    }
+
+    function bodyFor(r: Route): { body?: unknown; headers?: Record<string, string> } {
+      if (r.path.endsWith('/import')) return { body: '{"data":{"name":"imported"}}\n', headers: { 'content-type': 'application/x-ndjson' } };
+      if (r.path.endsWith('/search')) return { body: { where: { name: 'r0' } } };
+      if (r.path.endsWith('/collections')) return { body: { ...notes, name: `notes_${n++}` } };
+      if (r.path.endsWith('/api-keys')) return { body: { name: 'walk', role: 'viewer' } };
+      if (r.path.endsWith('/operator-keys')) return { body: { name: 'walk' } };
+      if (r.method === 'POST' && r.path.endsWith('/records')) return { body: { data: { name: `w${n++}` } } };
+      if (r.method === 'PATCH') return { body: { data: { name: `p${n++}` } } };
+      return {};
+    }
+
+    async function assertAllReadable() {
+      for (const c of ['customers', 'notes']) {
+        const list = await t.call('GET', `${recordsOf(c)}?limit=500`, { token: s.key });
+        assert.equal(list.statusCode, 200, list.body);
+        for (const rec of list.json().items) {
+          const one = await t.call('GET', `${recordsOf(c)}/${rec.id}`, { token: s.key });
+          assert.equal(one.statusCode, 200, one.body);
+          assert.equal(one.json().id, rec.id);
+        }
+      }
+    }
+
+    it('every route with an id answers without 5xx for upper-case and urn:uuid: ids, and nothing is damaged', async () => {
+      const routes = await routesWithIds();
+      assert.ok(routes.length >= 15, `found ${routes.length} routes with ids`);
+      for (const r of routes) {
+        for (const c of r.path.includes('{name}') ? ['customers', 'notes'] : ['-']) {
+          for (const [label, spell] of spellings) {
+            const ids = await idsFor(r, c);
+            const url = r.path.replace(/\{(\w+)\}/g, (_, p: string) => (r.uuidParams.includes(p) ? spell(ids[p]) : ids[p]));
+            const token = r.path.startsWith('/v1/operator-keys') ? t.operatorKey : s.adminKey;
+            const res = await t.call(r.method, url, { token, ...bodyFor(r) });
+            assert.ok(res.statusCode < 500, `${r.method} ${r.path} (${label}) answered ${res.statusCode}: ${res.body}`);
+            if (res.statusCode < 300 && res.body && ids.id && res.json().id) assert.equal(res.json().id, ids.id, 'the answer carries the canonical id');
+            await t.services.rotation.idle();
+          }
+        }
+      }
+      await assertAllReadable();
+    });
+
+    it("the issue's repros: operator rotation, editor PATCH on unencrypted fields, urn:uuid: tenant lookup", async () => {
+      const tenant = await t.call('GET', `/v1/tenants/urn:uuid:${s.tenantId}`);
+      assert.equal(tenant.statusCode, 200, tenant.body);
+      assert.equal(tenant.json().id, s.tenantId);
+
+      const id = await newRecord('notes');
+      const patched = await t.call('PATCH', `${recordsOf('notes')}/${id.toUpperCase()}`, { token: editorKey, body: { data: { name: 'edited' } } });
+      assert.equal(patched.statusCode, 200, patched.body);
+      assert.equal(patched.json().id, id);
+      assert.equal((await t.call('GET', `${recordsOf('notes')}/${id}`, { token: s.key })).json().data.name, 'edited');
+
+      for (let round = 0; round < 2; round++) {
+        const rotated = await t.call('POST', `/v1/tenants/${s.tenantId.toUpperCase()}/keys/rotate`);
+        assert.equal(rotated.statusCode, 202, rotated.body);
+        await t.services.rotation.idle();
+        const status = await t.call('GET', `/v1/tenants/${s.tenantId}/keys`);
+        assert.equal(status.json().rotating, false, status.body);
+        await assertAllReadable();
+      }
+    });
+  });
+}
