@@ -7,6 +7,7 @@ import type { Services } from './services.ts';
 import type { App } from './http/app-types.ts';
 import { registerProblemHandlers } from './http/problem-handler.ts';
 import { registerValidators } from './http/validator.ts';
+import { registerJsonBody } from './http/json-body.ts';
 import { registerMetrics } from './http/metrics.ts';
 import { access, registerAccess } from './http/access.ts';
 import { apiKeyAuthenticator, authenticatorChain } from './access/authenticate.ts';
@@ -36,6 +37,7 @@ export async function buildApp(config: Config, services: Services, opts: { logge
   // The API speaks JSON only: without this, Fastify's built-in text/plain
   // parser would let a text body through to schema validation (400, not 415).
   app.removeContentTypeParser('text/plain');
+  registerJsonBody(app, config.bodyLimitBytes);
   registerValidators(app);
   registerProblemHandlers(app, { retryAfterSeconds: config.retryAfterSeconds });
   // Before any route: every route must declare its access, or start-up fails.

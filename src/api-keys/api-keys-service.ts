@@ -1,5 +1,5 @@
 import { v7 as uuidv7 } from 'uuid';
-import { type Db, isUniqueViolation } from '../db/db.ts';
+import { type Db, isForeignKeyViolation, isUniqueViolation } from '../db/db.ts';
 import { RequestError, assertThat } from '../errors.ts';
 import { type Actor, type Role, TENANT_ROLES, authorizePlatform, authorizeTenant } from '../access/permissions.ts';
 import { hashApiKey, newApiKey, parseApiKey, safeEqual } from '../crypto/api-key-secret.ts';
@@ -30,6 +30,7 @@ export function apiKeysServiceFactory({ db, authCache, onTouchError }: ApiKeysDe
       return { ...publicKey(row), key: secret.key };
     } catch (err) {
       if (isUniqueViolation(err) && attempt < 5) return create(tenantId, name, role, attempt + 1);
+      if (isForeignKeyViolation(err)) throw new RequestError('tenant.not_found');
       throw err;
     }
   }

@@ -75,6 +75,11 @@ export function isUniqueViolation(err: unknown): boolean {
   return (err as { code?: unknown })?.code === '23505';
 }
 
+/** A referenced row (e.g. the tenant of a new key) does not exist. */
+export function isForeignKeyViolation(err: unknown): boolean {
+  return (err as { code?: unknown })?.code === '23503';
+}
+
 export function toBuffer(value: Uint8Array | Buffer): Buffer {
   return Buffer.isBuffer(value) ? value : Buffer.from(value.buffer, value.byteOffset, value.byteLength);
 }
