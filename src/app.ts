@@ -8,6 +8,7 @@ import type { App } from './http/app-types.ts';
 import { registerProblemHandlers } from './http/problem-handler.ts';
 import { registerValidators } from './http/validator.ts';
 import { registerJsonBody } from './http/json-body.ts';
+import { registerRequestDeadline, serverTimeouts } from './http/timeouts.ts';
 import { registerMetrics } from './http/metrics.ts';
 import { access, registerAccess } from './http/access.ts';
 import { apiKeyAuthenticator, authenticatorChain } from './access/authenticate.ts';
@@ -32,12 +33,14 @@ export async function buildApp(config: Config, services: Services, opts: { logge
     genReqId: () => randomUUID(),
     requestIdHeader: false,
     ajv: { customOptions: { removeAdditional: false } },
+    ...serverTimeouts(config),
   }) as unknown as App;
 
   // The API speaks JSON only: without this, Fastify's built-in text/plain
   // parser would let a text body through to schema validation (400, not 415).
   app.removeContentTypeParser('text/plain');
   registerJsonBody(app, config.bodyLimitBytes);
+  registerRequestDeadline(app, config);
   registerValidators(app);
   registerProblemHandlers(app, { retryAfterSeconds: config.retryAfterSeconds });
   // Before any route: every route must declare its access, or start-up fails.

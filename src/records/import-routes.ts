@@ -16,7 +16,7 @@ export function importRoutes(app: App, { imports, importLimitBytes, importLineMa
     scope.removeAllContentTypeParsers();
     scope.addContentTypeParser('application/x-ndjson', (_req, payload, done) => done(null, payload));
     scope.post('/v1/tenants/:tenantId/collections/:name/records/import', {
-      config: access.tenant('records.write'),
+      config: { ...access.tenant('records.write'), streamedBody: true },
       schema: { tags: ['records'], security: bearer, params: CollectionParams,
         consumes: ['application/x-ndjson'],
         // Documents the stream for OpenAPI; lines are validated one by one as they arrive.
