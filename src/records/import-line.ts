@@ -3,13 +3,18 @@ import type { SubCode } from '../errors.ts';
 import type { FieldDef } from '../collections/collection-definition.ts';
 import { isPlainObject, validateRecordData, type RecordLimits } from '../collections/field-types.ts';
 import type { KeyRing } from '../keys/keys-service.ts';
-import { type EncodedRecord, encodeRecord } from './record-codec.ts';
+import { type IndexEntry, encodeRecord } from './record-codec.ts';
 
 export interface LineContext { fields: FieldDef[]; ring: KeyRing; tenantId: string; collectionId: string; limits: RecordLimits }
 export interface RawLine { line: number; text: string }
 /** A rejection names the line, the code and, when one field is to blame, its name: never a value. */
 export type LineRejection = { line: number; code: SubCode; field?: string };
-export type EncodedLine = { line: number; id: string; rec: EncodedRecord } | LineRejection;
+/**
+ * An accepted line: its row already serialised as records-repo.insertMany
+ * reads it (the worker does it, so the main thread neither clones nor
+ * re-serialises the record), and its unique index entries for duplicate checks.
+ */
+export type EncodedLine = { line: number; row: string; unique: IndexEntry[] } | LineRejection;
 
 function parseLine(text: string): { data: unknown } | { code: SubCode } {
   let parsed: unknown;
@@ -28,5 +33,6 @@ export function encodeLine(ctx: LineContext, l: RawLine): EncodedLine {
     return field ? { line: l.line, code, field } : { line: l.line, code };
   }
   const id = uuidv7();
-  return { line: l.line, id, rec: encodeRecord(ctx.ring, ctx.fields, { tenantId: ctx.tenantId, collectionId: ctx.collectionId, recordId: id }, valid.values) };
+  const rec = encodeRecord(ctx.ring, ctx.fields, { tenantId: ctx.tenantId, collectionId: ctx.collectionId, recordId: id }, valid.values);
+  return { line: l.line, row: JSON.stringify({ id, ...rec }), unique: rec.index.filter((e) => e.u) };
 }

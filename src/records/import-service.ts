@@ -5,7 +5,7 @@ import type { CollectionsService } from '../collections/collections-service.ts';
 import type { CollectionRow } from '../collections/collections-repo.ts';
 import type { RecordLimits } from '../collections/field-types.ts';
 import type { KeysService, KeyRing } from '../keys/keys-service.ts';
-import type { EncodedRecord } from './record-codec.ts';
+import type { IndexEntry } from './record-codec.ts';
 import { createEncodePool } from './encode-pool.ts';
 import type { EncodedLine, LineRejection, RawLine } from './import-line.ts';
 import { recordsRepo } from './records-repo.ts';
@@ -23,7 +23,7 @@ export interface ImportDeps {
   db: Db; collections: Pick<CollectionsService, 'find'>; keys: Pick<KeysService, 'ringFor'>;
   poolSize: number; limits: ImportLimits; recordLimits: RecordLimits;
 }
-interface Pending { line: number; id: string; rec: EncodedRecord }
+interface Pending { line: number; row: string; unique: IndexEntry[] }
 export interface ImportResult { imported: number; rejected: LineRejection[]; rejectedCount: number }
 type Reject = (r: LineRejection) => void;
 
@@ -31,8 +31,8 @@ type Reject = (r: LineRejection) => void;
 function acceptInOrder(results: EncodedLine[], seen: Set<string>, dedupMax: number, reject: Reject): Pending[] {
   const batch: Pending[] = [];
   for (const r of results) {
-    if (!('rec' in r)) { reject(r); continue; }
-    const unique = r.rec.index.filter((e) => e.u);
+    if (!('row' in r)) { reject(r); continue; }
+    const { unique } = r;
     const dup = unique.find((e) => seen.has(`${e.field}:${e.hash}`));
     if (dup) { reject({ line: r.line, code: 'record.unique_violation', field: dup.field }); continue; }
     // Past dedupMax the set stops growing: the pre-insert check and the
@@ -54,11 +54,11 @@ export function importServiceFactory({ db, collections, keys, poolSize, limits, 
     const { tenantId, c, keyVersion } = run;
     try {
       const taken = await db.withTenant(tenantId, async (tx) => {
-        const unique = batch.flatMap((p) => p.rec.index.filter((e) => e.u));
+        const unique = batch.flatMap((p) => p.unique);
         const found = new Set(unique.length ? (await recordsRepo.takenUnique(tx, c.id, unique)).map((t) => `${t.field}:${t.hash}`) : []);
-        const clashes = batch.map((p) => ({ p, hit: p.rec.index.find((e) => e.u && found.has(`${e.field}:${e.hash}`)) }));
-        const rows = clashes.filter((x) => !x.hit).map(({ p }) => ({ id: p.id, ...p.rec }));
-        if (rows.length) await recordsRepo.insertMany(tx, { tenantId, collectionId: c.id, keyVersion, rows });
+        const clashes = batch.map((p) => ({ p, hit: p.unique.find((e) => found.has(`${e.field}:${e.hash}`)) }));
+        const rows = clashes.filter((x) => !x.hit).map(({ p }) => p.row);
+        if (rows.length) await recordsRepo.insertMany(tx, { tenantId, collectionId: c.id, keyVersion, rowsJson: `[${rows.join(',')}]` });
         return clashes.filter((x) => x.hit);
       });
       // Counted once committed (a rolled-back batch is retried below), and

@@ -27,8 +27,8 @@ export const recordsRepo = {
       [p.tenantId, p.id, p.collectionId, p.keyVersion, JSON.stringify(p.rec.enc), JSON.stringify(p.rec.plain), JSON.stringify(p.rec.index)],
     ))[0],
 
-  /** Many records at once (import): rows is [{id, enc, plain, index}]. */
-  insertMany: (tx: TenantTx, p: { tenantId: string; collectionId: string; keyVersion: number; rows: Array<{ id: string } & EncodedRecord> }) =>
+  /** Many records at once (import): rowsJson is a JSON array of {id, enc, plain, index}, serialised by the encode workers. */
+  insertMany: (tx: TenantTx, p: { tenantId: string; collectionId: string; keyVersion: number; rowsJson: string }) =>
     tx.query(
       `with x as (select * from jsonb_to_recordset($4::text::jsonb) as x(id uuid, enc jsonb, plain jsonb, index jsonb)),
        r as (insert into records (tenant_id, id, collection_id, key_version, enc, plain)
@@ -36,7 +36,7 @@ export const recordsRepo = {
        insert into record_index (tenant_id, collection_id, record_id, field, hash, is_unique)
          select $1, $2, x.id, e.field, decode(e.hash, 'hex'), e.u
          from x, jsonb_to_recordset(x.index) as e(field text, hash text, u boolean)`,
-      [p.tenantId, p.collectionId, p.keyVersion, JSON.stringify(p.rows)],
+      [p.tenantId, p.collectionId, p.keyVersion, p.rowsJson],
     ),
 
   find: async (tx: TenantTx, collectionId: string, id: string, forUpdate = false) =>
