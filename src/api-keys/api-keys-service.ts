@@ -1,5 +1,5 @@
 import { v7 as uuidv7 } from 'uuid';
-import { type Db, isForeignKeyViolation, isUniqueViolation } from '../db/db.ts';
+import { type Db, type Tx, isForeignKeyViolation, isUniqueViolation } from '../db/db.ts';
 import { RequestError, assertThat } from '../errors.ts';
 import { type Actor, type Role, TENANT_ROLES, authorizePlatform, authorizeTenant } from '../access/permissions.ts';
 import { hashApiKey, newApiKey, parseApiKey, safeEqual } from '../crypto/api-key-secret.ts';
@@ -22,23 +22,28 @@ export function apiKeysServiceFactory({ db, authCache, onTouchError }: ApiKeysDe
   const cache = createKeyCache<Actor>(authCache);
   const lastTouched = new Map<string, number>();
 
-  // The 32-bit prefix is unique for lookup; a rare clash just draws a new key.
-  async function create(tenantId: string | null, name: string, role: Role, attempt = 1): Promise<ReturnType<typeof publicKey> & { key: string }> {
+  type NewKey = ReturnType<typeof publicKey> & { key: string };
+
+  async function insert(tx: Tx, tenantId: string | null, name: string, role: Role): Promise<NewKey> {
     const secret = newApiKey();
     try {
-      const row = await apiKeysRepo.insert(db, { id: uuidv7(), tenantId, name, role, prefix: secret.prefix, hash: secret.hash });
+      const row = await apiKeysRepo.insert(tx, { id: uuidv7(), tenantId, name, role, prefix: secret.prefix, hash: secret.hash });
       return { ...publicKey(row), key: secret.key };
     } catch (err) {
-      if (isUniqueViolation(err) && attempt < 5) return create(tenantId, name, role, attempt + 1);
       if (isForeignKeyViolation(err)) throw new RequestError('tenant.not_found');
       throw err;
     }
   }
 
-  // Revocation clears this process's cache at once; others follow within the TTL.
-  async function revoke(tenantId: string | null, keyId: string) {
-    assertThat(await apiKeysRepo.revoke(db, tenantId, keyId), () => new RequestError('api_key.not_found'));
-    cache.clear();
+  // The 32-bit prefix is unique for lookup; a rare clash (23505, which ends the
+  // transaction) just draws a new key in a new one.
+  async function retryingClash<T>(fn: () => Promise<T>, attempt = 1): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      if (isUniqueViolation(err) && attempt < 5) return retryingClash(fn, attempt + 1);
+      throw err;
+    }
   }
 
   function touch(actor: Actor) {
@@ -48,48 +53,65 @@ export function apiKeysServiceFactory({ db, authCache, onTouchError }: ApiKeysDe
     apiKeysRepo.touch(db, actor.id).catch((err) => onTouchError?.(err));
   }
 
-  return {
-    createOperatorKey: (name: string) => create(null, name, 'operator'),
-    operatorKeysEver: () => apiKeysRepo.countOperatorsEver(db),
-
-    async createOperatorKeyAs(actor: Actor, name: string) {
+  // Inner forms: run in the caller's platform transaction (a change and, later,
+  // its audit entry commit together).
+  const inner = {
+    createOperatorKey(tx: Tx, actor: Actor, input: { name: string }) {
       authorizePlatform(actor, 'operator_keys.manage');
-      return create(null, name, 'operator');
+      return insert(tx, null, input.name, 'operator');
     },
 
-    async listOperatorKeys(actor: Actor) {
+    async listOperatorKeys(tx: Tx, actor: Actor) {
       authorizePlatform(actor, 'operator_keys.manage');
-      return (await apiKeysRepo.listForTenant(db, null)).map(publicKey);
+      return (await apiKeysRepo.listForTenant(tx, null)).map(publicKey);
     },
 
     // The last active operator key stays: without one the platform can only be
     // recovered on the stopped store (`tresor operator-key create`).
-    async revokeOperatorKey(actor: Actor, keyId: string) {
+    async revokeOperatorKey(tx: Tx, actor: Actor, input: { keyId: string }) {
       authorizePlatform(actor, 'operator_keys.manage');
-      await db.transaction(async (tx) => {
-        const active = (await apiKeysRepo.lockActiveOperators(tx)).map((r) => r.id);
-        assertThat(active.length !== 1 || active[0] !== keyId, () => new RequestError('api_key.last_operator'));
-        assertThat(await apiKeysRepo.revoke(tx, null, keyId), () => new RequestError('api_key.not_found'));
-      });
-      cache.clear();
+      const active = (await apiKeysRepo.lockActiveOperators(tx)).map((r) => r.id);
+      assertThat(active.length !== 1 || active[0] !== input.keyId, () => new RequestError('api_key.last_operator'));
+      assertThat(await apiKeysRepo.revoke(tx, null, input.keyId), () => new RequestError('api_key.not_found'));
     },
 
-    async createTenantKey(actor: Actor, tenantId: string, input: { name: string; role: Role }) {
-      authorizeTenant(actor, tenantId, 'api_keys.manage');
+    createTenantKey(tx: Tx, actor: Actor, input: { tenantId: string; name: string; role: Role }) {
+      authorizeTenant(actor, input.tenantId, 'api_keys.manage');
       assertThat((TENANT_ROLES as readonly string[]).includes(input.role),
         () => new RequestError('api_key.invalid_role', `A tenant key's role must be one of ${TENANT_ROLES.join(', ')}`));
-      return create(tenantId, input.name, input.role);
+      return insert(tx, input.tenantId, input.name, input.role);
     },
 
-    async list(actor: Actor, tenantId: string) {
-      authorizeTenant(actor, tenantId, 'api_keys.manage');
-      return (await apiKeysRepo.listForTenant(db, tenantId)).map(publicKey);
+    async list(tx: Tx, actor: Actor, input: { tenantId: string }) {
+      authorizeTenant(actor, input.tenantId, 'api_keys.manage');
+      return (await apiKeysRepo.listForTenant(tx, input.tenantId)).map(publicKey);
     },
 
-    async revoke(actor: Actor, tenantId: string, keyId: string) {
-      authorizeTenant(actor, tenantId, 'api_keys.manage');
-      await revoke(tenantId, keyId);
+    async revoke(tx: Tx, actor: Actor, input: { tenantId: string; keyId: string }) {
+      authorizeTenant(actor, input.tenantId, 'api_keys.manage');
+      assertThat(await apiKeysRepo.revoke(tx, input.tenantId, input.keyId), () => new RequestError('api_key.not_found'));
     },
+  };
+
+  // Revocation clears this process's cache once committed; others follow within the TTL.
+  const revoked = () => { cache.clear(); };
+
+  return {
+    inner,
+    /** Start-up and CLI: the bootstrap and recovery keys, made by no actor. */
+    createOperatorKey: (name: string) => retryingClash(() => db.transaction((tx) => insert(tx, null, name, 'operator'))),
+    operatorKeysEver: () => apiKeysRepo.countOperatorsEver(db),
+
+    createOperatorKeyAs: (actor: Actor, name: string) =>
+      retryingClash(() => db.transaction((tx) => inner.createOperatorKey(tx, actor, { name }))),
+    // Single reads run as one statement on the pool (no BEGIN/COMMIT round trips).
+    listOperatorKeys: (actor: Actor) => inner.listOperatorKeys(db, actor),
+    revokeOperatorKey: (actor: Actor, keyId: string) =>
+      db.transaction((tx) => inner.revokeOperatorKey(tx, actor, { keyId })).then(revoked),
+    createTenantKey: (actor: Actor, tenantId: string, input: { name: string; role: Role }) =>
+      retryingClash(() => db.transaction((tx) => inner.createTenantKey(tx, actor, { tenantId, ...input }))),
+    list: (actor: Actor, tenantId: string) => inner.list(db, actor, { tenantId }),
+    revoke: (actor: Actor, tenantId: string, keyId: string) => inner.revoke(db, actor, { tenantId, keyId }).then(revoked),
 
     /** The actor a presented key stands for (see access/authenticate.ts for where it is read from). */
     async authenticate(token: string): Promise<Actor> {

@@ -26,33 +26,48 @@ export function collectionsServiceFactory({ db, maxFields, maxLengthCap, default
     return row;
   }
 
-  return {
-    /** For other services, inside their own withTenant transaction. */
-    find,
+  type CollectionInput = { name: string; fields: Array<Record<string, unknown>> };
 
-    async create(actor: Actor, tenantId: string, input: { name: string; fields: Array<Record<string, unknown>> }) {
-      authorizeTenant(actor, tenantId, 'collections.create');
+  // Inner forms: run in the caller's tenant transaction (a change and, later,
+  // its audit entry commit together). `find` is the one other services use.
+  const inner = {
+    async create(tx: TenantTx, actor: Actor, input: CollectionInput) {
+      authorizeTenant(actor, tx.tenantId, 'collections.create');
       const parsed = parseCollectionDefinition(input, { maxFields, maxLengthCap, defaultMaxLength });
       if (!parsed.ok) throw withProblems('collection.invalid_definition', parsed.problems);
       try {
-        const row = await db.withTenant(tenantId, (tx) =>
-          collectionsRepo.insert(tx, { tenantId, id: uuidv7(), name: parsed.name, fields: parsed.fields }));
-        return publicCollection(row);
+        return publicCollection(await collectionsRepo.insert(tx, { tenantId: tx.tenantId, id: uuidv7(), name: parsed.name, fields: parsed.fields }));
       } catch (err) {
         if (isUniqueViolation(err)) throw new RequestError('collection.already_exists', `A collection named '${parsed.name}' exists`);
         throw err;
       }
     },
 
-    async get(actor: Actor, tenantId: string, name: string) {
-      authorizeTenant(actor, tenantId, 'collections.read');
-      return publicCollection(await db.withTenant(tenantId, (tx) => find(tx, tenantId, name)));
+    async get(tx: TenantTx, actor: Actor, input: { name: string }) {
+      authorizeTenant(actor, tx.tenantId, 'collections.read');
+      return publicCollection(await find(tx, tx.tenantId, input.name));
     },
 
-    async list(actor: Actor, tenantId: string) {
-      authorizeTenant(actor, tenantId, 'collections.read');
-      return (await db.withTenant(tenantId, (tx) => collectionsRepo.list(tx))).map(publicCollection);
+    async list(tx: TenantTx, actor: Actor) {
+      authorizeTenant(actor, tx.tenantId, 'collections.read');
+      return (await collectionsRepo.list(tx)).map(publicCollection);
     },
+  };
+
+  // The role is checked before the transaction opens, and again inside (the inner form stands alone).
+  function inTenant<T>(actor: Actor, tenantId: string, action: 'collections.create' | 'collections.read', fn: (tx: TenantTx) => Promise<T>) {
+    authorizeTenant(actor, tenantId, action);
+    return db.withTenant(tenantId, fn);
+  }
+
+  return {
+    /** For other services, inside their own withTenant transaction. */
+    find,
+    inner,
+    create: (actor: Actor, tenantId: string, input: CollectionInput) =>
+      inTenant(actor, tenantId, 'collections.create', (tx) => inner.create(tx, actor, input)),
+    get: (actor: Actor, tenantId: string, name: string) => inTenant(actor, tenantId, 'collections.read', (tx) => inner.get(tx, actor, { name })),
+    list: (actor: Actor, tenantId: string) => inTenant(actor, tenantId, 'collections.read', (tx) => inner.list(tx, actor)),
   };
 }
 
