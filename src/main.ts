@@ -2,7 +2,7 @@ import cluster from 'node:cluster';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pino from 'pino';
-import type { Config } from './config.ts';
+import { type Config, ConfigError } from './config.ts';
 import { openDb } from './db/open-db.ts';
 import type { Db } from './db/db.ts';
 import { migrate } from './db/migrate.ts';
@@ -101,7 +101,7 @@ export async function startServer(config: Config, opts: { primary: boolean }) {
 
 /** With --workers N on PostgreSQL, N processes share the port; the primary prepares the store first. */
 export async function start(config: Config) {
-  if (config.workers > 1 && !config.databaseUrl) throw new Error('TRESOR_WORKERS > 1 needs PostgreSQL (DATABASE_URL): the embedded store has one owner');
+  if (config.workers > 1 && !config.databaseUrl) throw new ConfigError(['TRESOR_WORKERS > 1 needs PostgreSQL (DATABASE_URL): the embedded store has one owner']);
   if (config.workers === 1) return void (await startServer(config, { primary: true }));
   if (cluster.isPrimary) {
     const { db } = await openStore(config);

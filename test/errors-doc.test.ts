@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { errorsMarkdown } from '../scripts/errors-doc.ts';
 import { errorCatalogue, startupCatalogue, subCodeCatalogue } from '../src/errors.ts';
+import { loadConfig } from '../src/config.ts';
 
 describe('error catalogue documentation', () => {
   it('docs/errors.md matches src/errors.ts (run `npm run docs`)', () => {
@@ -16,5 +17,10 @@ describe('error catalogue documentation', () => {
       assert.match(code, /^[a-z_]+\.[a-z0-9_]+$/, code);
       assert.ok(e.title.length > 0 && e.description.length > 0 && !e.description.includes('\n'), code);
     }
+  });
+
+  it('start-up errors carry a catalogued code', () => {
+    assert.throws(() => loadConfig({ TRESOR_NO_SUCH_SETTING: '1' }), (err: Error & { code?: string }) =>
+      err.code === 'config.invalid' && Object.hasOwn(startupCatalogue, err.code));
   });
 });

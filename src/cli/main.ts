@@ -1,5 +1,6 @@
 import { Command } from 'commander';
-import { ConfigError, loadConfig } from '../config.ts';
+import { loadConfig } from '../config.ts';
+import { startupCatalogue } from '../errors.ts';
 import { start, openStore } from '../main.ts';
 import { createServices } from '../services.ts';
 import { importFile, rotateKeys } from './remote-commands.ts';
@@ -39,7 +40,9 @@ program.command('keys').description('[api] tenant data keys')
   .command('rotate').requiredOption('--tenant <id>').description('add a key version and re-encrypt every record, with progress')
   .action(async (o) => rotateKeys(o.tenant));
 
+// A start-up failure names its code, which docs/errors.md (and GET /problems/{code}) explains.
 program.parseAsync().catch((err: Error & { code?: string }) => {
-  process.stderr.write(`tresor: ${err instanceof ConfigError ? err.message : err.message}\n`);
+  const code = typeof err.code === 'string' && Object.hasOwn(startupCatalogue, err.code) ? ` [${err.code}]` : '';
+  process.stderr.write(`tresor:${code} ${err.message}\n`);
   process.exit(1);
 });
