@@ -90,7 +90,7 @@ export const ConfigSchema = Type.Object({
   recordMaxBytes: int(64 * KiB, { minimum: KiB }, { env: 'TRESOR_RECORD_MAX_BYTES', bytes: true,
     description: "largest record: its data serialised as JSON (create, patch, import line); larger answers 422 with `record.too_large`" }),
   pageMaxBytes: int(4 * MiB, { minimum: KiB }, { env: 'TRESOR_PAGE_MAX_BYTES', bytes: true,
-    description: 'a list page stops early (with `nextCursor`) before its records exceed this; at least one record is returned' }),
+    description: 'a list or search page stops early (with `nextCursor`) before its records exceed this; at least one record is returned' }),
   listDefaultLimit: int(50, { minimum: 1 }, { env: 'TRESOR_LIST_DEFAULT_LIMIT', description: 'page size of lists and searches without `limit`' }),
   listMaxLimit: int(500, { minimum: 1 }, { env: 'TRESOR_LIST_MAX_LIMIT', description: 'largest `limit` of lists and searches' }),
 });

@@ -71,9 +71,9 @@ export const recordsRepo = {
       [collectionId, after, limit],
     ),
 
-  /** Exact match on every given (field, hash) pair. */
-  search: (tx: TenantTx, collectionId: string, terms: Array<{ field: string; hash: string }>, limit: number) => {
-    const params: unknown[] = [collectionId, limit, terms[0].field, terms[0].hash];
+  /** Exact match on every given (field, hash) pair, in id order after `after`. */
+  search: (tx: TenantTx, collectionId: string, terms: Array<{ field: string; hash: string }>, after: string | null, limit: number) => {
+    const params: unknown[] = [collectionId, limit, after, terms[0].field, terms[0].hash];
     const extra = terms.slice(1).map((t) => {
       params.push(t.field, t.hash);
       return ` and exists (select 1 from record_index j where j.record_id = r.id and j.field = $${params.length - 1}
@@ -83,9 +83,9 @@ export const recordsRepo = {
     // or on a table without statistics) can walk all records in id order instead.
     return tx.query<RecordRow>(
       `with hits as materialized (select record_id from record_index
-         where collection_id = $1 and field = $3 and hash = decode($4, 'hex'))
+         where collection_id = $1 and field = $4 and hash = decode($5, 'hex'))
        select ${columns} from hits join records r on r.id = hits.record_id
-       where true${extra} order by r.id limit $2`, params);
+       where ($3::uuid is null or r.id > $3::uuid)${extra} order by r.id limit $2`, params);
   },
 
   /** Which of these unique (field, hash) pairs are already taken (by a record other than exceptId). */

@@ -35,9 +35,10 @@ export function recordsRoutes(app: App, { records: svc }: { records: RecordsServ
       body: Type.Object({
         where: Type.Record(Type.String(), Type.Unknown(), { propertyNames: { pattern: '^[a-z][a-z0-9_]{0,62}$' }, minProperties: 1, maxProperties: 20 }),
         limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000 })),
+        cursor: Type.Optional(Type.String({ maxLength: 200 })),
       }, { additionalProperties: false }),
-      response: { 200: Type.Object({ items: Type.Array(RecordOut) }), ...errorResponses } },
-  }, async (req) => svc.search(req.actor, req.params.tenantId, req.params.name, req.body.where, req.body.limit));
+      response: { 200: Type.Object({ items: Type.Array(RecordOut), nextCursor: Type.Union([Type.String(), Type.Null()]) }), ...errorResponses } },
+  }, async (req) => svc.search(req.actor, req.params.tenantId, req.params.name, req.body.where, { limit: req.body.limit, cursor: req.body.cursor }));
 
   app.get(`${records}/:id`, {
     config: access.tenant('records.read'),

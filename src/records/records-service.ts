@@ -122,7 +122,7 @@ export function recordsServiceFactory({ db, collections, keys, listDefaultLimit,
       return { items, nextCursor: fit.more ? encodeCursor(items[items.length - 1].id) : null };
     },
 
-    async search(t: InTx, input: { collection: string; where: Record<string, unknown>; limit?: number }) {
+    async search(t: InTx, input: { collection: string; where: Record<string, unknown> } & Page) {
       const { c, ring } = await open(t, input.collection, 'records.read');
       const problems: FieldProblem[] = [];
       const terms: Array<{ field: string; hash: string }> = [];
@@ -135,8 +135,11 @@ export function recordsServiceFactory({ db, collections, keys, listDefaultLimit,
       }
       if (!terms.length && !problems.length) problems.push({ field: '', code: 'record.search_empty', detail: 'where must name at least one searchable field' });
       if (problems.length) throw withProblems('record.search_invalid', problems);
-      const rows = await recordsRepo.search(last(t), c.id, terms, Math.min(input.limit ?? listMaxLimit, listMaxLimit));
-      return { items: await present(t, ring, rows, !!t.end) };
+      const limit = Math.min(input.limit ?? listMaxLimit, listMaxLimit);
+      const rows = await recordsRepo.search(last(t), c.id, terms, input.cursor ? decodeCursor(input.cursor) : null, limit + 1);
+      const fit = fitPage(rows, limit, limits.pageMaxBytes);
+      const items = await present(t, ring, fit.rows, !!t.end);
+      return { items, nextCursor: fit.more ? encodeCursor(items[items.length - 1].id) : null };
     },
   };
 
@@ -176,8 +179,8 @@ export function recordsServiceFactory({ db, collections, keys, listDefaultLimit,
       inTenant(actor, tenantId, 'records.write', (t) => inner.remove(t, { collection: name, id })),
     list: (actor: Actor, tenantId: string, name: string, page: Page) =>
       inTenant(actor, tenantId, 'records.read', (t) => inner.list(t, { collection: name, ...page })),
-    search: (actor: Actor, tenantId: string, name: string, where: Record<string, unknown>, limit?: number) =>
-      inTenant(actor, tenantId, 'records.read', (t) => inner.search(t, { collection: name, where, limit })),
+    search: (actor: Actor, tenantId: string, name: string, where: Record<string, unknown>, page: Page = {}) =>
+      inTenant(actor, tenantId, 'records.read', (t) => inner.search(t, { collection: name, where, ...page })),
   };
 }
 

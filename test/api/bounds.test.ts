@@ -17,7 +17,7 @@ const env = {
 const line = (data: unknown) => JSON.stringify({ data });
 const wide = {
   name: 'notes',
-  fields: [{ name: 'title', type: 'string' }, { name: 'extra', type: 'json' },
+  fields: [{ name: 'title', type: 'string' }, { name: 'extra', type: 'json' }, { name: 'tag', type: 'string', searchable: true },
     ...['a', 'b', 'c'].map((name) => ({ name, type: 'string', maxLength: 2000 }))],
 };
 
@@ -72,13 +72,13 @@ for (const backend of backends) {
       assert.equal(after.data.c, undefined);
     });
 
-    it('a page stops early before it exceeds TRESOR_PAGE_MAX_BYTES, with a cursor, and always holds a record', async () => {
+    it('a list or search page stops early before it exceeds TRESOR_PAGE_MAX_BYTES, with a cursor, and always holds a record', async () => {
       const { tenantId } = await seedTenant(t, 'Pages');
       const admin = (await t.call('POST', `/v1/tenants/${tenantId}/api-keys`, { body: { name: 'a', role: 'admin' } })).json().key;
       await t.call('POST', `/v1/tenants/${tenantId}/collections`, { token: admin, body: wide });
       const pages = `/v1/tenants/${tenantId}/collections/notes/records`;
       for (let i = 0; i < 5; i++) {
-        const res = await t.call('POST', pages, { token: admin, body: { data: { title: `n${i}`, a: 'x'.repeat(1900), b: 'y'.repeat(1900) } } });
+        const res = await t.call('POST', pages, { token: admin, body: { data: { title: `n${i}`, tag: 'big', a: 'x'.repeat(1900), b: 'y'.repeat(1900) } } });
         assert.equal(res.statusCode, 201, res.body);
       }
       const sizes: number[] = [];
@@ -93,6 +93,20 @@ for (const backend of backends) {
       } while (cursor);
       assert.deepEqual(titles, ['n0', 'n1', 'n2', 'n3', 'n4'], 'every record once, in order');
       assert.ok(sizes.every((n) => n >= 1 && n < 3), `pages of ${sizes.join(', ')}: cut by bytes, not by limit=3`);
+      // A search page is cut the same way and continues with its cursor.
+      const found: string[] = [];
+      let searchPages = 0;
+      cursor = null;
+      do {
+        const res = await t.call('POST', `${pages}/search`, { token: admin, body: { where: { tag: 'big' }, limit: 3, ...(cursor ? { cursor } : {}) } });
+        assert.equal(res.statusCode, 200, res.body);
+        assert.ok(res.json().items.length >= 1 && res.json().items.length < 3);
+        found.push(...res.json().items.map((r: { data: { title: string } }) => r.data.title));
+        cursor = res.json().nextCursor;
+        searchPages++;
+      } while (cursor);
+      assert.deepEqual(found, ['n0', 'n1', 'n2', 'n3', 'n4']);
+      assert.ok(searchPages >= 3);
     });
 
     it('strings are NFC-normalised: José typed two ways is one unique value, found either way', async () => {
