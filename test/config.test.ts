@@ -73,6 +73,15 @@ describe('configuration', () => {
     for (const p of err.problems) assert.match(p, /_CACHE_TTL_MS .*at least 1/);
   });
 
+  it('checks size settings against each other', () => {
+    const err = configError({ TRESOR_DEFAULT_MAX_LENGTH: '2000', TRESOR_MAX_LENGTH_CAP: '1000',
+      TRESOR_RECORD_MAX_BYTES: '4096', TRESOR_IMPORT_LINE_MAX_BYTES: String(8 * 4096 + 1) });
+    assert.equal(err.problems.length, 2, err.message);
+    assert.ok(err.problems.some((p) => /^TRESOR_DEFAULT_MAX_LENGTH: must not exceed TRESOR_MAX_LENGTH_CAP/.test(p)));
+    assert.ok(err.problems.some((p) => /^TRESOR_IMPORT_LINE_MAX_BYTES: must not exceed 8 × TRESOR_RECORD_MAX_BYTES/.test(p)));
+    assert.ok(loadConfig({ TRESOR_RECORD_MAX_BYTES: '4096', TRESOR_IMPORT_LINE_MAX_BYTES: String(8 * 4096) }));
+  });
+
   it('refuses the passphrase provider without a passphrase, accepts it with one', () => {
     const err = configError({ TRESOR_KEY_PROVIDER: 'passphrase' });
     assert.deepEqual(err.problems, ['TRESOR_KEY_PASSPHRASE: required when TRESOR_KEY_PROVIDER=passphrase']);
