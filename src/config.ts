@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Type, type Static, type TSchema } from 'typebox';
 import type { StartupCode } from './errors.ts';
@@ -60,7 +61,8 @@ export const ConfigSchema = Type.Object({
   importDedupMax: int(100_000, { minimum: 0 }, { env: 'TRESOR_IMPORT_DEDUP_MAX',
     description: 'unique values remembered per import (about 120 bytes each) to refuse in-file duplicates early; beyond it the database still refuses them' }),
   importReportMax: int(1000, { minimum: 0 }, { env: 'TRESOR_IMPORT_REPORT_MAX', description: 'rejected lines listed in an import answer (all are counted)' }),
-  importWorkers: int(2, { minimum: 1, maximum: 32 }, { env: 'TRESOR_IMPORT_WORKERS',
+  // Encoding is most of an import's CPU: one worker per core (started on the first import).
+  importWorkers: int(Math.min(availableParallelism(), 8), { minimum: 1, maximum: 32 }, { env: 'TRESOR_IMPORT_WORKERS', docDefault: 'CPU cores, at most 8',
     description: 'worker threads that parse, validate and encrypt import lines' }),
   dbPoolMax: int(10, { minimum: 1, maximum: 200 }, { env: 'TRESOR_DB_POOL_MAX', description: 'PostgreSQL connections per process' }),
   dbConnectTimeoutMs: int(5000, { minimum: 100 }, { env: 'TRESOR_DB_CONNECT_TIMEOUT_MS',
