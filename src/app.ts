@@ -45,7 +45,7 @@ export async function buildApp(config: Config, services: Services, opts: { logge
   registerProblemHandlers(app, { retryAfterSeconds: config.retryAfterSeconds });
   // Before any route: every route must declare its access, or start-up fails.
   registerAccess(app, authenticatorChain([apiKeyAuthenticator(services.apiKeys.authenticate)]));
-  registerMetrics(app, services.db, services.db.kind === 'postgres' ? config.dbPoolMax : 1);
+  registerMetrics(app, services.db, services.db.kind === 'postgres' ? config.dbPoolMax : 1, services.jobs.registerMetrics);
   await app.register(swagger, {
     openapi: {
       info: { title: 'Tresor', version: '1', description: 'Multi-tenant vault for personal data' },
@@ -54,7 +54,7 @@ export async function buildApp(config: Config, services: Services, opts: { logge
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
   app.get('/openapi.json', { config: access.public, schema: { hide: true } }, async () => app.swagger());
-  app.addHook('onClose', async () => services.imports.close());
+  app.addHook('onClose', async () => { await services.jobs.stop(); await services.imports.close(); });
   app.addHook('onSend', async (req, reply) => { reply.header('x-request-id', req.id); });
 
   healthRoutes(app, { db: services.db });

@@ -60,15 +60,6 @@ async function warnIfSuperuser(db: Db, logger: ReturnType<typeof createLogger>) 
   if (row?.rolsuper) logger.warn('connected to PostgreSQL as a superuser: use a dedicated non-superuser login role (see README, Production on PostgreSQL)');
 }
 
-async function resumeRotations(services: Services) {
-  for (const tenantId of await services.tenants.listIds()) {
-    const { versions } = await services.keys.status(tenantId);
-    const retiring = versions.filter((v) => v.status === 'retiring').map((v) => v.version);
-    const active = versions.find((v) => v.status === 'active');
-    if (retiring.length && active) services.rotation.resume(tenantId, active.version, retiring);
-  }
-}
-
 /** Runs one server process until SIGINT/SIGTERM, then closes HTTP and the database cleanly. */
 export async function startServer(config: Config, opts: { primary: boolean }) {
   const logger = createLogger(config);
@@ -76,14 +67,15 @@ export async function startServer(config: Config, opts: { primary: boolean }) {
   // it opens) must not take the whole server down: log it and keep serving.
   process.on('unhandledRejection', (err) => logger.error({ err }, 'unhandled rejection'));
   const { db, keyProvider } = await openStore(config);
-  const services = createServices(config, { db, keyProvider, onError: (msg, err) => logger.error({ err }, msg) });
+  const services = createServices(config, { db, keyProvider, onError: (msg, err) => logger.error({ err }, msg), log: logger });
   const app = await buildApp(config, services, { logger });
   const url = await app.listen({ port: config.port, host: config.host });
   if (opts.primary) {
     await bootstrapOperatorKey(services, config, url);
     await warnIfSuperuser(db, logger);
-    await resumeRotations(services);
   }
+  // Every process competes for job leadership; work left by a stopped node resumes on the leader.
+  services.jobs.start();
   logger.info({ url, store: db.kind }, 'tresor listening');
   let closing = false;
   const shutdown = async (signal: string) => {

@@ -9,11 +9,14 @@ import { collectionsServiceFactory } from './collections/collections-service.ts'
 import { recordsServiceFactory } from './records/records-service.ts';
 import { reencryptServiceFactory } from './records/reencrypt-service.ts';
 import { importServiceFactory } from './records/import-service.ts';
+import { createJobs, type JobLog } from './jobs/jobs.ts';
 
-export interface ServiceDeps { db: Db; keyProvider: KeyProvider; onError?: (msg: string, err: unknown) => void }
+export interface ServiceDeps { db: Db; keyProvider: KeyProvider; onError?: (msg: string, err: unknown) => void; log?: JobLog }
+
+const silent: JobLog = { info: () => {}, warn: () => {}, error: () => {} };
 
 /** Wires the feature services once; the HTTP app and the CLI share them. */
-export function createServices(config: Config, { db, keyProvider, onError = () => {} }: ServiceDeps) {
+export function createServices(config: Config, { db, keyProvider, onError = () => {}, log = silent }: ServiceDeps) {
   const keys = keysServiceFactory({ db, keyProvider, keyCacheMax: config.keyCacheMax, keyCacheTtlMs: config.keyCacheTtlMs });
   const collections = collectionsServiceFactory({ db, maxFields: config.maxFields, maxLengthCap: config.maxLengthCap, defaultMaxLength: config.defaultMaxLength,
     cache: { max: config.collectionCacheMax, ttlMs: config.collectionCacheTtlMs } });
@@ -21,8 +24,10 @@ export function createServices(config: Config, { db, keyProvider, onError = () =
   const records = recordsServiceFactory({ db, collections, keys, listDefaultLimit: config.listDefaultLimit, listMaxLimit: config.listMaxLimit,
     limits: { ...recordLimits, pageMaxBytes: config.pageMaxBytes } });
   const reencrypt = reencryptServiceFactory({ db, keys });
+  const jobs = createJobs({ db, log, retries: config.jobRetries, retryBaseMs: config.jobRetryBaseMs });
   return {
     db,
+    jobs,
     keys,
     collections,
     records,
@@ -31,12 +36,12 @@ export function createServices(config: Config, { db, keyProvider, onError = () =
     imports: importServiceFactory({ db, collections, keys, poolSize: config.importWorkers, recordLimits,
       limits: { batchSize: config.importBatchSize, batchBytes: config.importBatchBytes, dedupMax: config.importDedupMax, reportMax: config.importReportMax } }),
     rotation: rotationServiceFactory({
-      keys, reencryptBatch: reencrypt.reencryptBatch, keyCacheTtlMs: config.keyCacheTtlMs,
+      db, keys, jobs, reencryptBatch: reencrypt.reencryptBatch, keyCacheTtlMs: config.keyCacheTtlMs,
+      pollMs: config.rotationPollMs, unreadableMax: config.listMaxLimit,
       // PGlite runs one transaction at a time: small batches, one loop, so
       // requests get through between them. PostgreSQL takes two loops at once.
       batchSize: db.kind === 'postgres' ? config.rotationBatchSize : config.embeddedRotationBatch,
       concurrency: db.kind === 'postgres' ? 2 : 1,
-      onError: (tenantId, err) => onError(`key rotation failed for tenant ${tenantId}`, err),
     }),
   };
 }

@@ -41,12 +41,21 @@ export const tenantTx = (tx: Tx, tenantId: string): TenantTx => ({ ...tx, tenant
 /** A view of tx whose query() is the final statement: for repo calls that end a transaction. */
 export const finalStatement = <T extends Tx>(tx: T): T => ({ ...tx, query: tx.last });
 
+/** A session-level lock held for as long as its connection lives (background-job leadership). */
+export interface LeaderLease {
+  /** False once the connection holding the lock is gone: leadership is lost. */
+  alive(): Promise<boolean>;
+  release(): Promise<void>;
+}
+
 export interface Db extends Tx {
   readonly kind: 'pglite' | 'postgres';
   /** A transaction in platform context (no tenant, not under the app role). */
   transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
   /** A transaction under the RLS role with app.tenant_id set for this transaction only. */
   withTenant<T>(tenantId: string, fn: (tx: TenantTx) => Promise<T>): Promise<T>;
+  /** Takes the advisory lock `key` on a connection of its own, or null when another session holds it. */
+  leaderLock(key: number): Promise<LeaderLease | null>;
   /** Transactions open right now in this process (for /metrics). */
   transactionsInFlight(): number;
   close(): Promise<void>;

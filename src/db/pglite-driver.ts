@@ -29,6 +29,8 @@ export async function openPglite(dataDir: string | undefined): Promise<Db> {
         return fn(tenantTx(txOf(tx), tenantId));
       }));
     },
+    // The embedded store has one owner process (the data-dir lock): it always leads.
+    leaderLock: async () => ({ alive: async () => !pg.closed, release: async () => {} }),
     exec: base.exec,
     close: async () => {
       if (pg.closed) return;

@@ -1,5 +1,5 @@
 import postgres from 'postgres';
-import { type Db, type Row, type TenantTx, type Tx, tenantTx, transactionCounter } from './db.ts';
+import { type Db, type LeaderLease, type Row, type TenantTx, type Tx, tenantTx, transactionCounter } from './db.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
@@ -80,11 +80,37 @@ function withDeadline<T>(ms: number, work: () => Promise<T>): Promise<T> {
   return Promise.race([running, expired]).finally(() => clearTimeout(timer));
 }
 
+// A session advisory lock lives as long as its session, so leadership uses a
+// client of its own with one connection (a pooled or reserved connection that
+// dies cannot be written to safely, porsager/postgres#1208). Each check asks
+// "does this session hold the lock, else can it take it": after a lost
+// connection the client reconnects as a new session, which leads again only if
+// no other node took the lock meanwhile.
+const HOLD_OR_TAKE = `select case when exists (select 1 from pg_locks where locktype = 'advisory' and classid = 0
+  and objid::bigint = $1::bigint and objsubid = 1 and pid = pg_backend_pid() and granted) then true else pg_try_advisory_lock($1::bigint) end as ok`;
+
+function leaderLocks(open: () => postgres.Sql) {
+  let client: postgres.Sql | undefined;
+  const holds = async (key: number) => {
+    client ??= open();
+    const [row] = await client.unsafe(HOLD_OR_TAKE, [key]);
+    return row.ok === true;
+  };
+  const end = async () => { const c = client; client = undefined; await c?.end({ timeout: 5 }); };
+  return {
+    async lock(key: number): Promise<LeaderLease | null> {
+      if (!(await holds(key))) return null;
+      return { alive: () => holds(key).catch(() => false), release: end };
+    },
+    end,
+  };
+}
+
 export function openPostgres(opts: PostgresOptions): Db {
-  const sql = postgres(opts.url, {
-    max: opts.poolMax,
+  const connect = (max: number, idleTimeout: number) => postgres(opts.url, {
+    max,
     connect_timeout: Math.ceil(opts.connectTimeoutMs / 1000),
-    idle_timeout: 60,
+    idle_timeout: idleTimeout,
     onnotice: () => {},
     connection: {
       application_name: 'tresor',
@@ -92,6 +118,9 @@ export function openPostgres(opts: PostgresOptions): Db {
       idle_in_transaction_session_timeout: opts.statementTimeoutMs,
     },
   });
+  const sql = connect(opts.poolMax, 60);
+  // The leader's one connection never idles out: its session is the lock.
+  const leader = leaderLocks(() => connect(1, 0));
   const base = txOf(sql);
   const open = transactionCounter();
   // Server-side timeouts bound each statement; this bounds the wait for a
@@ -117,7 +146,8 @@ export function openPostgres(opts: PostgresOptions): Db {
         if (!gone) conn.release();
       }
     })),
+    leaderLock: leader.lock,
     exec: base.exec,
-    close: () => sql.end({ timeout: 5 }),
+    close: async () => { await leader.end(); await sql.end({ timeout: 5 }); },
   };
 }

@@ -3,8 +3,10 @@ import { Counter, Histogram, Registry, collectDefaultMetrics, Gauge } from 'prom
 import { access } from './access.ts';
 
 /** A registry per app (tests build several), with request, latency and pool metrics served on /metrics. */
-export function registerMetrics(app: FastifyInstance, db: { transactionsInFlight(): number }, poolMax: number): void {
+export function registerMetrics(app: FastifyInstance, db: { transactionsInFlight(): number }, poolMax: number,
+  more: (registry: Registry) => void = () => {}): void {
   const metrics = { registry: new Registry() };
+  more(metrics.registry);
   collectDefaultMetrics({ register: metrics.registry });
   const labelNames = ['method', 'route', 'status'] as const;
   const requests = new Counter({ name: 'tresor_http_requests_total', help: 'HTTP requests', labelNames, registers: [metrics.registry] });

@@ -1,4 +1,4 @@
-import type { TenantTx } from '../db/db.ts';
+import type { TenantTx, Tx } from '../db/db.ts';
 import type { KeyPurpose } from '../crypto/keyring.ts';
 
 export interface TenantKeyRow { purpose: KeyPurpose; version: number; wrapped: Uint8Array; kekId: string; status: string; createdAt: Date }
@@ -17,6 +17,23 @@ export const keysRepo = {
   setStatus: (tx: TenantTx, purpose: KeyPurpose, versions: number[], status: string) =>
     tx.query(`update tenant_keys set status = $1 where purpose = $2
       and version in (select jsonb_array_elements_text($3::text::jsonb)::int)`, [status, purpose, JSON.stringify(versions)]),
+  /** Marks the tenant as having records for the re-encryption job (platform column, set in the tenant's transaction). */
+  requestReencrypt: (tx: TenantTx) =>
+    tx.query('update tenants set reencrypt_requested_at = now() where id = $1', [tx.tenantId]),
+  /** Clears the mark unless a newer request came in meanwhile. */
+  clearReencrypt: (tx: TenantTx, since: Date) =>
+    tx.query('update tenants set reencrypt_requested_at = null where id = $1 and reencrypt_requested_at <= $2', [tx.tenantId, since]),
+  /** Platform query for the job: tenants with re-encryption work, oldest request first. */
+  pendingReencrypt: (db: Tx) =>
+    db.query<{ id: string; since: Date }>(`select id, reencrypt_requested_at as since from tenants
+      where reencrypt_requested_at is not null order by reencrypt_requested_at`),
+  unreadable: (tx: TenantTx, limit: number) =>
+    tx.query<{ id: string; collection: string }>(`select r.id, c.name as collection from records r
+      join collections c on c.tenant_id = r.tenant_id and c.id = r.collection_id
+      where r.unreadable_at is not null order by r.id limit $1`, [limit]),
+  /** Deletes a record set aside as unreadable; false when no such record is set aside. */
+  discardUnreadable: async (tx: TenantTx, id: string) =>
+    (await tx.query('delete from records where id = $1 and unreadable_at is not null returning id', [id])).length > 0,
   countByVersion: (tx: TenantTx) =>
     tx.query<{ version: number; n: number }>('select key_version as version, count(*)::int as n from records group by key_version'),
 };

@@ -78,25 +78,32 @@ export function keysServiceFactory({ db, keyProvider, keyCacheMax, keyCacheTtlMs
         const previous = rows.filter((r) => r.status === 'active').map((r) => r.version);
         await keysRepo.setStatus(tx, 'data', previous, 'retiring');
         await addKey(tx, tenantId, 'data', version);
+        await keysRepo.requestReencrypt(tx);
         return { version, previous };
       });
       cache.delete(tenantId);
       return result;
     },
 
-    async retire(tenantId: string, versions: number[]) {
-      await db.withTenant(tenantId, (tx) => keysRepo.setStatus(tx, 'data', versions, 'retired'));
+    /** Retires the given versions and clears the tenant's re-encryption request (unless a newer one came in). */
+    async retire(tenantId: string, versions: number[], requestedAt: Date) {
+      await db.withTenant(tenantId, async (tx) => {
+        await keysRepo.setStatus(tx, 'data', versions, 'retired');
+        await keysRepo.clearReencrypt(tx, requestedAt);
+      });
       cache.delete(tenantId);
     },
 
-    async status(tenantId: string) {
+    /** Key versions with their record counts, and the records set aside as unreadable (ids and collections only). */
+    async status(tenantId: string, unreadableMax: number) {
       return db.withTenant(tenantId, async (tx) => {
-        const [keys, counts] = await Promise.all([keysRepo.list(tx), keysRepo.countByVersion(tx)]);
+        const [keys, counts, unreadable] = await Promise.all([keysRepo.list(tx), keysRepo.countByVersion(tx), keysRepo.unreadable(tx, unreadableMax)]);
         const records = new Map(counts.map((c) => [c.version, c.n]));
         const data = keys.filter((k) => k.purpose === 'data');
         return {
           activeVersion: Math.max(0, ...data.filter((k) => k.status === 'active').map((k) => k.version)),
           versions: data.map((k) => ({ version: k.version, status: k.status, createdAt: k.createdAt.toISOString(), records: records.get(k.version) ?? 0 })),
+          unreadable,
         };
       });
     },

@@ -1,99 +1,115 @@
-import { RequestError } from '../errors.ts';
+import type { Db } from '../db/db.ts';
+import { RequestError, assertThat } from '../errors.ts';
 import { type Actor, authorizeTenant } from '../access/permissions.ts';
+import { isTransient, type JobContext, type Jobs } from '../jobs/jobs.ts';
 import type { KeysService } from './keys-service.ts';
+import { keysRepo } from './keys-repo.ts';
 
 export interface RotationDeps {
-  keys: Pick<KeysService, 'addDataKeyVersion' | 'retire' | 'status' | 'forget'>;
-  reencryptBatch: (tenantId: string, batchSize: number) => Promise<number>;
+  db: Db;
+  keys: Pick<KeysService, 'addDataKeyVersion' | 'retire' | 'status'>;
+  jobs: Pick<Jobs, 'add' | 'kick' | 'idle'>;
+  reencryptBatch: (tenantId: string, batchSize: number) => Promise<{ moved: number; unreadable: number }>;
   batchSize: number;
-  /** Batch loops running at once. */
+  /** Batch loops running at once per tenant. */
   concurrency: number;
   /** How long other processes may still use a cached, older key ring. */
   keyCacheTtlMs: number;
-  onError: (tenantId: string, err: unknown) => void;
+  /** How often the leader looks for re-encryption work (a rotation asked for on another node). */
+  pollMs: number;
+  /** Unreadable records listed in the key status. */
+  unreadableMax: number;
 }
 
-export interface RotationState { tenantId: string; version: number; previous: number[]; reencrypted: number; running: boolean; error?: string }
+export const ROTATION_JOB = 'rotation';
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms).unref());
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-// Rotation adds a key version at once (new writes use it) and re-encrypts the
-// old records in the background. Old versions retire only after no record uses
-// them and every process's key cache has expired, so a write from a process
-// that had not yet seen the new version is still caught by a later batch.
-export function rotationServiceFactory({ keys, reencryptBatch, batchSize, concurrency, keyCacheTtlMs, onError }: RotationDeps) {
-  const running = new Map<string, RotationState>();
+// Rotation adds a key version at once (new writes use it) and marks the tenant
+// for the re-encryption job, which runs on the leader node. Old versions retire
+// only after no readable record uses them and every process's key cache has
+// expired, so a write from a process that had not yet seen the new version is
+// still caught by a later batch.
+export function rotationServiceFactory(deps: RotationDeps) {
+  const { db, keys, jobs, reencryptBatch, batchSize, concurrency, keyCacheTtlMs, pollMs, unreadableMax } = deps;
 
   // Several loops share the work (SKIP LOCKED keeps their batches apart), so
   // re-encryption uses more than one core's worth of database and Node time.
-  async function reencryptAll(state: RotationState) {
+  async function reencryptAll(ctx: JobContext, tenantId: string) {
     const loop = async () => {
-      for (let n = -1; n !== 0;) {
-        n = await reencryptBatch(state.tenantId, batchSize);
-        state.reencrypted += n;
+      for (let n = -1; n !== 0 && !ctx.stopping();) {
+        const r = await reencryptBatch(tenantId, batchSize);
+        if (r.unreadable) ctx.log.warn({ tenantId, records: r.unreadable }, 'records that do not decrypt were set aside');
+        n = r.moved + r.unreadable;
         // Let queued requests through between batches (PGlite serialises all work).
-        await new Promise((r) => setImmediate(r));
+        await new Promise((res) => setImmediate(res));
       }
     };
     await Promise.all(Array.from({ length: concurrency }, loop));
   }
 
-  async function drain(state: RotationState, startedAt: number) {
+  /** One tenant's pass: re-encrypt, wait out other processes' caches, retire what no readable record uses. */
+  async function drain(ctx: JobContext, tenantId: string, since: Date) {
     for (;;) {
-      await reencryptAll(state);
-      const waitMs = startedAt + keyCacheTtlMs + 1000 - Date.now();
-      if (waitMs > 0) {
-        keys.forget(state.tenantId);
-        await sleep(Math.min(waitMs, 250));
-        continue;
-      }
-      // SKIP LOCKED passes over rows locked by writers; retire only once none is left.
-      const { versions } = await keys.status(state.tenantId);
-      if (versions.every((v) => v.version === state.version || v.records === 0)) break;
-      await sleep(50);
+      await reencryptAll(ctx, tenantId);
+      if (ctx.stopping()) return;
+      const waitMs = since.getTime() + keyCacheTtlMs + 1000 - Date.now();
+      if (waitMs > 0) { await sleep(Math.min(waitMs, 250)); continue; }
+      const { versions, activeVersion } = await keys.status(tenantId, 0);
+      const old = versions.filter((v) => v.version !== activeVersion && v.status !== 'retired');
+      // Left for an operator: records set aside as unreadable keep their version from retiring.
+      if (old.some((v) => v.records > 0)) return;
+      await keys.retire(tenantId, old.map((v) => v.version), since);
+      ctx.log.info({ tenantId, retired: old.map((v) => v.version) }, 'key rotation finished');
+      return;
     }
-    await keys.retire(state.tenantId, state.previous);
   }
 
-  function run(state: RotationState): Promise<void> {
-    running.set(state.tenantId, state);
-    return drain(state, Date.now())
-      .catch((err) => { state.error = (err as Error).message; onError(state.tenantId, err); })
-      .finally(() => { state.running = false; running.delete(state.tenantId); });
-  }
+  jobs.add({
+    name: ROTATION_JOB,
+    everyMs: pollMs,
+    async run(ctx) {
+      for (const { id, since } of await keysRepo.pendingReencrypt(db)) {
+        if (ctx.stopping()) return;
+        try {
+          await drain(ctx, id, since);
+        } catch (err) {
+          // Transient: the job runner retries the whole run with backoff. Otherwise
+          // the tenant is tried again at the next tick; others go on meanwhile.
+          if (isTransient(err)) throw err;
+          ctx.log.error({ err, tenantId: id }, 'key rotation failed for this tenant; retried at the next tick');
+        }
+      }
+    },
+  });
 
   async function statusOf(tenantId: string) {
-    const s = await keys.status(tenantId);
+    const s = await keys.status(tenantId, unreadableMax);
     if (!s.versions.length) throw new RequestError('tenant.not_found');
     return { ...s, rotating: s.versions.some((v) => v.status === 'retiring') };
   }
 
-  async function start(tenantId: string) {
-    const { version, previous } = await keys.addDataKeyVersion(tenantId);
-    const state: RotationState = { tenantId, version, previous, reencrypted: 0, running: true };
-    return { state, done: run(state) };
-  }
-
   return {
-    /** Starts a rotation; resolves once the new version is active, with a promise for the background part. */
-    start,
-    /** Key versions with the records still on each, and whether a rotation is under way. */
+    /** Key versions with the records still on each, records set aside as unreadable, and whether a rotation is under way. */
     status(actor: Actor, tenantId: string) {
       authorizeTenant(actor, tenantId, 'keys.rotate');
       return statusOf(tenantId);
     },
     async rotate(actor: Actor, tenantId: string) {
       authorizeTenant(actor, tenantId, 'keys.rotate');
-      await start(tenantId);
+      await keys.addDataKeyVersion(tenantId);
+      void jobs.kick(ROTATION_JOB);
       return statusOf(tenantId);
     },
-    /** Picks up a rotation left 'retiring' by a stopped process. */
-    resume(tenantId: string, version: number, previous: number[]) {
-      if (running.has(tenantId)) return undefined;
-      return run({ tenantId, version, previous, reencrypted: 0, running: true });
+    /** Deletes a record set aside as unreadable, so the old key version can retire. */
+    async discardUnreadable(actor: Actor, tenantId: string, recordId: string) {
+      authorizeTenant(actor, tenantId, 'keys.rotate');
+      const gone = await db.withTenant(tenantId, (tx) => keysRepo.discardUnreadable(tx, recordId));
+      assertThat(gone, () => new RequestError('keys.unreadable_not_found'));
+      void jobs.kick(ROTATION_JOB);
+      return statusOf(tenantId);
     },
-    current: (tenantId: string) => running.get(tenantId),
-    async idle() { while (running.size) await sleep(50); },
+    /** Resolves when the re-encryption job has no run under way (tests, CLI). */
+    idle: () => jobs.idle(ROTATION_JOB),
   };
 }
 

@@ -55,8 +55,9 @@ export function decodeRecord(ring: KeyRing, at: Where, { keyVersion, enc, plain 
 }
 
 /** Re-encrypts every field of a record under the active key version (rotation). */
-export function reencrypt(ring: KeyRing, at: Where, keyVersion: number, enc: Record<string, string>): Record<string, string> {
-  const oldKey = ring.data.get(keyVersion)!;
+export function reencrypt(ring: KeyRing, at: Where, { keyVersion, enc }: Pick<StoredRecord, 'keyVersion' | 'enc'>): Record<string, string> {
+  const oldKey = ring.data.get(keyVersion);
+  if (!oldKey) throw new Error(`record key version ${keyVersion} is not in the tenant's key ring`);
   const newKey = ring.data.get(ring.activeVersion)!;
   const prefix = aadPrefix(at);
   const out: Record<string, string> = {};

@@ -100,7 +100,10 @@ export const recordsRepo = {
   staleBatch: (tx: TenantTx, activeVersion: number, limit: number) =>
     tx.query<{ id: string; collectionId: string; keyVersion: number; enc: Record<string, string> }>(
       `select id, collection_id as "collectionId", key_version as "keyVersion", enc from records
-       where key_version <> $1 limit $2 for update skip locked`, [activeVersion, limit]),
+       where key_version <> $1 and unreadable_at is null limit $2 for update skip locked`, [activeVersion, limit]),
+
+  setUnreadable: (tx: TenantTx, ids: string[]) =>
+    tx.query('update records set unreadable_at = now() where id in (select jsonb_array_elements_text($1::text::jsonb)::uuid)', [JSON.stringify(ids)]),
 
   setEncrypted: (tx: TenantTx, keyVersion: number, rows: Array<{ id: string; enc: Record<string, string> }>) =>
     tx.query(

@@ -6,21 +6,29 @@ import { recordsRepo } from './records-repo.ts';
 /**
  * Moves one batch of a tenant's records onto the active data key version.
  * SKIP LOCKED lets a concurrent PATCH (which locks its row) and other rotation
- * workers proceed; rows they hold are picked up by a later batch.
+ * loops proceed; rows they hold are picked up by a later batch. The ring is
+ * read fresh: acting on a cached, older active version would move records back.
+ * A record that does not decrypt is set aside (unreadable_at) and skipped, so
+ * one damaged row cannot stop the tenant's rotation.
  */
-export function reencryptServiceFactory({ db, keys }: { db: Db; keys: Pick<KeysService, 'ringFor' | 'forget'> }) {
+export function reencryptServiceFactory({ db, keys }: { db: Db; keys: Pick<KeysService, 'freshRing'> }) {
   return {
-    async reencryptBatch(tenantId: string, batchSize: number): Promise<number> {
+    async reencryptBatch(tenantId: string, batchSize: number): Promise<{ moved: number; unreadable: number }> {
       return db.withTenant(tenantId, async (tx) => {
-        const ring = await keys.ringFor(tx, tenantId);
+        const ring = await keys.freshRing(tx, tenantId);
         const rows = await recordsRepo.staleBatch(tx, ring.activeVersion, batchSize);
-        if (!rows.length) return 0;
-        const updated = rows.map((r) => ({
-          id: r.id,
-          enc: reencrypt(ring, { tenantId, collectionId: r.collectionId, recordId: r.id }, r.keyVersion, r.enc),
-        }));
-        await recordsRepo.setEncrypted(tx, ring.activeVersion, updated);
-        return rows.length;
+        const updated: Array<{ id: string; enc: Record<string, string> }> = [];
+        const unreadable: string[] = [];
+        for (const r of rows) {
+          try {
+            updated.push({ id: r.id, enc: reencrypt(ring, { tenantId, collectionId: r.collectionId, recordId: r.id }, r) });
+          } catch {
+            unreadable.push(r.id);
+          }
+        }
+        if (updated.length) await recordsRepo.setEncrypted(tx, ring.activeVersion, updated);
+        if (unreadable.length) await recordsRepo.setUnreadable(tx, unreadable);
+        return { moved: updated.length, unreadable: unreadable.length };
       });
     },
   };
