@@ -53,6 +53,7 @@ for (const backend of backends) {
     async function idsFor(r: Route, collection: string): Promise<Record<string, string>> {
       const ids: Record<string, string> = { tenantId: s.tenantId, name: collection };
       if (r.uuidParams.includes('id')) ids.id = await newRecord(collection);
+      if (r.uuidParams.includes('recordId')) ids.recordId = await newRecord('customers');
       if (r.path.startsWith('/v1/operator-keys/')) ids.keyId = (await t.services.apiKeys.createOperatorKey('spare')).id;
       else if (r.uuidParams.includes('keyId')) ids.keyId = (await t.call('POST', `/v1/tenants/${s.tenantId}/api-keys`, { body: { name: 'spare', role: 'viewer' } })).json().id;
       return ids;
