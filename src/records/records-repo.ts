@@ -15,6 +15,38 @@ const insertIndexSql = (t: string, c: string, r: string, json: string) => `inser
   (tenant_id, collection_id, record_id, field, hash, is_unique)
   select ${t}, ${c}, ${r}, x.field, decode(x.hash, 'hex'), x.u from jsonb_to_recordset(${json}::text::jsonb) as x(field text, hash text, u boolean)`;
 
+// Under RLS, PostgreSQL uses a condition as an index condition only if its
+// functions are leakproof; decode() is not, so `hash = decode(param, 'hex')`
+// (in a generic plan) or `= decode(x.hash, 'hex')` over a join would scan the
+// collection's whole index. Hashes therefore travel as bytea parameters, or
+// are decoded first in a materialised CTE and probed LATERALly.
+// test/db/index-use.test.ts checks the plans as the app role.
+const byteaParam = (hex: string) => Buffer.from(hex, 'hex');
+
+export const TAKEN_UNIQUE_SQL = `with x as materialized (
+    select x.field, decode(x.hash, 'hex') as hash from jsonb_to_recordset($2::text::jsonb) as x(field text, hash text))
+  select i.field, encode(i.hash, 'hex') as hash from x cross join lateral (
+    select i.field, i.hash from record_index i
+    where i.collection_id = $1 and i.field = x.field and i.hash = x.hash and i.is_unique
+      and ($3::uuid is null or i.record_id <> $3::uuid)) i`;
+
+/** Exact match on every given (field, hash) pair (exported so a test can EXPLAIN the very statement). */
+export function searchQuery(collectionId: string, terms: Array<{ field: string; hash: string }>, after: string | null, limit: number) {
+  const params: unknown[] = [collectionId, limit, after, terms[0].field, byteaParam(terms[0].hash)];
+  const extra = terms.slice(1).map((t) => {
+    params.push(t.field, byteaParam(t.hash));
+    return ` and exists (select 1 from record_index j where j.record_id = r.id and j.field = $${params.length - 1}
+      and j.hash = $${params.length}::bytea)`;
+  }).join('');
+  // The first term's index hits are materialised first, so no plan (generic
+  // or on a table without statistics) can walk all records in id order instead.
+  return { text: `with hits as materialized (select record_id from record_index
+       where collection_id = $1 and field = $4 and hash = $5::bytea)
+     select ${columns} from hits join records r on r.id = hits.record_id
+     where ($3::uuid is null or r.id > $3::uuid)${extra} order by r.id limit $2`, params };
+}
+
+
 // Every statement runs inside withTenant(): RLS scopes it to one tenant.
 export const recordsRepo = {
   /** Record and its blind-index rows in one statement (one round trip). */
@@ -73,27 +105,13 @@ export const recordsRepo = {
 
   /** Exact match on every given (field, hash) pair, in id order after `after`. */
   search: (tx: TenantTx, collectionId: string, terms: Array<{ field: string; hash: string }>, after: string | null, limit: number) => {
-    const params: unknown[] = [collectionId, limit, after, terms[0].field, terms[0].hash];
-    const extra = terms.slice(1).map((t) => {
-      params.push(t.field, t.hash);
-      return ` and exists (select 1 from record_index j where j.record_id = r.id and j.field = $${params.length - 1}
-        and j.hash = decode($${params.length}, 'hex'))`;
-    }).join('');
-    // The first term's index hits are materialised first, so no plan (generic
-    // or on a table without statistics) can walk all records in id order instead.
-    return tx.query<RecordRow>(
-      `with hits as materialized (select record_id from record_index
-         where collection_id = $1 and field = $4 and hash = decode($5, 'hex'))
-       select ${columns} from hits join records r on r.id = hits.record_id
-       where ($3::uuid is null or r.id > $3::uuid)${extra} order by r.id limit $2`, params);
+    const q = searchQuery(collectionId, terms, after, limit);
+    return tx.query<RecordRow>(q.text, q.params);
   },
 
   /** Which of these unique (field, hash) pairs are already taken (by a record other than exceptId). */
   takenUnique: (tx: TenantTx, collectionId: string, entries: IndexEntry[], exceptId: string | null = null) =>
-    tx.query<{ field: string; hash: string }>(
-      `select i.field, encode(i.hash, 'hex') as hash from record_index i
-       join jsonb_to_recordset($2::text::jsonb) as x(field text, hash text) on i.field = x.field and i.hash = decode(x.hash, 'hex')
-       where i.collection_id = $1 and i.is_unique and ($3::uuid is null or i.record_id <> $3::uuid)`,
+    tx.query<{ field: string; hash: string }>(TAKEN_UNIQUE_SQL,
       [collectionId, JSON.stringify(entries.map((e) => ({ field: e.field, hash: e.hash }))), exceptId],
     ),
 
