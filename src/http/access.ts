@@ -31,6 +31,9 @@ const PLUGIN_PUBLIC_PREFIXES = ['/docs'];
 
 function declareOrRefuse(route: RouteOptions): void {
   const auth = route.config?.auth;
+  if (route.config?.scope === 'tenant' && !route.url.includes('/:tenantId')) {
+    throw new Error(`Route ${route.method} ${route.url} is tenant-scoped but has no :tenantId: refusing to start`);
+  }
   if (auth === 'public' || (Array.isArray(auth) && auth.length > 0 && route.config?.action && route.config.scope)) return;
   if (auth === undefined && PLUGIN_PUBLIC_PREFIXES.some((p) => route.url === p || route.url.startsWith(`${p}/`))) {
     route.config = { ...route.config, auth: 'public' };

@@ -15,6 +15,8 @@ describe('every route declares its access', () => {
     const app = Fastify();
     registerAccess(app, authenticatorChain([]));
     assert.throws(() => app.get('/undeclared', async () => 'x'), /declares no access/);
+    assert.throws(() => app.get('/v1/things', { config: { auth: ['api_key'], action: 'records.read', scope: 'tenant' } }, async () => 'x'),
+      /has no :tenantId/);
     await assert.rejects(async () => {
       await app.register(async (scope) => { scope.post('/v1/also-undeclared', async () => 'x'); });
       await app.ready();
