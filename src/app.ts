@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import type { Config } from './config.ts';
 import type { Services } from './services.ts';
 import type { App } from './http/app-types.ts';
-import { registerProblemHandlers } from './http/problem-handler.ts';
+import { frameworkErrors, registerProblemHandlers } from './http/problem-handler.ts';
 import { registerValidators } from './http/validator.ts';
 import { registerJsonBody } from './http/json-body.ts';
 import { registerRequestDeadline, serverTimeouts } from './http/timeouts.ts';
@@ -33,6 +33,7 @@ export async function buildApp(config: Config, services: Services, opts: { logge
     genReqId: () => randomUUID(),
     requestIdHeader: false,
     ajv: { customOptions: { removeAdditional: false } },
+    frameworkErrors,
     ...serverTimeouts(config),
   }) as unknown as App;
 

@@ -17,6 +17,8 @@ export const errorCatalogue = {
     description: 'The body exceeds TRESOR_BODY_LIMIT (JSON) or TRESOR_IMPORT_LIMIT (NDJSON imports).' },
   'request.unsupported_media_type': { status: 415, title: 'Unsupported content type',
     description: 'The API accepts application/json, and application/x-ndjson on the import route only.' },
+  'request.invalid_url': { status: 400, title: 'The request path is not valid',
+    description: 'The path has a bad percent-encoding, or a segment longer than any id or name can be.' },
   'request.invalid_cursor': { status: 400, title: 'The pagination cursor is not valid',
     description: 'Pass back the `nextCursor` of a previous page unchanged.' },
   'request.invalid_if_match': { status: 400, title: 'If-Match must be a record version number',

@@ -12,6 +12,8 @@ const fastifyCodes: Record<string, ErrorCode> = {
   FST_ERR_CTP_BODY_TOO_LARGE: 'request.body_too_large',
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'request.validation_failed',
   FST_ERR_CTP_INVALID_MEDIA_TYPE: 'request.unsupported_media_type',
+  FST_ERR_BAD_URL: 'request.invalid_url',
+  FST_ERR_MAX_PARAM_LENGTH: 'request.invalid_url',
 };
 
 type AjvError = NonNullable<FastifyError['validation']>[number];
@@ -56,6 +58,16 @@ export function registerProblemHandlers(app: FastifyInstance, { retryAfterSecond
     return sendProblem(request, reply, error);
   });
   app.setNotFoundHandler((request, reply) =>
-    sendProblem(request, reply, new RequestError('route.not_found', `No route for ${request.method} ${request.url.split('?')[0]}`)),
+    // The path is not echoed: it may hold whatever a client typed into it.
+    sendProblem(request, reply, new RequestError('route.not_found', `No route matches this ${request.method} request's path`)),
   );
 }
+
+/**
+ * Errors the router raises before any route or hook runs (a bad percent-encoding,
+ * an over-long path segment): Fastify would answer them in its own format,
+ * echoing the URL. Passed to Fastify as `frameworkErrors`; no hook runs for
+ * these, so the request id header is set here.
+ */
+export const frameworkErrors = (err: FastifyError, request: FastifyRequest, reply: FastifyReply) =>
+  sendProblem(request, reply.header('x-request-id', request.id), toRequestError(err, 0));

@@ -56,6 +56,21 @@ for (const backend of backends) {
       assert.deepEqual(list.json(), (await raw('GET', '/v1/tenants', { token: t.operatorKey })).json());
     });
 
+    it('paths the router cannot read answer problem+json without echoing the path, key or not', async () => {
+      const personal = 'jane.doe%40example.org';
+      for (const token of [undefined, t.operatorKey, a.adminKey]) {
+        for (const url of [`/v1/tenants/%E0%A4%A${personal}`, `/v1/tenants/${a.tenantId}/collections/%ZZ${personal}`,
+          `/v1/tenants/${'x'.repeat(200)}${personal}`, `/v1/tenants/${a.tenantId}/collections/${'a'.repeat(101)}${personal}/records`]) {
+          const res = await raw('GET', url, { token });
+          assertProblem(res, 400, 'request.invalid_url');
+          assert.doesNotMatch(res.body, /jane|xxxx|aaaa/, 'the path is not echoed');
+        }
+      }
+      const unmatched = await raw('GET', `/v1/${personal}`, { token: t.operatorKey });
+      assertProblem(unmatched, 404, 'route.not_found');
+      assert.doesNotMatch(unmatched.body, /jane/, 'an unmatched path is not echoed');
+    });
+
     it('public routes answer without a key', async () => {
       for (const url of ['/healthz', '/readyz', '/metrics', '/openapi.json', '/problems/tenant.not_found']) {
         assert.equal((await raw('GET', url)).statusCode, 200, url);
