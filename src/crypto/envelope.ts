@@ -101,6 +101,52 @@ export function fieldAadWith(prefix: Buffer, field: string, keyVersion: number):
   return Buffer.concat([prefix, lengthPrefixed(field), uint32be(keyVersion, 'keyVersion')]);
 }
 
+export interface RecordAadParams { tenantId: string; collection: string; recordId: string; keyVersion: number }
+
+/**
+ * AAD of a record's one seal over all of its encrypted fields: tenant ‖
+ * collection ‖ record ‖ key version, length-prefixed under its own label, so a
+ * sealed blob moved to another record, collection, tenant or version fails.
+ */
+export function recordAad(p: RecordAadParams): Buffer {
+  const parts = encodeParts('tresor.record.v2', [
+    canonicalId(p.tenantId, 'tenant id'), canonicalId(p.collection, 'collection id'), canonicalId(p.recordId, 'record id'),
+  ]);
+  return Buffer.concat([parts, uint32be(p.keyVersion, 'keyVersion')]);
+}
+
+// Length hiding (ISO/IEC 7816-4 padding): 0x80, then zeros up to a multiple of
+// PAD_BUCKET bytes, and never less than PAD_MIN. A sealed record then reveals
+// only which 32-byte bucket its serialised fields fall in (all records up to
+// 63 bytes of plaintext look alike); field names are inside the seal too.
+export const PAD_BUCKET = 32;
+export const PAD_MIN = 64;
+
+export function padPlaintext(plain: Buffer): Buffer {
+  const size = Math.max(PAD_MIN, Math.ceil((plain.length + 1) / PAD_BUCKET) * PAD_BUCKET);
+  const out = Buffer.alloc(size);
+  plain.copy(out);
+  out[plain.length] = 0x80;
+  return out;
+}
+
+export function unpadPlaintext(padded: Buffer): Buffer {
+  const end = padded.lastIndexOf(0x80);
+  if (end < 0 || padded.subarray(end + 1).some((b) => b !== 0)) {
+    throw codedError('crypto.decrypt_failed', 'decryption failed: wrong key, wrong context or corrupted data');
+  }
+  return padded.subarray(0, end);
+}
+
+/** One seal over a record's encrypted fields: padded, then AES-256-GCM with a fresh nonce. */
+export function sealRecord(key: Buffer, plaintext: Buffer, p: RecordAadParams): Buffer {
+  return encryptValue(key, padPlaintext(plaintext), recordAad(p));
+}
+
+export function openRecord(key: Buffer, blob: Buffer, p: RecordAadParams): Buffer {
+  return unpadPlaintext(decryptValue(key, blob, recordAad(p)));
+}
+
 // Nonces come from a pool refilled by the CSPRNG 4 KiB at a time: the same
 // randomness as randomBytes(12) per call, without a syscall-sized cost per
 // field. Every 12-byte slice is handed out once and never reused.

@@ -22,7 +22,9 @@ export const keysRepo = {
     tx.query('update tenants set reencrypt_requested_at = now() where id = $1', [tx.tenantId]),
   /** Clears the mark unless a newer request came in meanwhile. */
   clearReencrypt: (tx: TenantTx, since: Date) =>
-    tx.query('update tenants set reencrypt_requested_at = null where id = $1 and reencrypt_requested_at <= $2', [tx.tenantId, since]),
+    // Milliseconds: `since` went through a JS Date; the column keeps microseconds.
+    tx.query("update tenants set reencrypt_requested_at = null where id = $1 and date_trunc('milliseconds', reencrypt_requested_at) <= $2",
+      [tx.tenantId, since]),
   /** Platform query for the job: tenants with re-encryption work, oldest request first. */
   pendingReencrypt: (db: Tx) =>
     db.query<{ id: string; since: Date }>(`select id, reencrypt_requested_at as since from tenants
@@ -35,5 +37,6 @@ export const keysRepo = {
   discardUnreadable: async (tx: TenantTx, id: string) =>
     (await tx.query('delete from records where id = $1 and unreadable_at is not null returning id', [id])).length > 0,
   countByVersion: (tx: TenantTx) =>
-    tx.query<{ version: number; n: number }>('select key_version as version, count(*)::int as n from records group by key_version'),
+    tx.query<{ version: number; n: number; unsealed: number }>(`select key_version as version, count(*)::int as n,
+      count(*) filter (where sealed is null)::int as unsealed from records group by key_version`),
 };

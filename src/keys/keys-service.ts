@@ -104,6 +104,8 @@ export function keysServiceFactory({ db, keyProvider, keyCacheMax, keyCacheTtlMs
           activeVersion: Math.max(0, ...data.filter((k) => k.status === 'active').map((k) => k.version)),
           versions: data.map((k) => ({ version: k.version, status: k.status, createdAt: k.createdAt.toISOString(), records: records.get(k.version) ?? 0 })),
           unreadable,
+          /** Rows still in the per-field format (for the re-encryption job). */
+          unsealed: counts.reduce((sum, c) => sum + c.unsealed, 0),
         };
       });
     },

@@ -47,17 +47,18 @@ export function rotationServiceFactory(deps: RotationDeps) {
     await Promise.all(Array.from({ length: concurrency }, loop));
   }
 
-  /** One tenant's pass: re-encrypt, wait out other processes' caches, retire what no readable record uses. */
+  /** One tenant's pass: re-encrypt (and seal per-field rows), wait out other processes' caches, retire what no readable record uses. */
   async function drain(ctx: JobContext, tenantId: string, since: Date) {
     for (;;) {
       await reencryptAll(ctx, tenantId);
       if (ctx.stopping()) return;
       const waitMs = since.getTime() + keyCacheTtlMs + 1000 - Date.now();
       if (waitMs > 0) { await sleep(Math.min(waitMs, 250)); continue; }
-      const { versions, activeVersion } = await keys.status(tenantId, 0);
+      const { versions, activeVersion, unsealed } = await keys.status(tenantId, 0);
       const old = versions.filter((v) => v.version !== activeVersion && v.status !== 'retired');
-      // Left for an operator: records set aside as unreadable keep their version from retiring.
-      if (old.some((v) => v.records > 0)) return;
+      // Left for the next tick (rows a writer held) or for an operator (records
+      // set aside as unreadable keep their version from retiring).
+      if (old.some((v) => v.records > 0) || unsealed > 0) return;
       await keys.retire(tenantId, old.map((v) => v.version), since);
       ctx.log.info({ tenantId, retired: old.map((v) => v.version) }, 'key rotation finished');
       return;

@@ -3,12 +3,12 @@ import type { EncodedRecord, IndexEntry } from './record-codec.ts';
 
 export interface RecordRow {
   id: string; collectionId: string; version: number; keyVersion: number;
-  enc: Record<string, string>; plain: Record<string, unknown>; createdAt: Date; updatedAt: Date;
+  enc: Record<string, string>; plain: Record<string, unknown>; sealed: Uint8Array | null; createdAt: Date; updatedAt: Date;
 }
 /** What a write answers with: the data itself is already known to the caller. */
 export interface WrittenRow { id: string; version: number; createdAt: Date; updatedAt: Date }
 const written = 'id, version, created_at as "createdAt", updated_at as "updatedAt"';
-const columns = `r.id, r.collection_id as "collectionId", r.version, r.key_version as "keyVersion", r.enc, r.plain,
+const columns = `r.id, r.collection_id as "collectionId", r.version, r.key_version as "keyVersion", r.enc, r.plain, r.sealed,
   r.created_at as "createdAt", r.updated_at as "updatedAt"`;
 
 const insertIndexSql = (t: string, c: string, r: string, json: string) => `insert into record_index
@@ -52,19 +52,19 @@ export const recordsRepo = {
   /** Record and its blind-index rows in one statement (one round trip). */
   insert: async (tx: TenantTx, p: { tenantId: string; id: string; collectionId: string; keyVersion: number; rec: EncodedRecord }) =>
     (await tx.query<WrittenRow>(
-      `with r as (insert into records (tenant_id, id, collection_id, key_version, enc, plain)
-         values ($1, $2, $3, $4, $5::text::jsonb, $6::text::jsonb) returning ${written}),
+      `with r as (insert into records (tenant_id, id, collection_id, key_version, enc, sealed, plain)
+         values ($1, $2, $3, $4, '{}', decode($5, 'base64'), $6::text::jsonb) returning ${written}),
        i as (${insertIndexSql('$1::uuid', '$3::uuid', '$2::uuid', '$7')})
        select * from r`,
-      [p.tenantId, p.id, p.collectionId, p.keyVersion, JSON.stringify(p.rec.enc), JSON.stringify(p.rec.plain), JSON.stringify(p.rec.index)],
+      [p.tenantId, p.id, p.collectionId, p.keyVersion, p.rec.sealed, JSON.stringify(p.rec.plain), JSON.stringify(p.rec.index)],
     ))[0],
 
   /** Many records at once (import): rowsJson is a JSON array of {id, enc, plain, index}, serialised by the encode workers. */
   insertMany: (tx: TenantTx, p: { tenantId: string; collectionId: string; keyVersion: number; rowsJson: string }) =>
     tx.query(
-      `with x as (select * from jsonb_to_recordset($4::text::jsonb) as x(id uuid, enc jsonb, plain jsonb, index jsonb)),
-       r as (insert into records (tenant_id, id, collection_id, key_version, enc, plain)
-         select $1, x.id, $2, $3, x.enc, x.plain from x)
+      `with x as (select * from jsonb_to_recordset($4::text::jsonb) as x(id uuid, sealed text, plain jsonb, index jsonb)),
+       r as (insert into records (tenant_id, id, collection_id, key_version, enc, sealed, plain)
+         select $1, x.id, $2, $3, '{}', decode(x.sealed, 'base64'), x.plain from x)
        insert into record_index (tenant_id, collection_id, record_id, field, hash, is_unique)
          select $1, $2, x.id, e.field, decode(e.hash, 'hex'), e.u
          from x, jsonb_to_recordset(x.index) as e(field text, hash text, u boolean)`,
@@ -88,10 +88,10 @@ export const recordsRepo = {
        i as (insert into record_index (tenant_id, collection_id, record_id, field, hash, is_unique)
          select $6::uuid, $2::uuid, $1::uuid, x.field, decode(x.hash, 'hex'), x.u from x
          on conflict (tenant_id, record_id, field) do update set hash = excluded.hash, is_unique = excluded.is_unique),
-       r as (update records set enc = $3::text::jsonb, plain = $4::text::jsonb, key_version = $5,
+       r as (update records set enc = '{}', sealed = decode($3, 'base64'), plain = $4::text::jsonb, key_version = $5,
          version = version + 1, updated_at = now() where id = $1 returning ${written})
        select * from r`,
-      [p.id, p.collectionId, JSON.stringify(p.rec.enc), JSON.stringify(p.rec.plain), p.keyVersion, p.tenantId, JSON.stringify(p.rec.index)],
+      [p.id, p.collectionId, p.rec.sealed, JSON.stringify(p.rec.plain), p.keyVersion, p.tenantId, JSON.stringify(p.rec.index)],
     ))[0],
 
   remove: async (tx: TenantTx, collectionId: string, id: string) =>
@@ -115,17 +115,19 @@ export const recordsRepo = {
       [collectionId, JSON.stringify(entries.map((e) => ({ field: e.field, hash: e.hash }))), exceptId],
     ),
 
+  /** Rows on an older key version or still in the per-field format (versions only grow: `<` can use the index). */
   staleBatch: (tx: TenantTx, activeVersion: number, limit: number) =>
-    tx.query<{ id: string; collectionId: string; keyVersion: number; enc: Record<string, string> }>(
-      `select id, collection_id as "collectionId", key_version as "keyVersion", enc from records
-       where key_version <> $1 and unreadable_at is null limit $2 for update skip locked`, [activeVersion, limit]),
+    tx.query<{ id: string; collectionId: string; keyVersion: number; enc: Record<string, string>; sealed: Uint8Array | null }>(
+      `select id, collection_id as "collectionId", key_version as "keyVersion", enc, sealed from records
+       where (key_version < $1 or sealed is null) and unreadable_at is null limit $2 for update skip locked`, [activeVersion, limit]),
 
   setUnreadable: (tx: TenantTx, ids: string[]) =>
     tx.query('update records set unreadable_at = now() where id in (select jsonb_array_elements_text($1::text::jsonb)::uuid)', [JSON.stringify(ids)]),
 
-  setEncrypted: (tx: TenantTx, keyVersion: number, rows: Array<{ id: string; enc: Record<string, string> }>) =>
+  setSealed: (tx: TenantTx, keyVersion: number, rows: Array<{ id: string; sealed: string }>) =>
     tx.query(
-      `update records r set enc = x.enc, key_version = $1 from jsonb_to_recordset($2::text::jsonb) as x(id uuid, enc jsonb) where r.id = x.id`,
+      `update records r set sealed = decode(x.sealed, 'base64'), enc = '{}', key_version = $1
+       from jsonb_to_recordset($2::text::jsonb) as x(id uuid, sealed text) where r.id = x.id`,
       [keyVersion, JSON.stringify(rows)],
     ),
 };

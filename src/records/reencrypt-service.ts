@@ -4,7 +4,8 @@ import { reencrypt } from './record-codec.ts';
 import { recordsRepo } from './records-repo.ts';
 
 /**
- * Moves one batch of a tenant's records onto the active data key version.
+ * Moves one batch of a tenant's records onto the active data key version,
+ * sealing rows still in the per-field format on the way.
  * SKIP LOCKED lets a concurrent PATCH (which locks its row) and other rotation
  * loops proceed; rows they hold are picked up by a later batch. The ring is
  * read fresh: acting on a cached, older active version would move records back.
@@ -17,16 +18,16 @@ export function reencryptServiceFactory({ db, keys }: { db: Db; keys: Pick<KeysS
       return db.withTenant(tenantId, async (tx) => {
         const ring = await keys.freshRing(tx, tenantId);
         const rows = await recordsRepo.staleBatch(tx, ring.activeVersion, batchSize);
-        const updated: Array<{ id: string; enc: Record<string, string> }> = [];
+        const updated: Array<{ id: string; sealed: string }> = [];
         const unreadable: string[] = [];
         for (const r of rows) {
           try {
-            updated.push({ id: r.id, enc: reencrypt(ring, { tenantId, collectionId: r.collectionId, recordId: r.id }, r) });
+            updated.push({ id: r.id, sealed: reencrypt(ring, { tenantId, collectionId: r.collectionId, recordId: r.id }, r) });
           } catch {
             unreadable.push(r.id);
           }
         }
-        if (updated.length) await recordsRepo.setEncrypted(tx, ring.activeVersion, updated);
+        if (updated.length) await recordsRepo.setSealed(tx, ring.activeVersion, updated);
         if (unreadable.length) await recordsRepo.setUnreadable(tx, unreadable);
         return { moved: updated.length, unreadable: unreadable.length };
       });

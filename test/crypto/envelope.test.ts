@@ -107,3 +107,30 @@ test('gcmOpen rejects a truncated tag', () => {
   // Drop the last 4 tag bytes: a 12-byte tag must not be accepted.
   assert.throws(() => gcmOpen(key, iv, sealed.subarray(0, sealed.length - 4), Buffer.alloc(0)));
 });
+
+// One seal per record: padding to 32-byte buckets with a 64-byte minimum.
+test('padPlaintext: 0x80 then zeros to a 32-byte bucket, at least 64 bytes; unpad inverts it', async () => {
+  const { padPlaintext, unpadPlaintext } = await import('../../src/crypto/envelope.js');
+  for (const [n, size] of [[0, 64], [1, 64], [63, 64], [64, 96], [95, 96], [96, 128]] as const) {
+    const plain = Buffer.alloc(n, 0x80);
+    const padded = padPlaintext(plain);
+    assert.equal(padded.length, size, `length ${n}`);
+    assert.deepEqual(unpadPlaintext(padded), plain);
+  }
+  assert.throws(() => unpadPlaintext(Buffer.alloc(64)), decryptFailed);
+  assert.throws(() => unpadPlaintext(Buffer.concat([Buffer.from([0x80]), Buffer.alloc(62), Buffer.from([1])])), decryptFailed);
+});
+
+test('sealRecord: round-trips, and fails for another record, collection, tenant or key version', async () => {
+  const { sealRecord, openRecord } = await import('../../src/crypto/envelope.js');
+  const key = randomBytes(32);
+  const at = { tenantId: base.tenantId, collection: base.collection, recordId: base.recordId, keyVersion: 1 };
+  const blob = sealRecord(key, Buffer.from('{"email":"a@b.c"}'), at);
+  assert.equal(blob.length, 12 + 64 + 16);
+  assert.equal(openRecord(key, blob, at).toString(), '{"email":"a@b.c"}');
+  const other = '7e57ab1e-0000-4000-8000-000000000001';
+  for (const moved of [{ ...at, recordId: other }, { ...at, collection: other }, { ...at, tenantId: other }, { ...at, keyVersion: 2 }]) {
+    assert.throws(() => openRecord(key, blob, moved), decryptFailed);
+  }
+  assert.throws(() => sealRecord(key, Buffer.from('{}'), { ...at, tenantId: at.tenantId.toUpperCase() }), /canonical/);
+});

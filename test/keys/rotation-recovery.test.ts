@@ -23,7 +23,7 @@ for (const backend of backends) {
       const [broken, donor] = [ids[7], ids[8]];
       // Another record's ciphertext: authentic bytes, bound to the wrong record, so it never decrypts here.
       await t.store.db.withTenant(a.tenantId, (tx) =>
-        tx.query('update records r set enc = o.enc from records o where r.id = $1 and o.id = $2', [broken, donor]));
+        tx.query('update records r set enc = o.enc, sealed = o.sealed from records o where r.id = $1 and o.id = $2', [broken, donor]));
 
       const rotated = await t.call('POST', `/v1/tenants/${a.tenantId}/keys/rotate`, { token: a.adminKey });
       assert.equal(rotated.statusCode, 202, rotated.body);

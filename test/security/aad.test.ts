@@ -1,14 +1,14 @@
-// Ciphertexts are bound to tenant, collection, record, field and key version
-// through the AAD: someone with write access to the tables (a DBA, an SQL
-// injection, a restored backup mixed with another) who moves a ciphertext to
-// another place must get an error, never another record's plaintext.
+// A record's encrypted fields are sealed together, and the seal is bound to
+// tenant, collection, record and key version through the AAD: someone with
+// write access to the tables (a DBA, an SQL injection, a restored backup mixed
+// with another) who moves a sealed blob to another place must get an error,
+// never another record's plaintext.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import type { LightMyRequestResponse } from 'fastify';
 import { backends } from '../helpers/backends.ts';
-import { seedTenant, startTestApp, type TestApp } from '../helpers/test-app.ts';
+import { customersCollection, seedTenant, startTestApp, type TestApp } from '../helpers/test-app.ts';
 
-type Enc = Record<string, string>;
 const people = [
   { email: 'ada.aadcheck@example.org', name: 'Ada Aadcheck', birthdate: '1915-12-10', tier: 'gold' },
   { email: 'bob.aadcheck@example.org', name: 'Bob Aadcheck', birthdate: '1920-01-02', tier: 'silver' },
@@ -18,17 +18,17 @@ const other = { email: 'eve.othertenant@example.org', name: 'Eve Othertenant', b
 const plaintexts = [...people, other].flatMap((p) => [p.email, p.name, p.birthdate, p.email.split('@')[0]!]);
 
 for (const backend of backends) {
-  describe(`field ciphertexts are bound to their place [${backend}]`, () => {
+  describe(`sealed records are bound to their place [${backend}]`, () => {
     let t: TestApp;
     let a: Awaited<ReturnType<typeof seedTenant>>;
     let b: Awaited<ReturnType<typeof seedTenant>>;
     let ids: string[];
     let otherId: string;
 
-    const encOf = async (tenantId: string, id: string) =>
-      (await t.store.db.withTenant(tenantId, (tx) => tx.query<{ enc: Enc }>('select enc from records where id = $1', [id])))[0]!.enc;
-    const setEnc = (id: string, enc: Enc) =>
-      t.store.db.withTenant(a.tenantId, (tx) => tx.query('update records set enc = $2::text::jsonb where id = $1 returning id', [id, JSON.stringify(enc)]));
+    const sealedOf = async (tenantId: string, id: string) =>
+      (await t.store.db.withTenant(tenantId, (tx) => tx.query<{ sealed: Uint8Array }>('select sealed from records where id = $1', [id])))[0]!.sealed;
+    const setSealed = (id: string, sealed: Uint8Array) =>
+      t.store.db.withTenant(a.tenantId, (tx) => tx.query('update records set sealed = $2 where id = $1 returning id', [id, sealed]));
     const get = (id: string) => t.call('GET', `${a.base}/${id}`, { token: a.key });
 
     function assertFailsCleanly(res: LightMyRequestResponse) {
@@ -49,10 +49,10 @@ for (const backend of backends) {
     }
 
     /** Tampers, checks the API refuses, restores, checks the record reads again: the failure came from the move alone. */
-    async function tamperAndRestore(id: string, tampered: Enc, check: () => Promise<void>) {
-      const original = await encOf(a.tenantId, id);
-      assert.equal((await setEnc(id, tampered)).length, 1);
-      try { await check(); } finally { await setEnc(id, original); }
+    async function tamperAndRestore(id: string, tampered: Uint8Array, check: () => Promise<void>) {
+      const original = await sealedOf(a.tenantId, id);
+      assert.equal((await setSealed(id, tampered)).length, 1);
+      try { await check(); } finally { await setSealed(id, original); }
     }
 
     before(async () => {
@@ -69,37 +69,41 @@ for (const backend of backends) {
     });
     after(async () => t.close());
 
-    it("refuses R1's e-mail ciphertext copied into R2's e-mail; R1 still reads", async () => {
-      const r1 = await encOf(a.tenantId, ids[0]!);
-      const r2 = await encOf(a.tenantId, ids[1]!);
-      await tamperAndRestore(ids[1]!, { ...r2, email: r1.email! }, async () => {
+    it("refuses R1's sealed blob copied into R2; R1 still reads", async () => {
+      const r1 = await sealedOf(a.tenantId, ids[0]!);
+      await tamperAndRestore(ids[1]!, r1, async () => {
         assertFailsCleanly(await get(ids[1]!));
         await assertReads(ids[0]!, people[0]!);
-        // A PATCH decrypts first, so it must refuse too rather than re-encrypt the foreign value in place.
+        // A PATCH decrypts first, so it must refuse too rather than re-seal the foreign value in place.
         assertFailsCleanly(await t.call('PATCH', `${a.base}/${ids[1]}`, { token: a.key, body: { data: { tier: 'x' } } }));
       });
       await assertReads(ids[1]!, people[1]!);
     });
 
-    it('refuses whole enc documents swapped between two records', async () => {
-      const r1 = await encOf(a.tenantId, ids[0]!);
-      await tamperAndRestore(ids[2]!, r1, async () => assertFailsCleanly(await get(ids[2]!)));
+    it('refuses a sealed blob with one byte flipped or cut short', async () => {
+      const r3 = Buffer.from(await sealedOf(a.tenantId, ids[2]!));
+      for (const tampered of [Buffer.concat([r3.subarray(0, 20), Buffer.from([r3[20]! ^ 1]), r3.subarray(21)]), r3.subarray(0, r3.length - 1)]) {
+        await tamperAndRestore(ids[2]!, tampered, async () => assertFailsCleanly(await get(ids[2]!)));
+      }
       await assertReads(ids[2]!, people[2]!);
     });
 
-    it("refuses a record's name ciphertext moved into its own e-mail field", async () => {
-      const r3 = await encOf(a.tenantId, ids[2]!);
-      await tamperAndRestore(ids[2]!, { ...r3, email: r3.name! }, async () => {
-        assertFailsCleanly(await get(ids[2]!));
-        await assertReads(ids[0]!, people[0]!);
-      });
-      await assertReads(ids[2]!, people[2]!);
+    it('refuses a record moved to another collection of the same tenant', async () => {
+      const res = await t.call('POST', `/v1/tenants/${a.tenantId}/collections`, { token: a.adminKey, body: { ...customersCollection, name: 'clients' } });
+      assert.equal(res.statusCode, 201, res.body);
+      const move = (to: string) => t.store.db.withTenant(a.tenantId, (tx) =>
+        tx.query('update records set collection_id = $2 where id = $1 returning id', [ids[0], to]));
+      const customersId = (await t.call('GET', `/v1/tenants/${a.tenantId}/collections/customers`, { token: a.key })).json().id;
+      await move(res.json().id);
+      try {
+        assertFailsCleanly(await t.call('GET', `/v1/tenants/${a.tenantId}/collections/clients/records/${ids[0]}`, { token: a.key }));
+      } finally { await move(customersId); }
+      await assertReads(ids[0]!, people[0]!);
     });
 
-    it("refuses another tenant's ciphertext planted in this tenant's record", async () => {
-      const foreign = await encOf(b.tenantId, otherId);
-      const mine = await encOf(a.tenantId, ids[1]!);
-      await tamperAndRestore(ids[1]!, { ...mine, email: foreign.email!, name: foreign.name! }, async () => assertFailsCleanly(await get(ids[1]!)));
+    it("refuses another tenant's sealed blob planted in this tenant's record", async () => {
+      const foreign = await sealedOf(b.tenantId, otherId);
+      await tamperAndRestore(ids[1]!, foreign, async () => assertFailsCleanly(await get(ids[1]!)));
       await assertReads(ids[1]!, people[1]!);
     });
 
