@@ -40,6 +40,43 @@ export function keysServiceFactory({ db, keyProvider, keyCacheMax, keyCacheTtlMs
     return ring;
   }
 
+  // Inner forms run in the caller's tenant transaction (so a change and its
+  // audit entry can commit together); the caller drops the cached ring after.
+  const inner = {
+    /** Adds a new active data key version; older versions become 'retiring'. */
+    async addDataKeyVersion(tx: TenantTx): Promise<{ version: number; previous: number[] }> {
+      const rows = await keysRepo.lockData(tx);
+      if (!rows.length) throw new RequestError('tenant.not_found');
+      if (rows.some((r) => r.status === 'retiring')) throw new RequestError('keys.rotation_in_progress');
+      const version = rows[rows.length - 1].version + 1;
+      const previous = rows.filter((r) => r.status === 'active').map((r) => r.version);
+      await keysRepo.setStatus(tx, 'data', previous, 'retiring');
+      await addKey(tx, tx.tenantId, 'data', version);
+      await keysRepo.requestReencrypt(tx);
+      return { version, previous };
+    },
+
+    /** Retires the given versions and clears the tenant's re-encryption request (unless a newer one came in). */
+    async retire(tx: TenantTx, versions: number[], requestedAt: Date) {
+      await keysRepo.setStatus(tx, 'data', versions, 'retired');
+      await keysRepo.clearReencrypt(tx, requestedAt);
+    },
+
+    /** Key versions with their record counts, and the records set aside as unreadable (ids and collections only). */
+    async status(tx: TenantTx, unreadableMax: number) {
+      const [keys, counts, unreadable] = await Promise.all([keysRepo.list(tx), keysRepo.countByVersion(tx), keysRepo.unreadable(tx, unreadableMax)]);
+      const records = new Map(counts.map((c) => [c.version, c.n]));
+      const data = keys.filter((k) => k.purpose === 'data');
+      return {
+        activeVersion: Math.max(0, ...data.filter((k) => k.status === 'active').map((k) => k.version)),
+        versions: data.map((k) => ({ version: k.version, status: k.status, createdAt: k.createdAt.toISOString(), records: records.get(k.version) ?? 0 })),
+        unreadable,
+        /** Rows still in the per-field format (for the re-encryption job). */
+        unsealed: counts.reduce((sum, c) => sum + c.unsealed, 0),
+      };
+    },
+  };
+
   return {
     /** Inside the tenant-creation transaction (tenant context set). */
     async createTenantKeys(tx: TenantTx, tenantId: string) {
@@ -68,47 +105,15 @@ export function keysServiceFactory({ db, keyProvider, keyCacheMax, keyCacheTtlMs
       return ring;
     },
 
-    /** Adds a new active data key version; older versions become 'retiring'. */
-    async addDataKeyVersion(tenantId: string): Promise<{ version: number; previous: number[] }> {
-      const result = await db.withTenant(tenantId, async (tx) => {
-        const rows = await keysRepo.lockData(tx);
-        if (!rows.length) throw new RequestError('tenant.not_found');
-        if (rows.some((r) => r.status === 'retiring')) throw new RequestError('keys.rotation_in_progress');
-        const version = rows[rows.length - 1].version + 1;
-        const previous = rows.filter((r) => r.status === 'active').map((r) => r.version);
-        await keysRepo.setStatus(tx, 'data', previous, 'retiring');
-        await addKey(tx, tenantId, 'data', version);
-        await keysRepo.requestReencrypt(tx);
-        return { version, previous };
-      });
-      cache.delete(tenantId);
-      return result;
+    inner,
+    /** Public forms: one tenant transaction each; the cached ring is dropped after a change. */
+    addDataKeyVersion: async (tenantId: string) => {
+      try { return await db.withTenant(tenantId, (tx) => inner.addDataKeyVersion(tx)); } finally { cache.delete(tenantId); }
     },
-
-    /** Retires the given versions and clears the tenant's re-encryption request (unless a newer one came in). */
-    async retire(tenantId: string, versions: number[], requestedAt: Date) {
-      await db.withTenant(tenantId, async (tx) => {
-        await keysRepo.setStatus(tx, 'data', versions, 'retired');
-        await keysRepo.clearReencrypt(tx, requestedAt);
-      });
-      cache.delete(tenantId);
+    retire: async (tenantId: string, versions: number[], requestedAt: Date) => {
+      try { await db.withTenant(tenantId, (tx) => inner.retire(tx, versions, requestedAt)); } finally { cache.delete(tenantId); }
     },
-
-    /** Key versions with their record counts, and the records set aside as unreadable (ids and collections only). */
-    async status(tenantId: string, unreadableMax: number) {
-      return db.withTenant(tenantId, async (tx) => {
-        const [keys, counts, unreadable] = await Promise.all([keysRepo.list(tx), keysRepo.countByVersion(tx), keysRepo.unreadable(tx, unreadableMax)]);
-        const records = new Map(counts.map((c) => [c.version, c.n]));
-        const data = keys.filter((k) => k.purpose === 'data');
-        return {
-          activeVersion: Math.max(0, ...data.filter((k) => k.status === 'active').map((k) => k.version)),
-          versions: data.map((k) => ({ version: k.version, status: k.status, createdAt: k.createdAt.toISOString(), records: records.get(k.version) ?? 0 })),
-          unreadable,
-          /** Rows still in the per-field format (for the re-encryption job). */
-          unsealed: counts.reduce((sum, c) => sum + c.unsealed, 0),
-        };
-      });
-    },
+    status: (tenantId: string, unreadableMax: number) => db.withTenant(tenantId, (tx) => inner.status(tx, unreadableMax)),
 
     forget: (tenantId: string) => cache.delete(tenantId),
   };
