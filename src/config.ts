@@ -84,7 +84,7 @@ export const ConfigSchema = Type.Object({
     description: 'records re-encrypted per transaction on PostgreSQL' }),
   embeddedRotationBatch: int(50, { minimum: 1, maximum: 10000 }, { env: 'TRESOR_EMBEDDED_ROTATION_BATCH',
     description: 'records re-encrypted per transaction on the embedded store, kept small so requests get through between batches' }),
-  rotationPollMs: int(5000, { minimum: 100 }, { env: 'TRESOR_ROTATION_POLL_MS',
+  rotationPollMs: int(1000, { minimum: 100 }, { env: 'TRESOR_ROTATION_POLL_MS',
     description: 'how often the job leader looks for re-encryption work (a rotation asked for on another node starts within it)' }),
   jobRetries: int(5, { minimum: 0, maximum: 100 }, { env: 'TRESOR_JOB_RETRIES',
     description: 'transient failures (database unavailable, timeout, deadlock) a background job run retries before waiting for its next tick' }),
