@@ -22,7 +22,9 @@ export interface RotationDeps {
 }
 
 export const ROTATION_JOB = 'rotation';
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms).unref());
+// Not unref'd: a run under way keeps the process alive (stop() waits for it anyway), and
+// a caller awaiting idle() must not see the event loop drain mid-run.
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 // Rotation adds a key version at once (new writes use it) and marks the tenant
 // for the re-encryption job, which runs on the leader node. Old versions retire
