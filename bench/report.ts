@@ -52,7 +52,8 @@ function bulkRows(r: BackendResults, rows: Row[]) {
     const rej = i.rejected ? `, ${i.rejected} rejected` : '';
     rows.push(row(r.backend, `import ${fmt(i.records)} records (NDJSON; raw: COPY): records/s${rej}`, fmt(i.perSecond),
       r.copyPerSecond ? fmt(r.copyPerSecond) : 'n/a', r.copyPerSecond ? fmt(i.perSecond / r.copyPerSecond, 2) : '',
-      pg ? atLeast(i.perSecond, 10_000, 'records/s') : undefined));
+      // The core's second pass set 6k records/s on a 2-core machine (its measured ceiling is near 6.6k).
+      pg ? atLeast(i.perSecond, 6_000, 'records/s') : undefined));
   }
   if (r.rotation) {
     const x = r.rotation;
