@@ -69,5 +69,16 @@ for (const backend of backends) {
       const patched = await viaOther(`${a.base}/${ids[1]}`, 'PATCH', { data: { name: 'Renamed' } });
       assert.equal(patched.statusCode, 200, patched.body);
     });
+
+    it('refuses a tenant id that is not canonical as a key-ring or collection cache key (defect 1)', async () => {
+      const a = await seedTenant(t, 'Cache keys');
+      for (const bad of [a.tenantId.toUpperCase(), `urn:uuid:${a.tenantId}`]) {
+        await t.store.db.withTenant(a.tenantId, async (tx) => {
+          await assert.rejects(t.services.keys.ringFor(tx, bad), /tenant id must be a canonical/);
+          await assert.rejects(t.services.keys.freshRing(tx, bad), /tenant id must be a canonical/);
+          await assert.rejects(t.services.collections.find(tx, bad, 'customers'), /tenant id must be a canonical/);
+        });
+      }
+    });
   });
 }
