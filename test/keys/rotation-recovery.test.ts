@@ -94,6 +94,10 @@ if (backends.includes('postgres')) {
       const status = (await t.call('GET', `/v1/tenants/${a.tenantId}/keys`, { token: a.adminKey })).json();
       assert.deepEqual(status.versions.map((v: { version: number; status: string; records: number }) => [v.version, v.status, v.records]),
         [[1, 'retired', 0], [2, 'active', 5]]);
+      const metrics = (await t.call('GET', '/metrics')).body;
+      assert.match(metrics, /^tresor_job_leader 1$/m);
+      assert.match(metrics, /^tresor_job_runs_total\{job="rotation",outcome="ok"\} [1-9]/m);
+      assert.match(metrics, /^tresor_job_last_success_timestamp_seconds\{job="rotation"\} \d/m);
     });
   });
 }
