@@ -63,9 +63,13 @@ if (backends.includes('postgres')) {
         assert.deepEqual(ran, ['a', 'a']);
 
         // The leader's session ends (a network cut, a restarted pooler): its lock goes with it.
-        const holders = `select pid from pg_locks where locktype = 'advisory' and objid = ${LEADER_LOCK_KEY}`;
+        // pg_locks spans the cluster: only this store's database, not another test file's leader.
+        const holders = `select pid from pg_locks where locktype = 'advisory' and objid = ${LEADER_LOCK_KEY}
+          and database = (select oid from pg_database where datname = current_database())`;
         await admin.unsafe(`select pg_terminate_backend(pid) from (${holders}) h`);
-        while ((await admin.unsafe(holders)).length) await new Promise((r) => setTimeout(r, 20));
+        const until = Date.now() + 20_000;
+        while ((await admin.unsafe(holders)).length && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+        assert.equal((await admin.unsafe(holders)).length, 0, 'the old leader session is gone');
         await b.kick('work');
         assert.deepEqual(ran, ['a', 'a', 'b']);
         await a.kick('work');

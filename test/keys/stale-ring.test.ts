@@ -50,7 +50,10 @@ for (const backend of backends) {
       // Written by the rotating process after the rotation: on version 2 for certain.
       ids.push((await t.call('POST', a.base, { token: a.key, body: { data: { email: 'new@two.example', name: 'New' } } })).json().id);
       // Wait until every record is on version 2 (not for the retirement, which waits out the cache TTL).
+      // Bounded, so a stuck rotation fails here instead of hanging the suite.
+      const until = Date.now() + 30_000;
       for (let left = 1; left > 0;) {
+        assert.ok(Date.now() < until, `rotation still has ${left} record(s) on version 1 after 30 s`);
         const status = (await t.call('GET', `/v1/tenants/${a.tenantId}/keys`, { token: a.adminKey })).json();
         left = status.versions.find((v: { version: number }) => v.version === 1).records;
         if (left) await new Promise((r) => setTimeout(r, 20));
