@@ -29,6 +29,27 @@ for (const backend of backends) {
       assertProblem(await t.call('DELETE', `/v1/operator-keys/${second.id}`, { token: second.key }), 409, 'api_key.last_operator');
       assert.equal((await t.call('GET', '/v1/tenants', { token: second.key })).statusCode, 200);
     });
+
+    it('two operators revoking each other at once leave exactly one working key', async () => {
+      const a = await t.services.apiKeys.createOperatorKey('a');
+      const b = await t.services.apiKeys.createOperatorKey('b');
+      type Listed = { id: string; revokedAt: string | null };
+      for (const k of (await t.call('GET', '/v1/operator-keys', { token: a.key })).json().items as Listed[]) {
+        if (k.id !== a.id && k.id !== b.id && !k.revokedAt) assert.equal((await t.call('DELETE', `/v1/operator-keys/${k.id}`, { token: a.key })).statusCode, 204);
+      }
+      const [byA, byB] = await Promise.all([
+        t.call('DELETE', `/v1/operator-keys/${b.id}`, { token: a.key }),
+        t.call('DELETE', `/v1/operator-keys/${a.id}`, { token: b.key }),
+      ]);
+      const codes = [byA.statusCode, byB.statusCode];
+      // The loser is refused as the last key (409), or, if it ran after the winner committed, as revoked (401).
+      assert.equal(codes.filter((c) => c === 204).length, 1, `${byA.body} ${byB.body}`);
+      assert.ok(codes.every((c) => [204, 401, 409].includes(c)), codes.join());
+      const survivor = byA.statusCode === 204 ? a.key : b.key;
+      const list = await t.call('GET', '/v1/operator-keys', { token: survivor });
+      assert.equal(list.statusCode, 200, list.body);
+      assert.equal(list.json().items.filter((k: Listed) => !k.revokedAt).length, 1);
+    });
   });
 }
 
