@@ -5,7 +5,7 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { backends } from '../helpers/backends.ts';
-import { startTestApp, type TestApp } from '../helpers/test-app.ts';
+import { seedTenant, startTestApp, type TestApp } from '../helpers/test-app.ts';
 
 for (const backend of backends) {
   describe(`fields named like Object.prototype members [${backend}]`, () => {
@@ -58,9 +58,17 @@ for (const backend of backends) {
       const dup = await t.call('POST', base, { token: key, body: { data: { valueof: 'v1' } } });
       assert.equal(dup.statusCode, 409, dup.body);
 
+      // Another tenant imports through the same encode pool at the same time: neither import may fail the other.
+      const other = await seedTenant(t, 'Proto neighbour');
+      const ndjson = { 'content-type': 'application/x-ndjson' };
       const lines = [{ constructor: 'Imported', valueof: 'v2' }, { label: 'no constructor' }].map((data) => JSON.stringify({ data })).join('\n');
-      const imp = await t.call('POST', `${base}/import`, { token: key, body: lines, headers: { 'content-type': 'application/x-ndjson' } });
+      const neighbourLines = Array.from({ length: 50 }, (_, i) => JSON.stringify({ data: { email: `n${i}@neighbour.example`, name: `N ${i}` } })).join('\n');
+      const [imp, neighbour] = await Promise.all([
+        t.call('POST', `${base}/import`, { token: key, body: lines, headers: ndjson }),
+        t.call('POST', `${other.base}/import`, { token: other.key, body: neighbourLines, headers: ndjson }),
+      ]);
       assert.deepEqual(imp.json(), { imported: 2, rejected: [], rejectedCount: 0 });
+      assert.deepEqual(neighbour.json(), { imported: 50, rejected: [], rejectedCount: 0 });
 
       const list = await t.call('GET', `${base}?limit=10`, { token: key });
       assert.equal(list.statusCode, 200, list.body);
