@@ -2,14 +2,23 @@
 -- Tenant-owned tables carry tenant_id and are guarded by row-level security on
 -- current_setting('app.tenant_id'); FORCE makes the policy bind the table owner
 -- too. The application role tresor_app is NOSUPERUSER NOBYPASSRLS.
+-- Roles are cluster-wide but the migration lock is per database: when two
+-- databases of one cluster migrate at once (parallel test files, two
+-- deployments), the loser of the race finds the role or membership made.
 do $$
 begin
   if not exists (select 1 from pg_roles where rolname = 'tresor_app') then
-    create role tresor_app nologin nosuperuser nobypassrls;
+    begin
+      create role tresor_app nologin nosuperuser nobypassrls;
+    exception when duplicate_object or unique_violation then null;
+    end;
   end if;
+  begin
+    grant tresor_app to current_user;
+  exception when duplicate_object or unique_violation then null;
+  end;
 end
 $$;
-grant tresor_app to current_user;
 
 -- Which root key wraps the tenant keys: lets a start with a missing or wrong
 -- key file fail loudly instead of creating a fresh key. Holds no secret.
