@@ -13,6 +13,7 @@ export interface BenchSettings {
   seconds: number;
   warmupSeconds: number;
   concurrencies: number[];
+  ops: Op[];
   workers: number;
   importRecords: number;
   rotationConcurrency: number;
@@ -29,7 +30,7 @@ async function httpOps(t: Tenant, s: BenchSettings): Promise<Record<string, Figu
   const created: Created = { ids: [], emails: [] };
   const tag = runTag();
   const counter = { n: 0 };
-  for (const op of ['create', 'get', 'search'] as Op[]) {
+  for (const op of s.ops) {
     // One warm-up per operation (JIT, pools, caches), then each concurrency.
     if (s.warmupSeconds > 0) await runAutocannon(t, recordLoad(t, op, created, tag, counter), Math.max(...s.concurrencies), s.warmupSeconds).done;
     for (const c of s.concurrencies) {
@@ -77,7 +78,7 @@ export async function backendPass(backend: 'postgres' | 'pglite', s: BenchSettin
     }
     // The baseline runs with the server stopped, so both sides get the machine alone.
     const target: RawTarget = database ? { kind: 'postgres', url: database.url } : { kind: 'pglite', dataDir: join(dirs.dir, 'raw-pglite') };
-    result.raw = await rawRecordOps(target, s.concurrencies, s.seconds, s.warmupSeconds, runTag());
+    result.raw = await rawRecordOps(target, s.ops, s.concurrencies, s.seconds, s.warmupSeconds, runTag());
     if (s.importRecords > 0) {
       result.copyPerSecond = await rawCopy(target, s.importRecords, runTag());
       log(`  raw COPY: ${fmt(result.copyPerSecond)} rows/s`);

@@ -77,7 +77,7 @@ export function peopleCsv(count: number, tag: string): Buffer[] {
 export type RawTarget = { kind: 'postgres'; url: string } | { kind: 'pglite'; dataDir: string };
 
 /** Runs the raw side of create/get/search at each concurrency, like the HTTP side: create first, reads over what it made. */
-export async function rawRecordOps(target: RawTarget, concurrencies: number[], seconds: number, warmupSeconds: number, tag: string) {
+export async function rawRecordOps(target: RawTarget, wanted: Op[], concurrencies: number[], seconds: number, warmupSeconds: number, tag: string) {
   const results: Record<string, Figures> = {};
   const ids: string[] = [];
   const emails: string[] = [];
@@ -94,7 +94,7 @@ export async function rawRecordOps(target: RawTarget, concurrencies: number[], s
   };
   const pglite = target.kind === 'pglite' ? await pgliteStore(target.dataDir) : undefined;
   try {
-    for (const op of Object.keys(ops) as Op[]) {
+    for (const op of wanted) {
       for (const [i, c] of concurrencies.entries()) {
         // N loops over a pool of N connections (PGlite: one in-process engine, calls queue).
         const store = pglite ?? (await postgresStore((target as { url: string }).url, c));

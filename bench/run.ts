@@ -10,11 +10,13 @@
 //   BENCH_PGLITE_IMPORT_RECORDS=20000  bulk import size on PGlite (also the size of its rotation)
 //   BENCH_ROTATION_SECONDS=5     create-loop time before the rotation (0 skips rotation)
 //   BENCH_BACKENDS=postgres,pglite
+//   BENCH_OPS=create,get,search   record operations to measure (search and get read what create made)
 //   BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres  (a fresh database is created on this server)
 //   BENCH_SERVER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof"   extra node flags for the server
 import { loadavg } from 'node:os';
 import { backendPass, type BenchSettings } from './backend-pass.ts';
 import { type BackendResults, renderReport } from './report.ts';
+import type { Op } from './http-load.ts';
 
 function intEnv(name: string, def: number): number {
   const raw = process.env[name];
@@ -34,6 +36,7 @@ async function main() {
     seconds: Math.max(1, intEnv('BENCH_SECONDS', 6)),
     warmupSeconds: intEnv('BENCH_WARMUP_SECONDS', 1),
     concurrencies: listEnv('BENCH_CONCURRENCY', '1,16').map(Number),
+    ops: listEnv('BENCH_OPS', 'create,get,search') as Op[],
     workers: Math.max(1, intEnv('BENCH_WORKERS', 2)),
     importRecords,
     rotationConcurrency: 4,
@@ -42,6 +45,8 @@ async function main() {
     serverNodeArgs: (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(/\s+/).filter(Boolean),
   };
   if (settings.concurrencies.some((c) => !Number.isInteger(c) || c < 1)) throw new Error('BENCH_CONCURRENCY must list whole numbers ≥ 1');
+  for (const op of settings.ops) if (!['create', 'get', 'search'].includes(op)) throw new Error(`unknown operation in BENCH_OPS: ${op}`);
+  if (!settings.ops.includes('create')) throw new Error('BENCH_OPS must include create (get and search read what it made)');
   const backends = listEnv('BENCH_BACKENDS', 'postgres,pglite');
   for (const b of backends) if (b !== 'postgres' && b !== 'pglite') throw new Error(`unknown backend in BENCH_BACKENDS: ${b}`);
 
