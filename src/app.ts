@@ -40,6 +40,9 @@ export async function buildApp(config: Config, services: Services, opts: { logge
   // The API speaks JSON only: without this, Fastify's built-in text/plain
   // parser would let a text body through to schema validation (400, not 415).
   app.removeContentTypeParser('text/plain');
+  // Set first thing, so every answer (errors and 404s included) carries it,
+  // without an onSend hook on every reply.
+  app.addHook('onRequest', (req, reply, done) => { reply.header('x-request-id', req.id); done(); });
   registerJsonBody(app, config.bodyLimitBytes);
   registerRequestDeadline(app, config);
   registerValidators(app);
@@ -56,7 +59,6 @@ export async function buildApp(config: Config, services: Services, opts: { logge
   await app.register(swaggerUi, { routePrefix: '/docs' });
   app.get('/openapi.json', { config: access.public, schema: { hide: true } }, async () => app.swagger());
   app.addHook('onClose', async () => { await services.jobs.stop(); await services.imports.close(); });
-  app.addHook('onSend', async (req, reply) => { reply.header('x-request-id', req.id); });
 
   healthRoutes(app, { db: services.db });
   problemsRoutes(app);
