@@ -115,15 +115,17 @@ export function apiKeysServiceFactory({ db, authCache, onTouchError }: ApiKeysDe
 
     /** The actor a presented key stands for (see access/authenticate.ts for where it is read from). */
     async authenticate(token: string): Promise<Actor> {
-      assertThat(parseApiKey(token), () => new RequestError('auth.invalid_credentials'));
-      const hash = hashApiKey(token);
-      const cacheKey = hash.toString('base64');
-      let actor = cache.get(cacheKey);
+      // Keyed by the token itself: a hit skips parsing and hashing. The cache
+      // holds only tokens that were valid, in this process's memory, which
+      // sees every token anyway.
+      let actor = cache.get(token);
       if (!actor) {
+        assertThat(parseApiKey(token), () => new RequestError('auth.invalid_credentials'));
+        const hash = hashApiKey(token);
         const row = await apiKeysRepo.findByHash(db, hash);
         assertThat(row && safeEqual(row.hash, hash) && !row.revokedAt, () => new RequestError('auth.invalid_credentials'));
         actor = { type: 'api_key', id: row.id, name: row.name, role: row.role, tenantId: row.tenantId };
-        cache.set(cacheKey, actor);
+        cache.set(token, actor);
       }
       touch(actor);
       return actor;
