@@ -6,6 +6,7 @@ import { peopleNdjson, runTag } from './people.ts';
 import { type RawTarget, rawCopy, rawRecordOps } from './raw-baseline.ts';
 import type { BackendResults } from './report.ts';
 import { rotationUnderLoad } from './rotation.ts';
+import { processTreeCpuSeconds } from './server-cpu.ts';
 import { type Tenant, importNdjson, seedTenant } from './tresor-client.ts';
 import { createDatabase, startTresor, tresorDirs } from './tresor-process.ts';
 
@@ -25,7 +26,7 @@ export interface BenchSettings {
 
 const log = (msg: string) => process.stderr.write(`${msg}\n`);
 
-async function httpOps(t: Tenant, s: BenchSettings): Promise<Record<string, Figures>> {
+async function httpOps(t: Tenant, s: BenchSettings, serverPid: number): Promise<Record<string, Figures>> {
   const out: Record<string, Figures> = {};
   const created: Created = { ids: [], emails: [] };
   const tag = runTag();
@@ -34,9 +35,11 @@ async function httpOps(t: Tenant, s: BenchSettings): Promise<Record<string, Figu
     // One warm-up per operation (JIT, pools, caches), then each concurrency.
     if (s.warmupSeconds > 0) await runAutocannon(t, recordLoad(t, op, created, tag, counter), Math.max(...s.concurrencies), s.warmupSeconds).done;
     for (const c of s.concurrencies) {
+      const cpuBefore = processTreeCpuSeconds(serverPid);
       const figures = await runAutocannon(t, recordLoad(t, op, created, tag, counter), c, s.seconds).done;
+      figures.cpuUs = ((processTreeCpuSeconds(serverPid) - cpuBefore) * 1e6) / figures.ops;
       out[`${op}@${c}`] = figures;
-      log(`  tresor ${op} c=${c}: ${fmt(figures.rps)} req/s, p50 ${fmt(figures.p50, 2)} ms, p99 ${fmt(figures.p99, 2)} ms${figures.errors ? `, ${figures.errors} errors` : ''}`);
+      log(`  tresor ${op} c=${c}: ${fmt(figures.rps)} req/s, p50 ${fmt(figures.p50, 2)} ms, p99 ${fmt(figures.p99, 2)} ms, server CPU ${fmt(figures.cpuUs)} µs/req${figures.errors ? `, ${figures.errors} errors` : ''}`);
     }
   }
   return out;
@@ -66,7 +69,7 @@ export async function backendPass(backend: 'postgres' | 'pglite', s: BenchSettin
     });
     try {
       const tenant = await seedTenant(server.url, server.token!);
-      result.http = await httpOps(tenant, s);
+      result.http = await httpOps(tenant, s, server.child.pid!);
       if (s.importRecords > 0) result.importing = await bulkImport(tenant, s.importRecords);
       if (s.rotationBeforeSeconds > 0) {
         log(`  rotation: create loop c=${s.rotationConcurrency}, ${s.rotationBeforeSeconds} s before the rotation`);

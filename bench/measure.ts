@@ -2,7 +2,11 @@
 // second of wall time, and latency percentiles over every successful call
 // (sub-millisecond precision; autocannon's own histogram rounds to whole ms).
 
-export interface Figures { ops: number; errors: number; seconds: number; rps: number; p50: number; p99: number }
+export interface Figures {
+  ops: number; errors: number; seconds: number; rps: number; p50: number; p99: number;
+  /** Server CPU (all its processes) per successful request, µs; HTTP side only. */
+  cpuUs?: number;
+}
 
 export function percentile(sorted: Float64Array | number[], p: number): number {
   if (!sorted.length) return NaN;

@@ -37,6 +37,7 @@ function opRows(r: BackendResults, ops: Op[], concurrencies: number[], rows: Row
       rows.push(row(r.backend, `${name}: req/s${errors}`, fmt(t.rps), fmt(b.rps), fmt(ratio, 2), rpsCheck));
       rows.push(row(r.backend, `${name}: p50 ms`, fmt(t.p50, 2), fmt(b.p50, 2), fmt(t.p50 / b.p50, 1)));
       rows.push(row(r.backend, `${name}: p99 ms`, fmt(t.p99, 2), fmt(b.p99, 2), fmt(t.p99 / b.p99, 1), p99Check));
+      if (t.cpuUs !== undefined && Number.isFinite(t.cpuUs)) rows.push(row(r.backend, `${name}: server CPU µs/request`, fmt(t.cpuUs), '', ''));
     }
   }
 }

@@ -10,7 +10,8 @@ import postgres from 'postgres';
 // it (`tresor start`), on a real port: the bench and the kill -9 soak test both
 // measure and break the shipped process, not an in-process app.
 
-const repoRoot = new URL('..', import.meta.url).pathname;
+// BENCH_SERVER_DIR runs another checkout's server under this bench (A/B of two versions).
+const repoRoot = process.env.BENCH_SERVER_DIR || new URL('..', import.meta.url).pathname;
 const cli = join(repoRoot, 'src', 'cli', 'main.ts');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
