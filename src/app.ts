@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import type { Config } from './config.ts';
 import type { Services } from './services.ts';
 import type { App } from './http/app-types.ts';
-import { frameworkErrors, registerProblemHandlers } from './http/problem-handler.ts';
+import { clientErrorHandler, frameworkErrors, registerProblemHandlers } from './http/problem-handler.ts';
 import { registerValidators } from './http/validator.ts';
 import { registerJsonBody } from './http/json-body.ts';
 import { registerRequestDeadline, serverTimeouts } from './http/timeouts.ts';
@@ -34,6 +34,7 @@ export async function buildApp(config: Config, services: Services, opts: { logge
     requestIdHeader: false,
     ajv: { customOptions: { removeAdditional: false } },
     frameworkErrors,
+    clientErrorHandler,
     ...serverTimeouts(config),
   }) as unknown as App;
 

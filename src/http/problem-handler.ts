@@ -1,3 +1,6 @@
+import { randomUUID } from 'node:crypto';
+import { STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { type ErrorCode, type SubProblem, RequestError, toProblem, withProblems } from '../errors.ts';
 import { isDbUnavailable } from '../db/db.ts';
@@ -71,3 +74,25 @@ export function registerProblemHandlers(app: FastifyInstance, { retryAfterSecond
  */
 export const frameworkErrors = (err: FastifyError, request: FastifyRequest, reply: FastifyReply) =>
   sendProblem(request, reply.header('x-request-id', request.id), toRequestError(err, 0));
+
+const clientErrorCodes: Record<string, ErrorCode> = {
+  HPE_HEADER_OVERFLOW: 'request.headers_too_large',
+  ERR_HTTP_REQUEST_TIMEOUT: 'request.timeout',
+};
+
+/**
+ * HTTP that never becomes a request (a bad request line or header, headers over
+ * Node's limit, a request that did not arrive in time) is answered on the raw
+ * socket, as problem+json like every other error. Passed to Fastify as
+ * `clientErrorHandler`; the request id is made here, since there is no request.
+ */
+export function clientErrorHandler(err: Error & { code?: string }, socket: Duplex) {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  const error = new RequestError(clientErrorCodes[err.code ?? ''] ?? 'request.malformed_http');
+  const body = JSON.stringify(toProblem(error, randomUUID()));
+  if (socket.writable) {
+    socket.write(`HTTP/1.1 ${error.status} ${STATUS_CODES[error.status]}\r\nContent-Type: application/problem+json; charset=utf-8\r\n` +
+      `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+  }
+  socket.destroy(err);
+}

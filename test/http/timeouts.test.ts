@@ -35,8 +35,22 @@ for (const backend of backends) {
     const head = (method: string, path: string, headers: Record<string, string | number>) =>
       `${method} ${path} HTTP/1.1\r\nHost: localhost\r\n${Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('')}\r\n`;
 
+    /** The problem+json answer written on the raw socket before it closed. */
+    const problemIn = (got: string, status: number, code: string) => {
+      assert.match(got, new RegExp(`^HTTP/1.1 ${status} `), got);
+      assert.match(got, /\r\ncontent-type: application\/problem\+json/i);
+      assert.equal(JSON.parse(got.slice(got.indexOf('\r\n\r\n') + 4)).code, code);
+    };
+
     it('headers that never finish', async () => {
-      await untilClosed('GET /healthz HTTP/1.1\r\nHost: localhost\r\nX-Slow: 1');
+      problemIn(await untilClosed('GET /healthz HTTP/1.1\r\nHost: localhost\r\nX-Slow: 1'), 408, 'request.timeout');
+    });
+
+    it('malformed HTTP and oversized headers answer problem+json, echoing nothing', async () => {
+      problemIn(await untilClosed('GARBAGE jane.doe@example.org\r\n\r\n'), 400, 'request.malformed_http');
+      const big = await untilClosed(head('GET', '/v1/tenants', { 'x-note': `jane.doe@example.org ${'a'.repeat(20_000)}` }));
+      problemIn(big, 431, 'request.headers_too_large');
+      assert.doesNotMatch(big, /jane/);
     });
 
     it('a JSON body that never completes, and nothing is stored', async () => {
