@@ -49,12 +49,6 @@ export function isFieldType(value: unknown): value is FieldType {
   return typeof value === 'string' && (FIELD_TYPES as readonly string[]).includes(value);
 }
 
-// Option keys are attacker-controlled; escape them per RFC 6901 so a key
-// containing "/" cannot forge a path pointing at another option.
-export function pointerSegment(key: string): string {
-  return key.replace(/~/g, '~0').replace(/\//g, '~1');
-}
-
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
   const proto = Object.getPrototypeOf(value);
@@ -100,7 +94,11 @@ function readMaxLength(raw: Record<string, unknown>, type: FieldType | undefined
 function checkUnknownOptions(raw: Record<string, unknown>, base: string, out: DefinitionProblem[]): void {
   for (const key of Object.keys(raw)) {
     if (ALLOWED_OPTIONS.has(key)) continue;
-    out.push(problem(`${base}/${pointerSegment(key)}`, 'collection.unknown_option', `unknown field option; allowed: ${[...ALLOWED_OPTIONS].join(', ')}`));
+    // Named only when it could be an option name (which needs no RFC 6901
+    // escaping): anything else may be personal data sent by mistake, or a key
+    // with "/" forging a path to another option.
+    const path = NAME_PATTERN.test(key) ? `${base}/${key}` : base;
+    out.push(problem(path, 'collection.unknown_option', `unknown field option; allowed: ${[...ALLOWED_OPTIONS].join(', ')}`));
   }
 }
 

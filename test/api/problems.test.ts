@@ -54,6 +54,11 @@ for (const backend of backends) {
       const q = assertProblem(only, 400, 'request.validation_failed');
       assert.deepEqual(q.problems, [{ path: 'body', code: 'request.unknown_property', detail: 'unknown property in body' }]);
       assert.ok(!only.body.includes('Jane'));
+      const option = await t.call('POST', `/v1/tenants/${s.tenantId}/collections`, { token: s.adminKey,
+        body: { name: 'other', fields: [{ name: 'a', type: 'string', retention: 1, 'jane.doe@example.org': 1 }] } });
+      const r = assertProblem(option, 422, 'collection.invalid_definition');
+      assert.deepEqual(r.problems.map((x: { path: string }) => x.path), ['/fields/0/retention', '/fields/0']);
+      assert.ok(!option.body.includes('jane.doe'), 'an unknown option that is no option name is not echoed');
     });
   });
 }
