@@ -1,80 +1,101 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startTresor, tresorDirs, type TresorProcess } from '../../bench/tresor-process.ts';
+import { backends, createTestDatabase } from '../helpers/backends.ts';
+import { tresor } from './run-cli.ts';
 
-const cli = new URL('../../src/cli/main.ts', import.meta.url).pathname;
+// The CLI's [api] commands against a real server, on each backend.
+for (const backend of backends) {
+  describe(`tresor import and tresor keys rotate against a running server (${backend})`, () => {
+    const dirs = tresorDirs('tresor-cli-');
+    let server: TresorProcess;
+    let database: { url: string; drop: () => Promise<void> } | undefined;
+    let tenantId: string;
+    let env: Record<string, string>;
+    const api = async (path: string, init: { method?: string; body?: unknown; token?: string } = {}) => {
+      const res = await fetch(`${server.url}${path}`, {
+        method: init.method ?? 'GET',
+        headers: { authorization: `Bearer ${init.token ?? env.TRESOR_TOKEN}`, ...(init.body ? { 'content-type': 'application/json' } : {}) },
+        body: init.body ? JSON.stringify(init.body) : undefined,
+      });
+      return { status: res.status, body: await res.json() };
+    };
 
-function tresor(args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, ['--import', 'tsx', cli, ...args], { env: { PATH: process.env.PATH ?? '', ...env } }, (err, stdout, stderr) =>
-      resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr }));
+    before(async () => {
+      database = backend === 'postgres' ? await createTestDatabase() : undefined;
+      const storeEnv: Record<string, string> = database ? { DATABASE_URL: database.url } : {};
+      server = await startTresor({ env: { ...dirs.env, ...storeEnv, TRESOR_KEY_CACHE_TTL_MS: '100' }, expectToken: true });
+      const op = server.token!;
+      tenantId = (await api('/v1/tenants', { method: 'POST', body: { name: 'CLI GmbH' }, token: op })).body.id;
+      const key = (await api(`/v1/tenants/${tenantId}/api-keys`, { method: 'POST', body: { name: 'cli', role: 'admin' }, token: op })).body.key;
+      env = { TRESOR_URL: server.url, TRESOR_TOKEN: key };
+      const collection = { name: 'people', fields: [{ name: 'email', type: 'email', unique: true }, { name: 'name', type: 'string' }] };
+      assert.equal((await api(`/v1/tenants/${tenantId}/collections`, { method: 'POST', body: collection })).status, 201);
+    });
+    after(async () => { await server?.stop(); await database?.drop(); dirs.remove(); });
+
+    it('imports an NDJSON file: exit 2 with rejected lines, named by line, code and field, never by value', async () => {
+      const file = join(dirs.dir, 'people.jsonl');
+      const lines = ['{"data":{"email":"ann@example.com","name":"Ann"}}', '{"data":{"email":"bob@example.com","name":"Bob"}}',
+        '{"data":{"email":"not-an-address-7731","name":"Cy"}}', '{"data":{"email":"dee@example.com","name":"Dee"}}'];
+      writeFileSync(file, `${lines.join('\n')}\n`);
+      const run = await tresor(['import', '--tenant', tenantId, '--collection', 'people', file, '--json'], env);
+      assert.equal(run.code, 2, run.stderr);
+      const result = JSON.parse(run.stdout);
+      assert.equal(result.imported, 3);
+      assert.equal(result.rejectedCount, 1);
+      assert.deepEqual(result.rejected, [{ line: 3, code: 'record.invalid_email', field: 'email' }]);
+      // stderr is not a terminal here: progress is plain lines counting lines sent, the last one at 100 %.
+      assert.match(run.stderr, /import people: 4\/4 lines sent \(100%\)/);
+      assert.equal(`${run.stdout}${run.stderr}`.includes('not-an-address-7731'), false);
+      const found = await api(`/v1/tenants/${tenantId}/collections/people/records/search`, { method: 'POST', body: { where: { email: 'DEE@example.com' } } });
+      assert.deepEqual(found.body.items.map((r: { data: { name: string } }) => r.data.name), ['Dee']);
+
+      const again = join(dirs.dir, 'more.jsonl');
+      writeFileSync(again, '{"data":{"email":"eve@example.com","name":"Eve"}}\n{"data":{"email":"bad-8812"}}');
+      const text = await tresor(['import', '--tenant', tenantId, '--collection', 'people', again], env);
+      assert.equal(text.code, 2, text.stderr);
+      assert.equal(text.stdout, 'imported 1, rejected 1\n  line 2: record.invalid_email (field email)\n');
+      assert.equal(`${text.stdout}${text.stderr}`.includes('bad-8812'), false);
+    });
+
+    it('rotates the tenant key (exit 0) and waits until every record is on the new version', async () => {
+      const run = await tresor(['keys', 'rotate', '--tenant', tenantId, '--json'], env);
+      assert.equal(run.code, 0, run.stderr);
+      const status = JSON.parse(run.stdout);
+      assert.equal(status.activeVersion, 2);
+      assert.equal(status.rotating, false);
+      assert.deepEqual(status.unreadable, []);
+      assert.match(run.stderr, /re-encrypt to key v2: 4\/4 records \(100%\)/);
+      const keys = (await api(`/v1/tenants/${tenantId}/keys`)).body;
+      assert.deepEqual(keys.versions.map((v: { version: number; status: string; records: number }) => [v.version, v.status, v.records]),
+        [[1, 'retired', 0], [2, 'active', 4]]);
+      const text = await tresor(['keys', 'rotate', '--tenant', tenantId], env);
+      assert.equal(text.code, 0, text.stderr);
+      assert.equal(text.stdout, 'key version 3 active; older versions retired\n');
+    });
+
+    it('--url and --token win over TRESOR_URL and TRESOR_TOKEN', async () => {
+      const wrongEnv = { TRESOR_URL: 'http://127.0.0.1:9', TRESOR_TOKEN: 'not-a-key' };
+      const run = await tresor(['keys', 'rotate', '--tenant', tenantId, '--url', server.url, '--token', env.TRESOR_TOKEN, '--json'], wrongEnv);
+      assert.equal(run.code, 0, run.stderr);
+      assert.equal(JSON.parse(run.stdout).activeVersion, 4);
+    });
+
+    it('an API error exits 1: the problem by status and code, or with --json the problem+json object on stdout', async () => {
+      const viewer = (await api(`/v1/tenants/${tenantId}/api-keys`, { method: 'POST', body: { name: 'v', role: 'viewer' } })).body.key;
+      const forbidden = await tresor(['keys', 'rotate', '--tenant', tenantId], { ...env, TRESOR_TOKEN: viewer });
+      assert.equal(forbidden.code, 1);
+      assert.match(forbidden.stderr, /403 auth\.forbidden/);
+      const json = await tresor(['import', '--tenant', tenantId, '--collection', 'nobody', join(dirs.dir, 'people.jsonl'), '--json'], env);
+      assert.equal(json.code, 1, json.stderr);
+      const problem = JSON.parse(json.stdout);
+      assert.equal(problem.status, 404);
+      assert.equal(typeof problem.code, 'string');
+      assert.equal(problem.type, `/problems/${problem.code}`);
+      assert.equal(typeof problem.title, 'string');
+    });
   });
 }
-
-// The CLI's [api] commands against a real server on the embedded store.
-describe('tresor import and tresor keys rotate against a running server', () => {
-  const dirs = tresorDirs('tresor-cli-');
-  let server: TresorProcess;
-  let tenantId: string;
-  let env: Record<string, string>;
-  const api = async (path: string, init: { method?: string; body?: unknown; token?: string } = {}) => {
-    const res = await fetch(`${server.url}${path}`, {
-      method: init.method ?? 'GET',
-      headers: { authorization: `Bearer ${init.token ?? env.TRESOR_TOKEN}`, ...(init.body ? { 'content-type': 'application/json' } : {}) },
-      body: init.body ? JSON.stringify(init.body) : undefined,
-    });
-    return { status: res.status, body: await res.json() };
-  };
-
-  before(async () => {
-    server = await startTresor({ env: { ...dirs.env, TRESOR_KEY_CACHE_TTL_MS: '100' }, expectToken: true });
-    const op = server.token!;
-    tenantId = (await api('/v1/tenants', { method: 'POST', body: { name: 'CLI GmbH' }, token: op })).body.id;
-    const key = (await api(`/v1/tenants/${tenantId}/api-keys`, { method: 'POST', body: { name: 'cli', role: 'admin' }, token: op })).body.key;
-    env = { TRESOR_URL: server.url, TRESOR_TOKEN: key };
-    const collection = { name: 'people', fields: [{ name: 'email', type: 'email', unique: true }, { name: 'name', type: 'string' }] };
-    assert.equal((await api(`/v1/tenants/${tenantId}/collections`, { method: 'POST', body: collection })).status, 201);
-  });
-  after(async () => { await server?.stop(); dirs.remove(); });
-
-  it('imports an NDJSON file, reporting rejected lines by number, code and field without values', async () => {
-    const file = join(dirs.dir, 'people.jsonl');
-    const lines = ['{"data":{"email":"ann@example.com","name":"Ann"}}', '{"data":{"email":"bob@example.com","name":"Bob"}}',
-      '{"data":{"email":"not-an-address-7731","name":"Cy"}}', '{"data":{"email":"dee@example.com","name":"Dee"}}'];
-    writeFileSync(file, `${lines.join('\n')}\n`);
-    const run = await tresor(['import', '--tenant', tenantId, '--collection', 'people', file], env);
-    assert.equal(run.code, 2, run.stderr);
-    const result = JSON.parse(run.stdout);
-    assert.equal(result.imported, 3);
-    assert.deepEqual(result.rejected, [{ line: 3, code: 'record.invalid_email', field: 'email' }]);
-    assert.equal(run.stdout.includes('not-an-address-7731'), false);
-    const found = await api(`/v1/tenants/${tenantId}/collections/people/records/search`, { method: 'POST', body: { where: { email: 'DEE@example.com' } } });
-    assert.deepEqual(found.body.items.map((r: { data: { name: string } }) => r.data.name), ['Dee']);
-  });
-
-  it('rotates the tenant key and waits until every record is on the new version', async () => {
-    const run = await tresor(['keys', 'rotate', '--tenant', tenantId], env);
-    assert.equal(run.code, 0, run.stderr);
-    assert.match(run.stdout, /key version 2 active/);
-    const keys = (await api(`/v1/tenants/${tenantId}/keys`)).body;
-    assert.equal(keys.activeVersion, 2);
-    assert.equal(keys.rotating, false);
-    assert.deepEqual(keys.versions.map((v: { version: number; status: string; records: number }) => [v.version, v.status, v.records]),
-      [[1, 'retired', 0], [2, 'active', 3]]);
-    const list = (await api(`/v1/tenants/${tenantId}/collections/people/records`)).body.items;
-    assert.deepEqual(list.map((r: { data: { name: string } }) => r.data.name).sort(), ['Ann', 'Bob', 'Dee']);
-  });
-
-  it('refuses without TRESOR_URL/TRESOR_TOKEN, and reports API errors by code', async () => {
-    const missing = await tresor(['keys', 'rotate', '--tenant', tenantId], {});
-    assert.equal(missing.code, 1);
-    assert.match(missing.stderr, /TRESOR_URL and TRESOR_TOKEN/);
-    const viewer = (await api(`/v1/tenants/${tenantId}/api-keys`, { method: 'POST', body: { name: 'v', role: 'viewer' } })).body.key;
-    const forbidden = await tresor(['keys', 'rotate', '--tenant', tenantId], { ...env, TRESOR_TOKEN: viewer });
-    assert.equal(forbidden.code, 1);
-    assert.match(forbidden.stderr, /403 auth\.forbidden/);
-  });
-});

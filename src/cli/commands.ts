@@ -1,0 +1,129 @@
+import { readFileSync } from 'node:fs';
+import { Argument, Command, Option } from 'commander';
+import { bashCompletion, zshCompletion } from './completion.ts';
+import { exitCodes, exitCodesHelp, printResult } from './output.ts';
+import { importFile, rotateKeys, type RemoteOptions } from './remote-commands.ts';
+
+// Two kinds of command: [store] commands open the store itself (and on the
+// embedded store refuse while a server holds it); [api] commands call a running
+// deployment's HTTP API. Each action resolves to its exit code.
+
+// The server's modules load only for the [store] commands that need them, so
+// --help, completion and the [api] commands start quickly.
+const server = async () => {
+  const [{ loadConfig }, { start, openStore }, { createServices }] =
+    await Promise.all([import('../config.ts'), import('../main.ts'), import('../services.ts')]);
+  return { loadConfig, start, openStore, createServices };
+};
+
+const version = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+const storeEnv = `
+Environment:
+  DATABASE_URL      PostgreSQL URL; unset: the embedded store (PGlite) in TRESOR_DATA_DIR
+  TRESOR_DATA_DIR   embedded store and default key file location (default ./data)
+  TRESOR_KEY_FILE, TRESOR_KEY_PROVIDER, TRESOR_KEY_PASSPHRASE   the root key
+  TRESOR_CONFIG     a JSON file of settings (the environment wins); every setting: README "Configuration"`;
+
+const apiEnv = `
+Environment:
+  TRESOR_URL    the server's base URL, e.g. http://127.0.0.1:8080 (--url wins)
+  TRESOR_TOKEN  an API key (--token wins; prefer the variable: a flag shows in the process list)`;
+
+const example = (...lines: string[]) => `\n\nExample:\n${lines.map((l) => `  $ ${l}`).join('\n')}`;
+
+type Action = (...args: never[]) => Promise<number>;
+
+/** Every command gets --json; the action's exit code becomes the process's. */
+function withJson(cmd: Command, action: Action): Command {
+  return cmd.option('--json', 'print the result (or the error) as JSON on stdout')
+    .action(async (...args: unknown[]) => { process.exitCode = await (action as (...a: unknown[]) => Promise<number>)(...args); });
+}
+
+function apiCommand(cmd: Command, examples: string, action: Action): Command {
+  cmd.option('--url <url>', 'server base URL (default: $TRESOR_URL)')
+    .option('--token <key>', 'API key (default: $TRESOR_TOKEN)')
+    .addOption(new Option('--progress-every <seconds>', 'seconds between progress lines when stderr is not a terminal').default('5'))
+    .addHelpText('after', `${apiEnv}${examples}`);
+  return withJson(cmd, action);
+}
+
+function storeCommands(program: Command) {
+  withJson(program.command('start').description('[store] run the server (store: DATABASE_URL, else embedded PGlite in TRESOR_DATA_DIR)')
+    .option('--workers <n>', 'worker processes on one port (PostgreSQL only; default $TRESOR_WORKERS or 1)')
+    .addHelpText('after', `${storeEnv}\n  PORT, HOST        where to listen (default 127.0.0.1:8080)\n  TRESOR_WORKERS    worker processes${example('DATABASE_URL=postgres://tresor@db/tresor tresor start --workers 4')}`),
+  async (o: { workers?: string }) => {
+    const { start, loadConfig } = await server();
+    await start(loadConfig(o.workers ? { ...process.env, TRESOR_WORKERS: o.workers } : process.env));
+    return exitCodes.done;
+  });
+
+  withJson(program.command('migrate').description('[store] apply pending database migrations (also done at start)')
+    .addHelpText('after', `${storeEnv}${example('DATABASE_URL=postgres://tresor@db/tresor tresor migrate --json')}`),
+  async (o: { json?: boolean }) => {
+    const { openStore, loadConfig } = await server();
+    const { db } = await openStore(loadConfig());
+    await db.close();
+    printResult(!!o.json, { migrated: true }, 'migrations applied');
+    return exitCodes.done;
+  });
+
+  const operatorKey = program.command('operator-key').description('[store] platform operator keys')
+    .addHelpText('after', `${storeEnv}${example('tresor operator-key create --name ops-2026')}`);
+  withJson(operatorKey.command('create').description('create an operator key and print it once (on the stopped embedded store)')
+    .requiredOption('--name <name>', 'a name for the key (shown in key lists; not secret)')
+    .addHelpText('after', `${storeEnv}${example('tresor operator-key create --name ops-2026 --json')}`),
+  async (o: { name: string; json?: boolean }) => {
+    const { openStore, loadConfig, createServices } = await server();
+    const config = loadConfig();
+    const { db, keyProvider } = await openStore(config);
+    try {
+      const { key } = await createServices(config, { db, keyProvider }).apiKeys.createOperatorKey(o.name);
+      printResult(!!o.json, { name: o.name, key }, key);
+    } finally { await db.close(); }
+    return exitCodes.done;
+  });
+}
+
+function apiCommands(program: Command) {
+  apiCommand(program.command('import').description('[api] bulk-import an NDJSON file of {"data": {...}} lines; rejected lines are listed by line, code and field')
+    .requiredOption('--tenant <id>', 'tenant id (uuid)')
+    .requiredOption('--collection <name>', 'collection to import into')
+    .argument('<file>', 'NDJSON file, one {"data": {...}} object per line')
+  , example('TRESOR_URL=http://127.0.0.1:8080 TRESOR_TOKEN=$KEY tresor import --tenant $TENANT --collection customers customers.jsonl'),
+  (file: string, o: RemoteOptions & { tenant: string; collection: string }) => importFile(file, o.tenant, o.collection, o));
+
+  const keys = program.command('keys').description('[api] tenant data keys').addHelpText('after', `${apiEnv}${example('tresor keys rotate --tenant $TENANT')}`);
+  apiCommand(keys.command('rotate').description('add a key version and follow the re-encryption of every record until it ends')
+    .requiredOption('--tenant <id>', 'tenant id (uuid)')
+  , example('tresor keys rotate --tenant $TENANT --json'),
+  (o: RemoteOptions & { tenant: string }) => rotateKeys(o.tenant, o));
+}
+
+function completionCommand(program: Command) {
+  withJson(program.command('completion').description('print a shell completion script (commands and options)')
+    .addArgument(new Argument('<shell>', 'the shell').choices(['bash', 'zsh']))
+    .addHelpText('after', `
+Environment: none.${example('source <(tresor completion bash)      # in ~/.bashrc', 'source <(tresor completion zsh)       # in ~/.zshrc, after compinit')}`),
+  async (shell: string, o: { json?: boolean }) => {
+    const script = shell === 'bash' ? bashCompletion(program) : zshCompletion(program);
+    printResult(!!o.json, { shell, script }, script.trimEnd());
+    return exitCodes.done;
+  });
+}
+
+/** Settings made before the subcommands are added are inherited by them (usage errors, output). */
+export function buildProgram(configure: (program: Command) => void): Command {
+  const program = new Command('tresor');
+  configure(program);
+  program.description('Tresor: a vault for personal data')
+    .version(version, '-V, --version', 'print the version')
+    .helpOption('-h, --help', 'show help for a command')
+    .addHelpText('after', `${apiEnv}
+  DATABASE_URL, TRESOR_DATA_DIR, …  for [store] commands (see \`tresor start --help\`)
+${exitCodesHelp}${example('tresor start', 'tresor import --tenant $TENANT --collection customers customers.jsonl --json', 'tresor keys rotate --help')}`);
+  storeCommands(program);
+  apiCommands(program);
+  completionCommand(program);
+  return program;
+}

@@ -1,0 +1,60 @@
+import type { Command } from 'commander';
+
+// Shell completion generated from the command tree itself, so it cannot drift
+// from the commands: after a command path (`keys rotate`), complete its
+// subcommands and options; anything else falls back to file names.
+
+interface Entry { path: string; words: string[] }
+
+function entries(cmd: Command, prefix: string[] = []): Entry[] {
+  const words = [
+    ...cmd.commands.map((c) => c.name()),
+    ...cmd.registeredArguments.flatMap((a) => a.argChoices ?? []),
+    ...cmd.options.flatMap((o) => [o.long, o.short].filter((f): f is string => !!f)),
+    '--help',
+  ];
+  const own = { path: prefix.join(' '), words };
+  return [own, ...cmd.commands.flatMap((c) => entries(c, [...prefix, c.name()]))];
+}
+
+// Longest path first, so `keys rotate` wins over `keys` in a case statement.
+const byDepth = (cmd: Command) => entries(cmd).sort((a, b) => b.path.split(' ').length - a.path.split(' ').length || b.path.length - a.path.length);
+
+export function bashCompletion(program: Command): string {
+  const name = program.name();
+  const cases = byDepth(program).map((e) => `    "${e.path}"${e.path ? '*' : ''}) words="${e.words.join(' ')}" ;;`).join('\n');
+  return `# bash completion for ${name}: source <(${name} completion bash)
+_${name}() {
+  local cur="\${COMP_WORDS[COMP_CWORD]}" path="" words="" i
+  for ((i = 1; i < COMP_CWORD; i++)); do
+    [[ \${COMP_WORDS[i]} == -* ]] || path="\${path:+$path }\${COMP_WORDS[i]}"
+  done
+  case "$path" in
+${cases}
+  esac
+  COMPREPLY=( $(compgen -W "$words" -- "$cur") )
+}
+complete -o default -F _${name} ${name}
+`;
+}
+
+export function zshCompletion(program: Command): string {
+  const name = program.name();
+  const cases = byDepth(program).map((e) => `    "${e.path}"${e.path ? '*' : ''}) candidates=(${e.words.join(' ')}) ;;`).join('\n');
+  return `#compdef ${name}
+# zsh completion for ${name}: source <(${name} completion zsh), or save as _${name} in a directory of $fpath
+_${name}() {
+  local path_="" w
+  local -a candidates
+  for w in "\${(@)words[2,CURRENT-1]}"; do
+    [[ $w == -* ]] || path_="\${path_:+$path_ }$w"
+  done
+  case "$path_" in
+${cases}
+  esac
+  compadd -- $candidates
+  _files
+}
+if [[ \${zsh_eval_context[-1]} == loadautofunc ]]; then _${name} "$@"; else compdef _${name} ${name}; fi
+`;
+}

@@ -1,0 +1,13 @@
+import { execFile } from 'node:child_process';
+
+const bin = new URL('../../bin/tresor.mjs', import.meta.url).pathname;
+
+export interface CliRun { code: number; stdout: string; stderr: string }
+
+/** Runs `tresor` as a user does (bin/tresor.mjs), with only the given environment; stdio are pipes, not a terminal. */
+export function tresor(args: string[], env: Record<string, string> = {}): Promise<CliRun> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [bin, ...args], { env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env } }, (err, stdout, stderr) =>
+      resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr }));
+  });
+}
