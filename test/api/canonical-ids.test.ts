@@ -112,8 +112,17 @@ for (const backend of backends) {
       assert.equal(patched.json().id, id);
       assert.equal((await t.call('GET', `${recordsOf('notes')}/${id}`, { token: s.key })).json().data.name, 'edited');
 
+      // Percent-encoded (and upper-case hex digits written as %41…%46) is the same id once decoded.
+      const encoded = (id: string) => `urn%3Auuid%3A${id.toUpperCase().replace(/[A-F]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)}`;
+      assert.equal((await t.call('GET', `/v1/tenants/${encoded(s.tenantId)}`)).json().id, s.tenantId);
+      const again = await t.call('PATCH', `/v1/tenants/${encoded(s.tenantId)}/collections/notes/records/${encoded(id)}`, { token: editorKey, body: { data: { name: 'encoded' } } });
+      assert.equal(again.statusCode, 200, again.body);
+      assert.equal(again.json().id, id);
+      assert.equal((await t.call('GET', `${recordsOf('notes')}/${id}`, { token: s.key })).json().data.name, 'encoded');
+
       for (let round = 0; round < 2; round++) {
-        const rotated = await t.call('POST', `/v1/tenants/${s.tenantId.toUpperCase()}/keys/rotate`);
+        const spelled = round === 0 ? s.tenantId.toUpperCase() : encoded(s.tenantId);
+        const rotated = await t.call('POST', `/v1/tenants/${spelled}/keys/rotate`);
         assert.equal(rotated.statusCode, 202, rotated.body);
         await t.services.rotation.idle();
         const status = await t.call('GET', `/v1/tenants/${s.tenantId}/keys`);
