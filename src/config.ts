@@ -86,6 +86,8 @@ export const ConfigSchema = Type.Object({
     description: 'records re-encrypted per transaction on the embedded store, kept small so requests get through between batches' }),
   rotationPollMs: int(1000, { minimum: 100 }, { env: 'TRESOR_ROTATION_POLL_MS',
     description: 'how often the job leader looks for re-encryption work (a rotation asked for on another node starts within it)' }),
+  rotationRetireMarginMs: int(1000, { minimum: 0 }, { env: 'TRESOR_ROTATION_RETIRE_MARGIN_MS',
+    description: 'wait beyond TRESOR_KEY_CACHE_TTL_MS before an old key version retires, for requests that read a cached ring just before it expired and clocks that differ between nodes' }),
   jobRetries: int(5, { minimum: 0, maximum: 100 }, { env: 'TRESOR_JOB_RETRIES',
     description: 'transient failures (database unavailable, timeout, deadlock) a background job run retries before waiting for its next tick' }),
   jobRetryBaseMs: int(200, { minimum: 1 }, { env: 'TRESOR_JOB_RETRY_BASE_MS', description: 'first wait before a job retry; each further retry waits twice as long' }),

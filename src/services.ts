@@ -37,7 +37,7 @@ export function createServices(config: Config, { db, keyProvider, onError = () =
       limits: { batchSize: config.importBatchSize, batchBytes: config.importBatchBytes, dedupMax: config.importDedupMax, reportMax: config.importReportMax } }),
     rotation: rotationServiceFactory({
       db, keys, jobs, reencryptBatch: reencrypt.reencryptBatch, keyCacheTtlMs: config.keyCacheTtlMs,
-      pollMs: config.rotationPollMs, unreadableMax: config.listMaxLimit,
+      retireMarginMs: config.rotationRetireMarginMs, pollMs: config.rotationPollMs, unreadableMax: config.listMaxLimit,
       // PGlite runs one transaction at a time: small batches, one loop, so
       // requests get through between them. PostgreSQL takes two loops at once.
       batchSize: db.kind === 'postgres' ? config.rotationBatchSize : config.embeddedRotationBatch,

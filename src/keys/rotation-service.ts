@@ -15,6 +15,8 @@ export interface RotationDeps {
   concurrency: number;
   /** How long other processes may still use a cached, older key ring. */
   keyCacheTtlMs: number;
+  /** Waited beyond keyCacheTtlMs before retiring (late requests, clock differences). */
+  retireMarginMs: number;
   /** How often the leader looks for re-encryption work (a rotation asked for on another node). */
   pollMs: number;
   /** Unreadable records listed in the key status. */
@@ -32,7 +34,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 // expired, so a write from a process that had not yet seen the new version is
 // still caught by a later batch.
 export function rotationServiceFactory(deps: RotationDeps) {
-  const { db, keys, jobs, reencryptBatch, batchSize, concurrency, keyCacheTtlMs, pollMs, unreadableMax } = deps;
+  const { db, keys, jobs, reencryptBatch, batchSize, concurrency, keyCacheTtlMs, retireMarginMs, pollMs, unreadableMax } = deps;
 
   // Several loops share the work (SKIP LOCKED keeps their batches apart), so
   // re-encryption uses more than one core's worth of database and Node time.
@@ -54,7 +56,9 @@ export function rotationServiceFactory(deps: RotationDeps) {
     for (;;) {
       await reencryptAll(ctx, tenantId);
       if (ctx.stopping()) return;
-      const waitMs = since.getTime() + keyCacheTtlMs + 1000 - Date.now();
+      const waitMs = since.getTime() + keyCacheTtlMs + retireMarginMs - Date.now();
+      // Short steps, not policy: late writes on the old version are re-encrypted
+      // as they come, and a shutdown is noticed within a quarter second.
       if (waitMs > 0) { await sleep(Math.min(waitMs, 250)); continue; }
       const { versions, activeVersion, unsealed } = await keys.status(tenantId, 0);
       const old = versions.filter((v) => v.version !== activeVersion && v.status !== 'retired');
