@@ -75,6 +75,8 @@ export const ConfigSchema = Type.Object({
   authCacheTtlMs: int(5000, { minimum: 1 }, { env: 'TRESOR_AUTH_CACHE_TTL_MS',
     description: 'how long a validated API key stays cached; a revocation reaches other processes within it' }),
   authCacheMax: int(10_000, { minimum: 1 }, { env: 'TRESOR_AUTH_CACHE_MAX', description: 'validated API keys kept in memory' }),
+  keyTouchIntervalMs: int(60_000, { minimum: 0 }, { env: 'TRESOR_KEY_TOUCH_INTERVAL_MS',
+    description: "how often an API key's lastUsedAt is written, at most, per process (0: on every request)" }),
   collectionCacheTtlMs: int(24 * 3600_000, { minimum: 1 }, { env: 'TRESOR_COLLECTION_CACHE_TTL_MS',
     description: 'how long a collection definition stays cached (definitions never change once created)' }),
   collectionCacheMax: int(10_000, { minimum: 1 }, { env: 'TRESOR_COLLECTION_CACHE_MAX', description: 'collection definitions kept in memory' }),

@@ -31,7 +31,7 @@ export function createServices(config: Config, { db, keyProvider, onError = () =
     keys,
     collections,
     records,
-    apiKeys: apiKeysServiceFactory({ db, authCache: { max: config.authCacheMax, ttlMs: config.authCacheTtlMs }, onTouchError: (err) => onError('api key touch failed', err) }),
+    apiKeys: apiKeysServiceFactory({ db, authCache: { max: config.authCacheMax, ttlMs: config.authCacheTtlMs }, touchIntervalMs: config.keyTouchIntervalMs, onTouchError: (err) => onError('api key touch failed', err) }),
     tenants: tenantsServiceFactory({ db, keys }),
     imports: importServiceFactory({ db, collections, keys, poolSize: config.importWorkers, recordLimits,
       limits: { batchSize: config.importBatchSize, batchBytes: config.importBatchBytes, dedupMax: config.importDedupMax, reportMax: config.importReportMax } }),

@@ -6,16 +6,14 @@ import { hashApiKey, newApiKey, parseApiKey, safeEqual } from '../crypto/api-key
 import { createKeyCache } from '../crypto/keyring.ts';
 import { apiKeysRepo, type ApiKeyRow } from './api-keys-repo.ts';
 
-const TOUCH_INTERVAL_MS = 60_000;
-
-export interface ApiKeysDeps { db: Db; authCache: { max: number; ttlMs: number }; onTouchError?: (err: unknown) => void }
+export interface ApiKeysDeps { db: Db; authCache: { max: number; ttlMs: number }; touchIntervalMs: number; onTouchError?: (err: unknown) => void }
 
 export function publicKey(row: ApiKeyRow) {
   return { id: row.id, name: row.name, role: row.role, prefix: row.prefix, createdAt: row.createdAt.toISOString(),
     lastUsedAt: row.lastUsedAt?.toISOString() ?? null, revokedAt: row.revokedAt?.toISOString() ?? null };
 }
 
-export function apiKeysServiceFactory({ db, authCache, onTouchError }: ApiKeysDeps) {
+export function apiKeysServiceFactory({ db, authCache, touchIntervalMs, onTouchError }: ApiKeysDeps) {
   // A key is 256 bits of randomness, so a plain SHA-256 is enough to store it
   // (no password stretching needed) and lets us find it by hash. Validated
   // keys are cached briefly; revocation reaches other processes within the TTL.
@@ -48,7 +46,7 @@ export function apiKeysServiceFactory({ db, authCache, onTouchError }: ApiKeysDe
 
   function touch(actor: Actor) {
     const now = Date.now();
-    if ((lastTouched.get(actor.id) ?? 0) > now - TOUCH_INTERVAL_MS) return;
+    if ((lastTouched.get(actor.id) ?? 0) > now - touchIntervalMs) return;
     lastTouched.set(actor.id, now);
     apiKeysRepo.touch(db, actor.id).catch((err) => onTouchError?.(err));
   }
