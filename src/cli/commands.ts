@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { Argument, Command, Option } from 'commander';
+import { Argument, Command, InvalidArgumentError, Option } from 'commander';
 import { bashCompletion, zshCompletion } from './completion.ts';
 import { exitCodes, exitCodesHelp, printResult } from './output.ts';
 import { importFile, rotateKeys, type RemoteOptions } from './remote-commands.ts';
@@ -32,6 +32,12 @@ Environment:
 
 const example = (...lines: string[]) => `\n\nExample:\n${lines.map((l) => `  $ ${l}`).join('\n')}`;
 
+function positiveSeconds(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 3600) throw new InvalidArgumentError('a whole number of seconds from 1 to 3600');
+  return n;
+}
+
 type Action = (...args: never[]) => Promise<number>;
 
 /** Every command gets --json; the action's exit code becomes the process's. */
@@ -43,7 +49,8 @@ function withJson(cmd: Command, action: Action): Command {
 function apiCommand(cmd: Command, examples: string, action: Action): Command {
   cmd.option('--url <url>', 'server base URL (default: $TRESOR_URL)')
     .option('--token <key>', 'API key (default: $TRESOR_TOKEN)')
-    .addOption(new Option('--progress-every <seconds>', 'seconds between progress lines when stderr is not a terminal').default('5'))
+    .addOption(new Option('--progress-every <seconds>', 'seconds between progress lines when stderr is not a terminal')
+      .default(5).argParser(positiveSeconds))
     .addHelpText('after', `${apiEnv}${examples}`);
   return withJson(cmd, action);
 }

@@ -4,7 +4,8 @@ import type { Command } from 'commander';
 // from the commands: after a command path (`keys rotate`), complete its
 // subcommands and options; anything else falls back to file names.
 
-interface Entry { path: string; words: string[] }
+/** files: the command takes a free argument (a file name), not only the words listed. */
+interface Entry { path: string; words: string[]; files: boolean }
 
 function entries(cmd: Command, prefix: string[] = []): Entry[] {
   const words = [
@@ -13,7 +14,8 @@ function entries(cmd: Command, prefix: string[] = []): Entry[] {
     ...cmd.options.flatMap((o) => [o.long, o.short].filter((f): f is string => !!f)),
     '--help',
   ];
-  const own = { path: prefix.join(' '), words };
+  const files = cmd.registeredArguments.some((a) => !a.argChoices);
+  const own = { path: prefix.join(' '), words, files };
   return [own, ...cmd.commands.flatMap((c) => entries(c, [...prefix, c.name()]))];
 }
 
@@ -22,17 +24,22 @@ const byDepth = (cmd: Command) => entries(cmd).sort((a, b) => b.path.split(' ').
 
 export function bashCompletion(program: Command): string {
   const name = program.name();
-  const cases = byDepth(program).map((e) => `    "${e.path}"${e.path ? '*' : ''}) words="${e.words.join(' ')}" ;;`).join('\n');
+  const cases = byDepth(program)
+    .map((e) => `    "${e.path}"${e.path ? '*' : ''}) words="${e.words.join(' ')}"${e.files ? ' files=1' : ''} ;;`).join('\n');
   return `# bash completion for ${name}: source <(${name} completion bash)
 _${name}() {
-  local cur="\${COMP_WORDS[COMP_CWORD]}" path="" words="" i
+  local cur="\${COMP_WORDS[COMP_CWORD]}" path="" words="" files="" i
   for ((i = 1; i < COMP_CWORD; i++)); do
     [[ \${COMP_WORDS[i]} == -* ]] || path="\${path:+$path }\${COMP_WORDS[i]}"
   done
   case "$path" in
 ${cases}
   esac
-  COMPREPLY=( $(compgen -W "$words" -- "$cur") )
+  if [[ $cur != -* ]] && [[ -n $files ]]; then
+    COMPREPLY=( $(compgen -f -- "$cur") )
+  else
+    COMPREPLY=( $(compgen -W "$words" -- "$cur") )
+  fi
 }
 complete -o default -F _${name} ${name}
 `;
@@ -40,11 +47,12 @@ complete -o default -F _${name} ${name}
 
 export function zshCompletion(program: Command): string {
   const name = program.name();
-  const cases = byDepth(program).map((e) => `    "${e.path}"${e.path ? '*' : ''}) candidates=(${e.words.join(' ')}) ;;`).join('\n');
+  const cases = byDepth(program)
+    .map((e) => `    "${e.path}"${e.path ? '*' : ''}) candidates=(${e.words.join(' ')})${e.files ? ' files=1' : ''} ;;`).join('\n');
   return `#compdef ${name}
 # zsh completion for ${name}: source <(${name} completion zsh), or save as _${name} in a directory of $fpath
 _${name}() {
-  local path_="" w
+  local path_="" files="" w
   local -a candidates
   for w in "\${(@)words[2,CURRENT-1]}"; do
     [[ $w == -* ]] || path_="\${path_:+$path_ }$w"
@@ -52,8 +60,7 @@ _${name}() {
   case "$path_" in
 ${cases}
   esac
-  compadd -- $candidates
-  _files
+  if [[ $PREFIX != -* && -n $files ]]; then _files; else compadd -- $candidates; fi
 }
 if [[ \${zsh_eval_context[-1]} == loadautofunc ]]; then _${name} "$@"; else compdef _${name} ${name}; fi
 `;

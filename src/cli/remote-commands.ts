@@ -4,9 +4,9 @@ import { createApiClient, resolveRemote, type ImportResult, type KeyStatus } fro
 import { CliError, exitCodes, printResult } from './output.ts';
 import { startProgress } from './progress.ts';
 
-export interface RemoteOptions { url?: string; token?: string; json?: boolean; progressEvery: string }
+export interface RemoteOptions { url?: string; token?: string; json?: boolean; progressEvery: number }
 
-const everyMs = (o: RemoteOptions) => Math.max(1, Number(o.progressEvery) || 5) * 1000;
+const everyMs = (o: RemoteOptions) => o.progressEvery * 1000;
 
 async function countLines(file: string): Promise<number> {
   let lines = 0;

@@ -41,11 +41,12 @@ describe('tresor command line', () => {
   });
 
   it('a usage error exits 64; with --json it is a cli.usage object on stdout', async () => {
-    const [unknownCommand, unknownOption, missingOption, badChoice, json] = await Promise.all([
+    const [unknownCommand, unknownOption, missingOption, badChoice, badNumber, json] = await Promise.all([
       tresor(['frobnicate']), tresor(['migrate', '--frobnicate']), tresor(['keys', 'rotate']), tresor(['completion', 'fish']),
+      tresor(['keys', 'rotate', '--tenant', 't', '--progress-every', '0']),
       tresor(['import', 'file.jsonl', '--collection', 'people', '--json']),
     ]);
-    for (const run of [unknownCommand, unknownOption, missingOption, badChoice]) assert.equal(run.code, 64, run.stderr);
+    for (const run of [unknownCommand, unknownOption, missingOption, badChoice, badNumber]) assert.equal(run.code, 64, run.stderr);
     assert.match(unknownCommand.stderr, /unknown command 'frobnicate'/);
     assert.match(missingOption.stderr, /required option '--tenant <id>' not specified/);
     assert.equal(json.code, 64);
@@ -111,5 +112,6 @@ describe('tresor command line', () => {
     assert.equal(complete(['tresor', 'keys', 'rotate', '--t']), '--tenant --token');
     assert.equal(complete(['tresor', 'import', '--tenant', 'x', '--co']), '--collection');
     assert.equal(complete(['tresor', 'completion', '']), 'bash zsh --json --help');
+    assert.equal(complete(['tresor', 'import', join(dirs.dir, 'tresor.b')]), script);
   });
 });

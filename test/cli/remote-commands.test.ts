@@ -4,7 +4,8 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startTresor, tresorDirs, type TresorProcess } from '../../bench/tresor-process.ts';
 import { backends, createTestDatabase } from '../helpers/backends.ts';
-import { tresor } from './run-cli.ts';
+import { execFile } from 'node:child_process';
+import { bin, tresor } from './run-cli.ts';
 
 // The CLI's [api] commands against a real server, on each backend.
 for (const backend of backends) {
@@ -61,6 +62,17 @@ for (const backend of backends) {
       assert.equal(`${text.stdout}${text.stderr}`.includes('bad-8812'), false);
     });
 
+    it('on a terminal, progress is a bar (cli-progress) counting lines sent', async () => {
+      const file = join(dirs.dir, 'tty.jsonl');
+      writeFileSync(file, '{"data":{"email":"fay@example.com","name":"Fay"}}\n');
+      // script(1) runs the command on a pseudo-terminal, as an interactive shell would.
+      const command = `${process.execPath} ${bin} import --tenant ${tenantId} --collection people ${file}`;
+      const out = await new Promise<string>((resolve, reject) => execFile('script', ['-qec', command, '/dev/null'],
+        { env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env } }, (err, stdout) => (err ? reject(err) : resolve(stdout))));
+      assert.match(out, /import people \|[\u2588\u2591]+\| 100% 1\/1 lines sent/);
+      assert.match(out, /imported 1, rejected 0/);
+    });
+
     it('rotates the tenant key (exit 0) and waits until every record is on the new version', async () => {
       const run = await tresor(['keys', 'rotate', '--tenant', tenantId, '--json'], env);
       assert.equal(run.code, 0, run.stderr);
@@ -68,10 +80,10 @@ for (const backend of backends) {
       assert.equal(status.activeVersion, 2);
       assert.equal(status.rotating, false);
       assert.deepEqual(status.unreadable, []);
-      assert.match(run.stderr, /re-encrypt to key v2: 4\/4 records \(100%\)/);
+      assert.match(run.stderr, /re-encrypt to key v2: 5\/5 records \(100%\)/);
       const keys = (await api(`/v1/tenants/${tenantId}/keys`)).body;
       assert.deepEqual(keys.versions.map((v: { version: number; status: string; records: number }) => [v.version, v.status, v.records]),
-        [[1, 'retired', 0], [2, 'active', 4]]);
+        [[1, 'retired', 0], [2, 'active', 5]]);
       const text = await tresor(['keys', 'rotate', '--tenant', tenantId], env);
       assert.equal(text.code, 0, text.stderr);
       assert.equal(text.stdout, 'key version 3 active; older versions retired\n');

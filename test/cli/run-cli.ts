@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 
-const bin = new URL('../../bin/tresor.mjs', import.meta.url).pathname;
+export const bin = new URL('../../bin/tresor.mjs', import.meta.url).pathname;
 
 export interface CliRun { code: number; stdout: string; stderr: string }
 
