@@ -84,7 +84,10 @@ if (backends.includes('postgres')) {
         await conn.unsafe('begin; lock table records in exclusive mode');
         const rotated = await t.call('POST', `/v1/tenants/${a.tenantId}/keys/rotate`, { token: a.adminKey });
         assert.equal(rotated.statusCode, 202, rotated.body);
-        while ((await retries()) < 2) await new Promise((r) => setTimeout(r, 50));
+        // Bounded, so a job that never retries fails here instead of hanging the suite.
+        const until = Date.now() + 30_000;
+        while ((await retries()) < 2 && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+        assert.ok((await retries()) >= 2, 'the job retried while the table was locked');
         await conn.unsafe('commit');
         conn.release();
       } finally {
