@@ -43,6 +43,7 @@ type Action = (...args: never[]) => Promise<number>;
 /** Every command gets --json; the action's exit code becomes the process's. */
 function withJson(cmd: Command, action: Action): Command {
   return cmd.option('--json', 'print the result (or the error) as JSON on stdout')
+    .addHelpText('after', '\nExit codes: 0 done, 1 failed, 2 partly done, 64 usage error (see tresor --help)')
     .action(async (...args: unknown[]) => { process.exitCode = await (action as (...a: unknown[]) => Promise<number>)(...args); });
 }
 
