@@ -1,6 +1,4 @@
 import Fastify, { type FastifyBaseLogger } from 'fastify';
-import swagger from '@fastify/swagger';
-import swaggerUi from '@fastify/swagger-ui';
 import { randomUUID } from 'node:crypto';
 import type { Config } from './config.ts';
 import type { Services } from './services.ts';
@@ -10,7 +8,8 @@ import { registerValidators } from './http/validator.ts';
 import { registerJsonBody } from './http/json-body.ts';
 import { registerRequestDeadline, serverTimeouts } from './http/timeouts.ts';
 import { registerMetrics } from './http/metrics.ts';
-import { access, registerAccess } from './http/access.ts';
+import { registerAccess } from './http/access.ts';
+import { registerOpenApi } from './http/openapi.ts';
 import { apiKeyAuthenticator, authenticatorChain } from './access/authenticate.ts';
 import { problemsRoutes } from './http/problems-routes.ts';
 import { healthRoutes } from './http/health-routes.ts';
@@ -51,14 +50,7 @@ export async function buildApp(config: Config, services: Services, opts: { logge
   // Before any route: every route must declare its access, or start-up fails.
   registerAccess(app, authenticatorChain([apiKeyAuthenticator(services.apiKeys.authenticate)]));
   registerMetrics(app, services.db, services.db.kind === 'postgres' ? config.dbPoolMax : 1, services.jobs.registerMetrics);
-  await app.register(swagger, {
-    openapi: {
-      info: { title: 'Tresor', version: '1', description: 'Multi-tenant vault for personal data' },
-      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
-    },
-  });
-  await app.register(swaggerUi, { routePrefix: '/docs' });
-  app.get('/openapi.json', { config: access.public, schema: { hide: true } }, async () => app.swagger());
+  await registerOpenApi(app, config);
   app.addHook('onClose', async () => { await services.jobs.stop(); await services.imports.close(); });
 
   healthRoutes(app, { db: services.db });

@@ -8,27 +8,32 @@ const KeyInfo = {
   id: Uuid, name: Type.String(), role: Type.String(), prefix: Type.String(), createdAt: Timestamp,
   lastUsedAt: Type.Union([Timestamp, Type.Null()]), revokedAt: Type.Union([Timestamp, Type.Null()]),
 };
+const ApiKey = Type.Object(KeyInfo, { title: 'ApiKey' });
+const NewApiKey = Type.Object({ ...KeyInfo, key: Type.String({ description: 'Shown once; only its hash is stored' }) }, { title: 'NewApiKey' });
 
 export function apiKeysRoutes(app: App, { apiKeys }: { apiKeys: ApiKeysService }) {
   app.post('/v1/tenants/:tenantId/api-keys', {
-    config: access.tenant('api_keys.manage'),
-    schema: { tags: ['api-keys'], security: bearer, params: TenantParams,
+    config: { ...access.tenant('api_keys.manage'), problems: ['api_key.invalid_role'] },
+    schema: { operationId: 'createApiKey', summary: 'Create an API key for a tenant', tags: ['api-keys'], security: bearer, params: TenantParams,
+      description: 'The answer holds the key itself, shown this once; only its hash is stored.',
       body: Type.Object({
         name: Type.String({ minLength: 1, maxLength: 200 }),
         role: Type.Union([Type.Literal('admin'), Type.Literal('editor'), Type.Literal('viewer')]),
       }, { additionalProperties: false }),
-      response: { 201: Type.Object({ ...KeyInfo, key: Type.String({ description: 'Shown once; only its hash is stored' }) }), ...errorResponses } },
+      response: { 201: NewApiKey, ...errorResponses } },
   }, async (req, reply) => reply.code(201).send(await apiKeys.createTenantKey(req.actor, req.params.tenantId, req.body)));
 
   app.get('/v1/tenants/:tenantId/api-keys', {
     config: access.tenant('api_keys.manage'),
-    schema: { tags: ['api-keys'], security: bearer, params: TenantParams,
-      response: { 200: Type.Object({ items: Type.Array(Type.Object(KeyInfo)) }), ...errorResponses } },
+    schema: { operationId: 'listApiKeys', summary: "List a tenant's API keys", tags: ['api-keys'], security: bearer, params: TenantParams,
+      description: 'Keys with their prefix and last use; never the key itself.',
+      response: { 200: Type.Object({ items: Type.Array(ApiKey) }), ...errorResponses } },
   }, async (req) => ({ items: await apiKeys.list(req.actor, req.params.tenantId) }));
 
   app.delete('/v1/tenants/:tenantId/api-keys/:keyId', {
-    config: access.tenant('api_keys.manage'),
-    schema: { tags: ['api-keys'], security: bearer, params: Type.Object({ tenantId: Uuid, keyId: Uuid }),
+    config: { ...access.tenant('api_keys.manage'), problems: ['api_key.not_found'] },
+    schema: { operationId: 'revokeApiKey', summary: "Revoke a tenant's API key", tags: ['api-keys'], security: bearer, params: Type.Object({ tenantId: Uuid, keyId: Uuid }),
+      description: 'The key stops working at once.',
       response: { 204: Type.Null(), ...errorResponses } },
   }, async (req, reply) => {
     await apiKeys.revoke(req.actor, req.params.tenantId, req.params.keyId);
@@ -37,19 +42,23 @@ export function apiKeysRoutes(app: App, { apiKeys }: { apiKeys: ApiKeysService }
 
   app.post('/v1/operator-keys', {
     config: access.platform('operator_keys.manage'),
-    schema: { tags: ['api-keys'], security: bearer,
+    schema: { operationId: 'createOperatorKey', summary: 'Create an operator key', tags: ['api-keys'], security: bearer,
+      description: 'Operator keys manage tenants and keys and never read tenant data. The key is shown this once.',
       body: Type.Object({ name: Type.String({ minLength: 1, maxLength: 200 }) }, { additionalProperties: false }),
-      response: { 201: Type.Object({ ...KeyInfo, key: Type.String() }), ...errorResponses } },
+      response: { 201: NewApiKey, ...errorResponses } },
   }, async (req, reply) => reply.code(201).send(await apiKeys.createOperatorKeyAs(req.actor, req.body.name)));
 
   app.get('/v1/operator-keys', {
     config: access.platform('operator_keys.manage'),
-    schema: { tags: ['api-keys'], security: bearer, response: { 200: Type.Object({ items: Type.Array(Type.Object(KeyInfo)) }), ...errorResponses } },
+    schema: { operationId: 'listOperatorKeys', summary: 'List operator keys', tags: ['api-keys'], security: bearer,
+      description: 'Operator keys with their prefix and last use; never the key itself.',
+      response: { 200: Type.Object({ items: Type.Array(ApiKey) }), ...errorResponses } },
   }, async (req) => ({ items: await apiKeys.listOperatorKeys(req.actor) }));
 
   app.delete('/v1/operator-keys/:keyId', {
-    config: access.platform('operator_keys.manage'),
-    schema: { tags: ['api-keys'], security: bearer, params: Type.Object({ keyId: Uuid }), response: { 204: Type.Null(), ...errorResponses } },
+    config: { ...access.platform('operator_keys.manage'), problems: ['api_key.not_found', 'api_key.last_operator'] },
+    schema: { operationId: 'revokeOperatorKey', summary: 'Revoke an operator key', tags: ['api-keys'], security: bearer, params: Type.Object({ keyId: Uuid }),
+      description: 'Refused for the last active operator key, so the store is never left without one.', response: { 204: Type.Null(), ...errorResponses } },
   }, async (req, reply) => {
     await apiKeys.revokeOperatorKey(req.actor, req.params.keyId);
     return reply.code(204).send(null);

@@ -7,8 +7,10 @@ import type { SubCode } from '../errors.ts';
 
 export const FIELD_TYPES = ['string', 'email', 'phone', 'date', 'number', 'boolean', 'json'] as const;
 export type FieldType = typeof FIELD_TYPES[number];
-export type Classification = 'personal' | 'special' | 'none';
-export type Mask = 'none' | 'partial' | 'full';
+export const CLASSIFICATIONS = ['personal', 'special', 'none'] as const;
+export type Classification = typeof CLASSIFICATIONS[number];
+export const MASKS = ['none', 'partial', 'full'] as const;
+export type Mask = typeof MASKS[number];
 
 export interface FieldDef {
   name: string;
@@ -34,8 +36,6 @@ export type DefinitionResult =
 export const NAME_PATTERN = /^[a-z][a-z0-9_]{0,62}$/;
 
 const ALLOWED_OPTIONS = new Set(['name', 'type', 'required', 'maxLength', 'searchable', 'unique', 'classification', 'mask']);
-const CLASSIFICATIONS: readonly string[] = ['personal', 'special', 'none'];
-const MASKS: readonly string[] = ['none', 'partial', 'full'];
 // Booleans and free-form JSON have no meaningful blind index: a boolean's
 // index would reveal the value by frequency, JSON has no canonical form.
 const NOT_INDEXABLE: readonly FieldType[] = ['boolean', 'json'];

@@ -7,13 +7,15 @@ import { RequestError } from '../errors.ts';
 import { errorResponses } from './schemas.ts';
 
 export function healthRoutes(app: App, { db }: { db: Db }) {
-  app.get('/healthz', { config: access.public, schema: { tags: ['health'], response: { 200: Type.Object({ status: Type.Literal('ok') }) } } },
+  app.get('/healthz', { config: access.public, schema: { operationId: 'getHealth', summary: 'Liveness', description: 'Answers while the process runs; touches no database.', tags: ['health'],
+      response: { 200: Type.Object({ status: Type.Literal('ok') }) } } },
     async () => ({ status: 'ok' as const }));
 
   // Ready means: the database answers and its schema is at this build's migration.
   app.get('/readyz', {
-    config: access.public,
-    schema: { tags: ['health'], response: { 200: Type.Object({ status: Type.Literal('ready'), migration: Type.Integer() }), ...errorResponses } },
+    config: { ...access.public, problems: ['service.unavailable'] },
+    schema: { operationId: 'getReadiness', summary: 'Readiness', tags: ['health'],
+      description: 'Ready once the database answers and its schema is at this build\'s migration; 503 with Retry-After until then.', response: { 200: Type.Object({ status: Type.Literal('ready'), migration: Type.Integer() }), ...errorResponses } },
   }, async () => {
     const applied = await db.query<{ v: number | null }>('select max(version) as v from schema_migrations');
     const version = applied[0]?.v ?? 0;

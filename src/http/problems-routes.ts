@@ -11,8 +11,9 @@ const Description = Type.Object({
 /** A problem's `type` URI resolves here: a short human description of its code. */
 export function problemsRoutes(app: App) {
   app.get('/problems/:code', {
-    config: access.public,
-    schema: { tags: ['problems'], params: Type.Object({ code: Type.String({ maxLength: 100 }) }),
+    config: { ...access.public, problems: ['problem.not_found'] },
+    schema: { operationId: 'getProblemType', summary: 'Describe an error code', tags: ['problems'],
+      description: 'Where a problem\'s `type` URI resolves: the code\'s status, title and meaning.', params: Type.Object({ code: Type.String({ maxLength: 100 }) }),
       response: { 200: Description, ...errorResponses } },
   }, async (req) => {
     const found = describeCode(req.params.code);

@@ -1,4 +1,4 @@
-import { Type } from 'typebox';
+import { Type, type TSchema } from 'typebox';
 
 // Any case and the urn:uuid: form are accepted and made canonical (lower case,
 // bare) during validation: see canonicalUuid in validator.ts.
@@ -20,7 +20,7 @@ export const Problem = Type.Object({
     detail: Type.String(),
   }), { maxItems: 100 })),
   problemsTotal: Type.Optional(Type.Integer()),
-});
+}, { title: 'Problem', description: 'RFC 9457 problem details; `type` resolves to GET /problems/{code}' });
 
 /** Every route answers errors as problem+json. */
 export const errorResponses = { '4xx': Problem, '5xx': Problem };
@@ -33,5 +33,11 @@ export const PageQuery = Type.Object({
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000 })),
   cursor: Type.Optional(Type.String({ maxLength: 200 })),
 }, { additionalProperties: false });
+
+/** A page of a list: named `<Item>Page` in the OpenAPI document. */
+export const Page = <T extends TSchema>(item: T, title: string) => Type.Object({
+  items: Type.Array(item),
+  nextCursor: Type.Union([Type.String(), Type.Null()], { description: 'Pass as `cursor` for the next page; null on the last page' }),
+}, { title });
 
 export const bearer = [{ bearer: [] as string[] }];

@@ -16,8 +16,9 @@ export function importRoutes(app: App, { imports, importLimitBytes, importLineMa
     scope.removeAllContentTypeParsers();
     scope.addContentTypeParser('application/x-ndjson', (_req, payload, done) => done(null, payload));
     scope.post('/v1/tenants/:tenantId/collections/:name/records/import', {
-      config: { ...access.tenant('records.write'), streamedBody: true },
-      schema: { tags: ['records'], security: bearer, params: CollectionParams,
+      config: { ...access.tenant('records.write'), streamedBody: true, problems: ['collection.not_found'] },
+      schema: { operationId: 'importRecords', summary: 'Import records from NDJSON', tags: ['records'], security: bearer, params: CollectionParams,
+        description: 'Streams one record per line; lines that fail are reported by line number and code (never their values), the rest imported.',
         consumes: ['application/x-ndjson'],
         // Documents the stream for OpenAPI; lines are validated one by one as they arrive.
         body: Type.String({ description: 'NDJSON: one {"data": {...}} object per line, validated line by line' }),

@@ -1,0 +1,94 @@
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { createConfig, lintFromString } from '@redocly/openapi-core';
+import { backends } from '../helpers/backends.ts';
+import { startTestApp, type TestApp } from '../helpers/test-app.ts';
+import { permissions } from '../../src/access/permissions.ts';
+import { errorCatalogue } from '../../src/errors.ts';
+
+type Operation = {
+  operationId?: string; summary?: string; description?: string; tags?: string[]; security?: unknown[];
+  'x-required-roles'?: string[]; responses: Record<string, { content?: Record<string, { schema: { properties?: { code?: { enum?: string[] } } } }> }>;
+};
+const METHODS = ['get', 'post', 'put', 'patch', 'delete'];
+
+for (const backend of backends) {
+  describe(`OpenAPI document [${backend}]`, () => {
+    let t: TestApp;
+    let doc: { openapi: string; info: { license?: { identifier?: string } }; servers?: { url: string }[]; tags: { name: string; description?: string }[];
+      paths: Record<string, Record<string, Operation>>; components: { schemas: Record<string, { properties?: Record<string, { enum?: string[] }> }> } };
+    const operations = () => Object.entries(doc.paths).flatMap(([path, item]) =>
+      METHODS.filter((m) => item[m]).map((m) => ({ where: `${m.toUpperCase()} ${path}`, op: item[m] })));
+
+    before(async () => {
+      t = await startTestApp(backend, { env: { TRESOR_LIST_MAX_LIMIT: '321', PORT: '9443' } });
+      doc = (await t.app.inject({ method: 'GET', url: '/openapi.json' })).json();
+    });
+    after(async () => t.close());
+
+    it('has no errors under Redocly\'s recommended rules', async () => {
+      const config = await createConfig({ extends: ['recommended'] });
+      const problems = await lintFromString({ source: JSON.stringify(doc), absoluteRef: 'openapi.json', config });
+      const errors = problems.filter((p) => p.severity === 'error');
+      assert.deepEqual(errors.map((p) => `${p.ruleId}: ${p.message} at ${p.location[0]?.pointer}`), []);
+      assert.equal(doc.openapi, '3.1.0');
+    });
+
+    it('names the configured server, the licence and described tags', () => {
+      assert.deepEqual(doc.servers?.map((s) => s.url), ['http://127.0.0.1:9443']);
+      assert.equal(doc.info.license?.identifier, 'Apache-2.0');
+      for (const tag of doc.tags) assert.ok(tag.description, `tag ${tag.name} is described`);
+    });
+
+    it('gives every operation an id, summary, description, declared tag, its roles and security', () => {
+      const tagNames = new Set(doc.tags.map((tag) => tag.name));
+      const ids = new Set<string>();
+      for (const { where, op } of operations()) {
+        assert.ok(op.operationId && op.summary && op.description, `${where} has operationId, summary, description`);
+        assert.ok(!ids.has(op.operationId), `${where}: operationId is unique`);
+        ids.add(op.operationId);
+        assert.ok(op.tags?.length && op.tags.every((tag) => tagNames.has(tag)), `${where} has a declared tag`);
+        const roles = op['x-required-roles'];
+        if (roles) {
+          assert.ok(Object.values(permissions).some((r) => JSON.stringify(r) === JSON.stringify(roles)), `${where}: roles from the matrix`);
+          assert.match(op.description!, new RegExp(`Roles: ${roles.join(', ')}\\.`));
+          assert.deepEqual(op.security, [{ bearer: [] }]);
+        } else {
+          assert.deepEqual(op.security, [], `${where} is public: security []`);
+        }
+      }
+      assert.equal(doc.paths['/v1/tenants/{tenantId}/collections/{name}/records']?.post['x-required-roles']?.join(), 'admin,editor');
+    });
+
+    it('types every error response application/problem+json, its code an enum of codes of that status', () => {
+      for (const { where, op } of operations()) {
+        for (const [status, response] of Object.entries(op.responses)) {
+          if (!/^[45]/.test(status)) continue;
+          assert.match(status, /^\d{3}$/, `${where}: no ${status} range`);
+          assert.deepEqual(Object.keys(response.content ?? {}), ['application/problem+json'], `${where} ${status}`);
+          const codes = response.content!['application/problem+json'].schema.properties?.code?.enum ?? [];
+          assert.ok(codes.length > 0, `${where} ${status} lists its codes`);
+          for (const code of codes) assert.equal(errorCatalogue[code as keyof typeof errorCatalogue]?.status, Number(status), `${where}: ${code}`);
+        }
+      }
+      const update = doc.paths['/v1/tenants/{tenantId}/collections/{name}/records/{id}'].patch.responses;
+      assert.ok(update['412'] && update['404'] && update['409'] && update['422'] && update['401'] && update['403']);
+    });
+
+    it('names the shared shapes, with the field enums of collection definitions', () => {
+      for (const name of ['Record', 'RecordPage', 'Collection', 'FieldDefinition', 'Problem', 'Tenant']) assert.ok(doc.components.schemas[name], name);
+      const field = doc.components.schemas.FieldDefinition.properties!;
+      assert.deepEqual(field.type.enum, ['string', 'email', 'phone', 'date', 'number', 'boolean', 'json']);
+      assert.deepEqual(field.classification.enum, ['personal', 'special', 'none']);
+      assert.deepEqual(field.mask.enum, ['none', 'partial', 'full']);
+    });
+
+    it('documents the list limit the server enforces (TRESOR_LIST_MAX_LIMIT)', () => {
+      const records = '/v1/tenants/{tenantId}/collections/{name}/records';
+      const query = (doc.paths[records].get as unknown as { parameters: { name: string; schema: { maximum: number } }[] }).parameters;
+      assert.equal(query.find((p) => p.name === 'limit')?.schema.maximum, 321);
+      const search = doc.paths[`${records}/search`].post as unknown as { requestBody: { content: Record<string, { schema: { properties: { limit: { maximum: number } } } }> } };
+      assert.equal(search.requestBody.content['application/json'].schema.properties.limit.maximum, 321);
+    });
+  });
+}
