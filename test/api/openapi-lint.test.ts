@@ -1,5 +1,6 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { createConfig, lintFromString } from '@redocly/openapi-core';
 import { backends } from '../helpers/backends.ts';
 import { startTestApp, type TestApp } from '../helpers/test-app.ts';
@@ -37,6 +38,8 @@ for (const backend of backends) {
     it('names the configured server, the licence and described tags', () => {
       assert.deepEqual(doc.servers?.map((s) => s.url), ['http://127.0.0.1:9443']);
       assert.equal(doc.info.license?.identifier, 'Apache-2.0');
+      assert.equal(JSON.parse(readFileSync('package.json', 'utf8')).license, 'Apache-2.0');
+      assert.match(readFileSync('LICENSE', 'utf8'), /^\s*Apache License\s+Version 2\.0, January 2004[\s\S]*9\. Accepting Warranty or Additional Liability[\s\S]*END OF TERMS AND CONDITIONS/);
       for (const tag of doc.tags) assert.ok(tag.description, `tag ${tag.name} is described`);
     });
 
