@@ -2,6 +2,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { configTable } from './config-table.ts';
+import { permissionsTable } from './permissions-table.ts';
 import { errorsMarkdown } from './errors-doc.ts';
 import { replaceSection } from './marked-section.ts';
 
@@ -15,6 +16,7 @@ function rewrite(path: string, name: string, body: string) {
 }
 
 rewrite('README.md', 'config', configTable());
+rewrite('docs/api.md', 'permissions', permissionsTable());
 
 const errorsPath = 'docs/errors.md';
 const errors = errorsMarkdown();

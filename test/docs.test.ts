@@ -4,6 +4,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { configTable } from '../scripts/config-table.ts';
+import { permissionsTable } from '../scripts/permissions-table.ts';
 import { readSection } from '../scripts/marked-section.ts';
 import { settings } from '../src/config.ts';
 
@@ -12,6 +13,11 @@ const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
 describe('generated documentation', () => {
   it('README configuration table matches the config schema (run `npm run docs`)', () => {
     assert.equal(readSection(readme, 'config'), configTable());
+  });
+
+  it('docs/api.md permission matrix matches src/access/permissions.ts (run `npm run docs`)', () => {
+    const api = readFileSync(new URL('../docs/api.md', import.meta.url), 'utf8');
+    assert.equal(readSection(api, 'permissions'), permissionsTable());
   });
 
   it('documents every setting with its variable, JSON key and a description', () => {
