@@ -31,6 +31,8 @@ export const errorCatalogue = {
     description: 'If-Match takes the record\'s version as sent in its ETag, e.g. "3".' },
   'route.not_found': { status: 404, title: 'No such route',
     description: 'No route matches this method and path.' },
+  'route.method_not_allowed': { status: 405, title: 'The path does not allow this method',
+    description: 'The path exists; the Allow header lists the methods it accepts.' },
   'problem.not_found': { status: 404, title: 'No such error code',
     description: 'GET /problems/{code} knows only the codes of this catalogue.' },
   'auth.missing_credentials': { status: 401, title: 'An API key is required',

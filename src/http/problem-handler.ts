@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { trackAllowedMethods } from './allowed-methods.ts';
 import { type ErrorCode, type SubProblem, RequestError, toProblem, withProblems } from '../errors.ts';
 import { isDbUnavailable } from '../db/db.ts';
 
@@ -60,10 +61,16 @@ export function registerProblemHandlers(app: FastifyInstance, { retryAfterSecond
     if (error.status >= 500) request.log.error({ err }, 'request failed');
     return sendProblem(request, reply, error);
   });
-  app.setNotFoundHandler((request, reply) =>
+  const allowed = trackAllowedMethods(app);
+  app.setNotFoundHandler((request, reply) => {
+    const allow = allowed(request.url.split('?')[0]);
+    if (allow.length) {
+      return sendProblem(request, reply.header('allow', allow.join(', ')),
+        new RequestError('route.method_not_allowed', `This path allows ${allow.join(', ')}`));
+    }
     // The path is not echoed: it may hold whatever a client typed into it.
-    sendProblem(request, reply, new RequestError('route.not_found', `No route matches this ${request.method} request's path`)),
-  );
+    return sendProblem(request, reply, new RequestError('route.not_found', `No route matches this ${request.method} request's path`));
+  });
 }
 
 /**

@@ -31,6 +31,18 @@ for (const backend of backends) {
       assertProblem(await t.app.inject({ method: 'GET', url: '/problems/constructor' }), 404, 'problem.not_found');
     });
 
+    it('a path that exists under other methods answers 405 with Allow; an unknown path 404', async () => {
+      const res = await t.call('DELETE', '/v1/tenants');
+      assertProblem(res, 405, 'route.method_not_allowed');
+      assert.deepEqual(res.headers.allow?.toString().split(', '), ['GET', 'HEAD', 'POST']);
+      const rec = await t.call('PUT', `${s.base}/0190f2b4-0000-7000-8000-000000000000`, { token: s.key, body: { data: {} } });
+      assertProblem(rec, 405, 'route.method_not_allowed');
+      assert.deepEqual(rec.headers.allow?.toString().split(', '), ['DELETE', 'GET', 'HEAD', 'PATCH']);
+      const none = await t.call('GET', '/v1/no-such-thing');
+      assertProblem(none, 404, 'route.not_found');
+      assert.equal(none.headers.allow, undefined);
+    });
+
     it('90k unknown data keys give at most 100 problems and their total, in a small answer', async () => {
       const data: Record<string, string> = { name: 'x' };
       for (let i = 0; i < 90_000; i++) data[`k${i}`] = 'v';
