@@ -46,10 +46,10 @@ export async function buildApp(config: Config, services: Services, opts: { logge
   registerJsonBody(app, config.bodyLimitBytes);
   registerRequestDeadline(app, config);
   registerValidators(app);
-  registerProblemHandlers(app, { retryAfterSeconds: config.retryAfterSeconds });
+  registerProblemHandlers(app, { retryAfterSeconds: config.retryAfterSeconds, meters: services.metrics.meters });
   // Before any route: every route must declare its access, or start-up fails.
-  registerAccess(app, authenticatorChain([apiKeyAuthenticator(services.apiKeys.authenticate)]));
-  registerMetrics(app, services.db, services.db.kind === 'postgres' ? config.dbPoolMax : 1, services.jobs.registerMetrics);
+  registerAccess(app, authenticatorChain([apiKeyAuthenticator(services.apiKeys.authenticate)]), services.metrics.meters);
+  registerMetrics(app, services.metrics.registry, services.db, services.db.kind === 'postgres' ? config.dbPoolMax : 1, services.jobs.registerMetrics);
   await registerOpenApi(app, config);
   app.addHook('onClose', async () => { await services.jobs.stop(); await services.imports.close(); });
 

@@ -10,13 +10,15 @@ import { recordsServiceFactory } from './records/records-service.ts';
 import { reencryptServiceFactory } from './records/reencrypt-service.ts';
 import { importServiceFactory } from './records/import-service.ts';
 import { createJobs, type JobLog } from './jobs/jobs.ts';
+import { createMetrics, type Metrics } from './http/metrics.ts';
 
-export interface ServiceDeps { db: Db; keyProvider: KeyProvider; onError?: (msg: string, err: unknown) => void; log?: JobLog }
+export interface ServiceDeps { db: Db; keyProvider: KeyProvider; onError?: (msg: string, err: unknown) => void; log?: JobLog; metrics?: Metrics }
 
 const silent: JobLog = { info: () => {}, warn: () => {}, error: () => {} };
 
 /** Wires the feature services once; the HTTP app and the CLI share them. */
-export function createServices(config: Config, { db, keyProvider, onError = () => {}, log = silent }: ServiceDeps) {
+export function createServices(config: Config, { db, keyProvider, onError = () => {}, log = silent, metrics = createMetrics() }: ServiceDeps) {
+  const { meters } = metrics;
   const keys = keysServiceFactory({ db, keyProvider, keyCacheMax: config.keyCacheMax, keyCacheTtlMs: config.keyCacheTtlMs });
   const collections = collectionsServiceFactory({ db, maxFields: config.maxFields, maxLengthCap: config.maxLengthCap, defaultMaxLength: config.defaultMaxLength,
     cache: { max: config.collectionCacheMax, ttlMs: config.collectionCacheTtlMs } });
@@ -27,16 +29,17 @@ export function createServices(config: Config, { db, keyProvider, onError = () =
   const jobs = createJobs({ db, log, retries: config.jobRetries, retryBaseMs: config.jobRetryBaseMs });
   return {
     db,
+    metrics,
     jobs,
     keys,
     collections,
     records,
-    apiKeys: apiKeysServiceFactory({ db, authCache: { max: config.authCacheMax, ttlMs: config.authCacheTtlMs }, touchIntervalMs: config.keyTouchIntervalMs, onTouchError: (err) => onError('api key touch failed', err) }),
+    apiKeys: apiKeysServiceFactory({ db, authCache: { max: config.authCacheMax, ttlMs: config.authCacheTtlMs }, touchIntervalMs: config.keyTouchIntervalMs, meters, onTouchError: (err) => onError('api key touch failed', err) }),
     tenants: tenantsServiceFactory({ db, keys }),
-    imports: importServiceFactory({ db, collections, keys, poolSize: config.importWorkers, recordLimits,
+    imports: importServiceFactory({ db, collections, keys, poolSize: config.importWorkers, recordLimits, meters,
       limits: { batchSize: config.importBatchSize, batchBytes: config.importBatchBytes, dedupMax: config.importDedupMax, reportMax: config.importReportMax } }),
     rotation: rotationServiceFactory({
-      db, keys, jobs, reencryptBatch: reencrypt.reencryptBatch, keyCacheTtlMs: config.keyCacheTtlMs,
+      db, keys, jobs, meters, reencryptBatch: reencrypt.reencryptBatch, keyCacheTtlMs: config.keyCacheTtlMs,
       retireMarginMs: config.rotationRetireMarginMs, pollMs: config.rotationPollMs, unreadableMax: config.listMaxLimit,
       // PGlite runs one transaction at a time: small batches, one loop, so
       // requests get through between them. PostgreSQL takes two loops at once.

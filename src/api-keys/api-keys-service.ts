@@ -5,15 +5,18 @@ import { type Actor, type Role, TENANT_ROLES, authorizePlatform, authorizeTenant
 import { hashApiKey, newApiKey, parseApiKey, safeEqual } from '../crypto/api-key-secret.ts';
 import { createKeyCache } from '../crypto/keyring.ts';
 import { apiKeysRepo, type ApiKeyRow } from './api-keys-repo.ts';
+import type { Meters } from '../http/metrics.ts';
 
-export interface ApiKeysDeps { db: Db; authCache: { max: number; ttlMs: number }; touchIntervalMs: number; onTouchError?: (err: unknown) => void }
+export interface ApiKeysDeps {
+  db: Db; authCache: { max: number; ttlMs: number }; touchIntervalMs: number; meters: Pick<Meters, 'authFailure'>; onTouchError?: (err: unknown) => void;
+}
 
 export function publicKey(row: ApiKeyRow) {
   return { id: row.id, name: row.name, role: row.role, prefix: row.prefix, createdAt: row.createdAt.toISOString(),
     lastUsedAt: row.lastUsedAt?.toISOString() ?? null, revokedAt: row.revokedAt?.toISOString() ?? null };
 }
 
-export function apiKeysServiceFactory({ db, authCache, touchIntervalMs, onTouchError }: ApiKeysDeps) {
+export function apiKeysServiceFactory({ db, authCache, touchIntervalMs, meters, onTouchError }: ApiKeysDeps) {
   // A key is 256 bits of randomness, so a plain SHA-256 is enough to store it
   // (no password stretching needed) and lets us find it by hash. Validated
   // keys are cached briefly; revocation reaches other processes within the TTL.
@@ -118,10 +121,13 @@ export function apiKeysServiceFactory({ db, authCache, touchIntervalMs, onTouchE
       // sees every token anyway.
       let actor = cache.get(token);
       if (!actor) {
-        assertThat(parseApiKey(token), () => new RequestError('auth.invalid_credentials'));
+        // A revoked key answers like an unknown one; only the metric tells them apart.
+        const refuse = (reason: 'invalid' | 'revoked') => { meters.authFailure(reason); return new RequestError('auth.invalid_credentials'); };
+        assertThat(parseApiKey(token), () => refuse('invalid'));
         const hash = hashApiKey(token);
         const row = await apiKeysRepo.findByHash(db, hash);
-        assertThat(row && safeEqual(row.hash, hash) && !row.revokedAt, () => new RequestError('auth.invalid_credentials'));
+        assertThat(row && safeEqual(row.hash, hash), () => refuse('invalid'));
+        assertThat(!row.revokedAt, () => refuse('revoked'));
         actor = { type: 'api_key', id: row.id, name: row.name, role: row.role, tenantId: row.tenantId };
         cache.set(token, actor);
       }

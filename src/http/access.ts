@@ -3,6 +3,8 @@ import type { Logger } from 'pino';
 import type { Authenticate, CredentialKind } from '../access/authenticate.ts';
 import { type Action, type Actor, authorizePlatform, authorizeTenant } from '../access/permissions.ts';
 import { canonicalUuid } from './validator.ts';
+import { RequestError } from '../errors.ts';
+import type { AuthFailureReason, Meters } from './metrics.ts';
 
 /**
  * What a route demands, declared in its `config`: public, or the credential
@@ -60,25 +62,40 @@ function tenantOf(req: FastifyRequest, actor: Actor): string | null {
   return canonicalUuid((req.params as { tenantId?: unknown }).tenantId) ?? null;
 }
 
+// Bad keys (invalid, revoked) are counted where they are checked, in the api-keys service.
+const refusals: Record<string, AuthFailureReason> = {
+  'auth.missing_credentials': 'missing', 'auth.forbidden': 'forbidden', 'tenant.not_found': 'foreign_tenant',
+};
+
 /**
  * Every route must declare its access (checked as routes are added, so an
  * undeclared route fails start-up); every non-public request is authenticated
  * by the one chain and authorised before parsing. The request's logger then
  * carries the actor (ids only, never a secret).
  */
-export function registerAccess(app: FastifyInstance, authenticate: Authenticate): void {
+export function registerAccess(app: FastifyInstance, authenticate: Authenticate, meters: Pick<Meters, 'authFailure'>): void {
   app.decorateRequest('actor', null as never);
   app.addHook('onRoute', declareOrRefuse);
   app.addHook('onRequest', async (req) => {
     const auth = req.routeOptions.config.auth;
     if (auth === undefined || auth === 'public') return; // unmatched routes answer 404
-    const actor = await authenticate(req.headers, auth);
-    req.actor = actor;
-    const tenantId = tenantOf(req, actor);
-    // The request's logger is its own (reply.log is the same object): adding
-    // bindings to it costs about a fifth of a second child logger per request.
-    // Fastify's disabled logger has no bindings to set.
-    (req.log as Partial<Pick<Logger, 'setBindings'>>).setBindings?.({ actor: { type: actor.type, id: actor.id, role: actor.role }, tenantId });
-    authorize(req, actor, tenantId);
+    try {
+      await authenticateAndAuthorize(req, authenticate, auth);
+    } catch (err) {
+      const reason = err instanceof RequestError ? refusals[err.code] : undefined;
+      if (reason) meters.authFailure(reason);
+      throw err;
+    }
   });
+}
+
+async function authenticateAndAuthorize(req: FastifyRequest, authenticate: Authenticate, auth: readonly CredentialKind[]): Promise<void> {
+  const actor = await authenticate(req.headers, auth);
+  req.actor = actor;
+  const tenantId = tenantOf(req, actor);
+  // The request's logger is its own (reply.log is the same object): adding
+  // bindings to it costs about a fifth of a second child logger per request.
+  // Fastify's disabled logger has no bindings to set.
+  (req.log as Partial<Pick<Logger, 'setBindings'>>).setBindings?.({ actor: { type: actor.type, id: actor.id, role: actor.role }, tenantId });
+  authorize(req, actor, tenantId);
 }

@@ -5,6 +5,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import { trackAllowedMethods } from './allowed-methods.ts';
 import { type ErrorCode, type SubProblem, RequestError, toProblem, withProblems } from '../errors.ts';
 import { isDbUnavailable } from '../db/db.ts';
+import type { Meters } from './metrics.ts';
 
 // A property name is echoed only when it could be a field name: anything else
 // may be personal data sent by mistake (an e-mail address used as a key).
@@ -55,9 +56,11 @@ export function sendProblem(request: FastifyRequest, reply: FastifyReply, error:
   return reply.code(error.status).type('application/problem+json').send(toProblem(error, request.id));
 }
 
-export function registerProblemHandlers(app: FastifyInstance, { retryAfterSeconds }: { retryAfterSeconds: number }): void {
+export function registerProblemHandlers(app: FastifyInstance, { retryAfterSeconds, meters }: { retryAfterSeconds: number; meters: Pick<Meters, 'dbUnavailable'> }): void {
   app.setErrorHandler((err: FastifyError, request, reply) => {
     const error = toRequestError(err, retryAfterSeconds);
+    // A driver error mapped to 503 (not the readiness check's own 503 for pending migrations).
+    if (error.code === 'service.unavailable' && !(err instanceof RequestError)) meters.dbUnavailable();
     if (error.status >= 500) request.log.error({ err }, 'request failed');
     return sendProblem(request, reply, error);
   });

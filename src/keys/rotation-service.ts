@@ -4,11 +4,13 @@ import { type Actor, authorizeTenant } from '../access/permissions.ts';
 import { isTransient, type JobContext, type Jobs } from '../jobs/jobs.ts';
 import type { KeysService } from './keys-service.ts';
 import { keysRepo } from './keys-repo.ts';
+import type { Meters } from '../http/metrics.ts';
 
 export interface RotationDeps {
   db: Db;
   keys: Pick<KeysService, 'addDataKeyVersion' | 'retire' | 'status'>;
   jobs: Pick<Jobs, 'add' | 'kick' | 'idle'>;
+  meters: Pick<Meters, 'rotationStarted' | 'reencrypted'>;
   reencryptBatch: (tenantId: string, batchSize: number) => Promise<{ moved: number; unreadable: number }>;
   batchSize: number;
   /** Batch loops running at once per tenant. */
@@ -34,7 +36,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 // expired, so a write from a process that had not yet seen the new version is
 // still caught by a later batch.
 export function rotationServiceFactory(deps: RotationDeps) {
-  const { db, keys, jobs, reencryptBatch, batchSize, concurrency, keyCacheTtlMs, retireMarginMs, pollMs, unreadableMax } = deps;
+  const { db, keys, jobs, meters, reencryptBatch, batchSize, concurrency, keyCacheTtlMs, retireMarginMs, pollMs, unreadableMax } = deps;
 
   // Several loops share the work (SKIP LOCKED keeps their batches apart), so
   // re-encryption uses more than one core's worth of database and Node time.
@@ -42,6 +44,8 @@ export function rotationServiceFactory(deps: RotationDeps) {
     const loop = async () => {
       for (let n = -1; n !== 0 && !ctx.stopping();) {
         const r = await reencryptBatch(tenantId, batchSize);
+        meters.reencrypted('reencrypted', r.moved);
+        meters.reencrypted('unreadable', r.unreadable);
         if (r.unreadable) ctx.log.warn({ tenantId, records: r.unreadable }, 'records that do not decrypt were set aside');
         n = r.moved + r.unreadable;
         // Let queued requests through between batches (PGlite serialises all work).
@@ -104,6 +108,7 @@ export function rotationServiceFactory(deps: RotationDeps) {
     async rotate(actor: Actor, tenantId: string) {
       authorizeTenant(actor, tenantId, 'keys.rotate');
       await keys.addDataKeyVersion(tenantId);
+      meters.rotationStarted();
       void jobs.kick(ROTATION_JOB);
       return statusOf(tenantId);
     },

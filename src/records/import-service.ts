@@ -10,6 +10,7 @@ import { createEncodePool } from './encode-pool.ts';
 import type { EncodedLine, LineRejection, RawLine } from './import-line.ts';
 import { recordsRepo } from './records-repo.ts';
 import type { NdjsonLine } from './ndjson-lines.ts';
+import type { Meters } from '../http/metrics.ts';
 
 export interface ImportLimits {
   /** Lines and bytes per encode batch (the bytes bound memory when lines are large). */
@@ -21,7 +22,7 @@ export interface ImportLimits {
 }
 export interface ImportDeps {
   db: Db; collections: Pick<CollectionsService, 'find'>; keys: Pick<KeysService, 'ringFor'>;
-  poolSize: number; limits: ImportLimits; recordLimits: RecordLimits;
+  poolSize: number; limits: ImportLimits; recordLimits: RecordLimits; meters: Pick<Meters, 'importLines'>;
 }
 interface Pending { line: number; row: string; unique: IndexEntry[] }
 export interface ImportResult { imported: number; rejected: LineRejection[]; rejectedCount: number }
@@ -46,7 +47,7 @@ function acceptInOrder(results: EncodedLine[], seen: Set<string>, dedupMax: numb
 // A client moving its data in: every line is validated, valid lines are
 // written in batches (one transaction each), rejected lines are reported by
 // number, code and field only, never by value.
-export function importServiceFactory({ db, collections, keys, poolSize, limits, recordLimits }: ImportDeps) {
+export function importServiceFactory({ db, collections, keys, poolSize, limits, recordLimits, meters }: ImportDeps) {
   const pool = createEncodePool(poolSize);
   interface Run { tenantId: string; c: CollectionRow; keyVersion: number; result: ImportResult; reject: Reject }
 
@@ -65,6 +66,7 @@ export function importServiceFactory({ db, collections, keys, poolSize, limits, 
       // after the await: `imported += await …` would read the count before it.
       for (const { p, hit } of taken) run.reject({ line: p.line, code: 'record.unique_violation', field: hit!.field });
       run.result.imported += batch.length - taken.length;
+      meters.importLines('imported', batch.length - taken.length);
     } catch (err) {
       if (!isUniqueViolation(err)) throw err;
       // A duplicate within the batch (past dedupMax) or a concurrent writer: retry line by line.
@@ -96,6 +98,7 @@ export function importServiceFactory({ db, collections, keys, poolSize, limits, 
       const result: ImportResult = { imported: 0, rejected: [], rejectedCount: 0 };
       const reject: Reject = (r) => {
         result.rejectedCount++;
+        meters.importLines('rejected', 1);
         if (result.rejected.length < limits.reportMax) result.rejected.push(r);
       };
       // Every line is encrypted under the ring read at the start; a rotation

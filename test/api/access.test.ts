@@ -9,11 +9,12 @@ import { type TestApp, seedTenant, startTestApp } from '../helpers/test-app.ts';
 import { assertProblem } from '../helpers/problem.ts';
 import { registerAccess } from '../../src/http/access.ts';
 import { authenticatorChain } from '../../src/access/authenticate.ts';
+import { createMetrics } from '../../src/http/metrics.ts';
 
 describe('every route declares its access', () => {
   it('a route without a declaration refuses to be added, so start-up fails', async () => {
     const app = Fastify();
-    registerAccess(app, authenticatorChain([]));
+    registerAccess(app, authenticatorChain([]), createMetrics().meters);
     assert.throws(() => app.get('/undeclared', async () => 'x'), /declares no access/);
     assert.throws(() => app.get('/v1/things', { config: { auth: ['api_key'], action: 'records.read', scope: 'tenant' } }, async () => 'x'),
       /has no :tenantId/);

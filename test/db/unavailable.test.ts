@@ -77,6 +77,8 @@ for (const [label, target] of [['refused connection', 'closed'], ['server that n
         assert.equal(res.headers['retry-after'], '7', 'as TRESOR_RETRY_AFTER_S says');
         assert.doesNotMatch(res.body, /127\.0\.0\.1|postgres:\/\//, 'the answer does not describe the database');
       }
+      const metrics = (await app.inject({ method: 'GET', url: '/metrics' })).body;
+      assert.match(metrics, /^tresor_db_unavailable_total 3$/m, 'each 503 is counted');
     });
 
     it('answers /readyz with 503, while /healthz (process up) stays 200', async () => {
