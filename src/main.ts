@@ -9,6 +9,7 @@ import { migrate } from './db/migrate.ts';
 import { openRootKey } from './keys/root-key.ts';
 import { createServices, type Services } from './services.ts';
 import { buildApp, logRedaction } from './app.ts';
+import { serveClusterMetrics } from './http/metrics.ts';
 
 export function createLogger(config: Config) {
   return pino({ level: config.logLevel, redact: { paths: logRedaction, censor: '[redacted]' } });
@@ -98,6 +99,8 @@ export async function start(config: Config) {
   if (cluster.isPrimary) {
     const { db } = await openStore(config);
     await db.close();
+    // One scrape of any worker answers for all of them (the primary aggregates).
+    serveClusterMetrics();
     for (let i = 0; i < config.workers; i++) cluster.fork();
     cluster.on('exit', (worker, code) => { if (code !== 0) process.stderr.write(`worker ${worker.process.pid} exited with ${code}\n`); });
     const stop = () => { for (const w of Object.values(cluster.workers ?? {})) w?.kill('SIGTERM'); };

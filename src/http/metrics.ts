@@ -65,6 +65,8 @@ export function serveClusterMetrics(): void {
 
 /** In a worker: the aggregate, asked of the primary (which replies, with an error at worst, within prom-client's timeout). */
 function clusterScrape(registry: Registry): () => Promise<string> {
+  // Constructing one installs prom-client's listener that answers the primary with `registry`.
+  new AggregatorRegistry();
   AggregatorRegistry.setRegistries([registry]);
   const waiting = new Map<number, { resolve: (t: string) => void; reject: (e: Error) => void }>();
   let next = 0;

@@ -4,13 +4,8 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { backends } from '../helpers/backends.ts';
 import { newApiKey } from '../../src/crypto/api-key-secret.ts';
+import { sample } from '../helpers/metrics.ts';
 import { seedTenant, startTestApp, type TestApp } from '../helpers/test-app.ts';
-
-/** The value of one sample (0 when absent) in a Prometheus text scrape. */
-export function sample(text: string, name: string, labels = ''): number {
-  const line = text.split('\n').find((l) => l.startsWith(`${name}${labels} `));
-  return line ? Number(line.slice(line.lastIndexOf(' ') + 1)) : 0;
-}
 
 for (const backend of backends) {
   describe(`domain metrics on /metrics [${backend}]`, () => {
