@@ -1,19 +1,16 @@
+import { createTresorClient, type ImportResult, type KeyStatus } from '../client/index.ts';
 import { CliError } from './output.ts';
 
-// The CLI's only HTTP code: every call to a running server goes through
-// createApiClient, so a client generated from the OpenAPI document can replace
-// this file without touching the commands.
+// The CLI's only HTTP code: the commands call the server through the typed
+// client generated from the OpenAPI document (src/client/); this file adds what
+// a command line needs on top: where the server is, a network failure that
+// names the URL and its cause, and a problem answer thrown whole.
+
+export type { ImportResult, KeyStatus };
 
 export interface Remote { url: string; token: string }
 
 export interface Problem { type?: string; title?: string; status: number; detail?: string; code?: string; [k: string]: unknown }
-export interface ImportResult { imported: number; rejectedCount: number; rejected: { line: number; code: string; field?: string }[] }
-export interface KeyStatus {
-  activeVersion: number;
-  rotating: boolean;
-  versions: { version: number; status: string; createdAt: string; records: number }[];
-  unreadable: { id: string; collection: string }[];
-}
 
 /** A problem+json answer of the server, kept whole so `--json` can print it as received. */
 export class ApiProblem extends Error {
@@ -59,37 +56,41 @@ function networkCause(err: unknown): string {
   return `${code}, ${plainCauses[code] ?? message}`;
 }
 
-async function problemOf(res: Response): Promise<Problem> {
-  const text = await res.text();
-  try {
-    const body = JSON.parse(text);
-    if (body && typeof body === 'object') return { ...body, status: body.status ?? res.status };
-  } catch { /* not JSON: a proxy's error page, say */ }
+function problemOf(error: unknown, res: Response): Problem {
+  if (error && typeof error === 'object') return { ...error, status: (error as Problem).status ?? res.status };
+  // Not JSON: a proxy's error page, say.
   return { status: res.status, title: res.statusText || 'HTTP error', detail: `the server answered ${res.status} without a problem document` };
 }
 
+type Answer<T> = { data?: T; error?: unknown; response: Response };
+
 export function createApiClient({ url, token }: Remote) {
-  async function call<T>(path: string, init: RequestInit & { duplex?: 'half' } = {}): Promise<T> {
-    let res: Response;
+  const tresor = createTresorClient({ baseUrl: url, token });
+  async function call<T>(request: () => Promise<Answer<T>>): Promise<T> {
+    let answer: Answer<T>;
     try {
-      res = await fetch(`${url}${path}`, { ...init, headers: { authorization: `Bearer ${token}`, ...(init.headers ?? {}) } });
+      answer = await request();
     } catch (err) {
       throw new CliError('cli.unreachable', `cannot reach ${url}: ${networkCause(err)}`, { url });
     }
-    if (!res.ok) throw new ApiProblem(await problemOf(res));
-    return (res.status === 204 ? null : await res.json()) as T;
+    if (!answer.response.ok) throw new ApiProblem(problemOf(answer.error, answer.response));
+    return answer.data as T;
   }
-  const tenant = (id: string) => `/v1/tenants/${encodeURIComponent(id)}`;
+  const inTenant = (tenantId: string) => ({ params: { path: { tenantId } } });
 
   return {
     /** Streams NDJSON to the import route; the server answers once, after the last line. */
-    importRecords: (tenantId: string, collection: string, body: ReadableStream, size: number) =>
-      call<ImportResult>(`${tenant(tenantId)}/collections/${encodeURIComponent(collection)}/records/import`, {
-        method: 'POST', body, duplex: 'half',
+    importRecords: (tenantId: string, name: string, body: ReadableStream, size: number) =>
+      call(() => tresor.POST('/v1/tenants/{tenantId}/collections/{name}/records/import', {
+        params: { path: { tenantId, name } },
+        // The typed body is the NDJSON text; a stream of it is sent as is.
+        body: body as unknown as string,
+        bodySerializer: (stream: string) => stream,
+        duplex: 'half',
         headers: { 'content-type': 'application/x-ndjson', 'content-length': String(size) },
-      }),
-    rotateKeys: (tenantId: string) => call<KeyStatus>(`${tenant(tenantId)}/keys/rotate`, { method: 'POST' }),
-    keyStatus: (tenantId: string) => call<KeyStatus>(`${tenant(tenantId)}/keys`),
+      })),
+    rotateKeys: (tenantId: string) => call(() => tresor.POST('/v1/tenants/{tenantId}/keys/rotate', inTenant(tenantId))),
+    keyStatus: (tenantId: string) => call(() => tresor.GET('/v1/tenants/{tenantId}/keys', inTenant(tenantId))),
   };
 }
 
