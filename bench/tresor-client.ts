@@ -1,27 +1,22 @@
-// A thin client over Tresor's public HTTP API: what a tenant's integration does.
+// What a tenant's integration does, through Tresor's typed client (tresor/client).
+import { createTresorClient, type ImportResult, type KeyStatus, type TresorClient } from '../src/client/index.ts';
+
+export type { KeyStatus };
 
 export interface Tenant {
   url: string;
   tenantId: string;
   /** The tenant admin key. */
   key: string;
-  /** Records path of the seeded collection. */
+  /** Records path of the seeded collection (autocannon requests it directly). */
   records: string;
 }
 
-export interface KeyStatus { activeVersion: number; rotating: boolean; versions: Array<{ version: number; status: string; records: number }> }
-
-export async function call<T = any>(url: string, token: string, method: string, path: string, body?: unknown, expect?: number): Promise<T> {
-  const res = await fetch(`${url}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  if (expect !== undefined ? res.status !== expect : res.status >= 300) {
-    throw new Error(`${method} ${path} → ${res.status}: ${text.slice(0, 500)}`);
-  }
-  return (text ? JSON.parse(text) : undefined) as T;
+/** The answer's data, or an error naming the call, the status and the problem. */
+async function must<T>(what: string, expected: number, answer: Promise<{ data?: T; error?: unknown; response: Response }>): Promise<T> {
+  const { data, error, response } = await answer;
+  if (response.status !== expected) throw new Error(`${what} → ${response.status}: ${JSON.stringify(error).slice(0, 500)}`);
+  return data as T;
 }
 
 /** The bench's collection: every field personal (encrypted), e-mail unique (blind index). */
@@ -34,27 +29,33 @@ export const peopleCollection = {
     { name: 'address', type: 'json' },
     { name: 'birthdate', type: 'date', classification: 'special' },
   ],
-};
+} as const;
 export const PERSONAL_FIELDS = peopleCollection.fields.length;
+
+const client = (t: Tenant): TresorClient => createTresorClient({ baseUrl: t.url, token: t.key });
+const inTenant = (t: Tenant) => ({ params: { path: { tenantId: t.tenantId } } });
 
 /** Tenant, admin key and the people collection, through the operator API. */
 export async function seedTenant(url: string, operatorToken: string, name = 'Bench GmbH'): Promise<Tenant> {
-  const { id: tenantId } = await call(url, operatorToken, 'POST', '/v1/tenants', { name }, 201);
-  const { key } = await call(url, operatorToken, 'POST', `/v1/tenants/${tenantId}/api-keys`, { name: 'bench admin', role: 'admin' }, 201);
-  await call(url, key, 'POST', `/v1/tenants/${tenantId}/collections`, peopleCollection, 201);
-  return { url, tenantId, key, records: `/v1/tenants/${tenantId}/collections/${peopleCollection.name}/records` };
+  const operator = createTresorClient({ baseUrl: url, token: operatorToken });
+  const { id: tenantId } = await must('create tenant', 201, operator.POST('/v1/tenants', { body: { name } }));
+  const { key } = await must('create api key', 201, operator.POST('/v1/tenants/{tenantId}/api-keys', {
+    params: { path: { tenantId } }, body: { name: 'bench admin', role: 'admin' } }));
+  const t = { url, tenantId, key, records: `/v1/tenants/${tenantId}/collections/${peopleCollection.name}/records` };
+  await must('create collection', 201, client(t).POST('/v1/tenants/{tenantId}/collections', {
+    params: { path: { tenantId } }, body: { name: peopleCollection.name, fields: [...peopleCollection.fields] } }));
+  return t;
 }
 
-export async function importNdjson(t: Tenant, body: Buffer): Promise<{ imported: number; rejectedCount: number }> {
-  const res = await fetch(`${t.url}${t.records}/import`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${t.key}`, 'content-type': 'application/x-ndjson' },
-    body: new Uint8Array(body.buffer as ArrayBuffer, body.byteOffset, body.byteLength),
-  });
-  const text = await res.text();
-  if (res.status !== 200) throw new Error(`import → ${res.status}: ${text.slice(0, 500)}`);
-  return JSON.parse(text);
+export async function importNdjson(t: Tenant, body: Buffer): Promise<ImportResult> {
+  return must('import', 200, client(t).POST('/v1/tenants/{tenantId}/collections/{name}/records/import', {
+    params: { path: { tenantId: t.tenantId, name: peopleCollection.name } },
+    // The typed body is the NDJSON text; the bytes are sent as they are.
+    body: body as unknown as string,
+    bodySerializer: (bytes: string) => bytes,
+    headers: { 'content-type': 'application/x-ndjson' },
+  }));
 }
 
-export const keyStatus = (t: Tenant) => call<KeyStatus>(t.url, t.key, 'GET', `/v1/tenants/${t.tenantId}/keys`);
-export const rotateKeys = (t: Tenant) => call<KeyStatus>(t.url, t.key, 'POST', `/v1/tenants/${t.tenantId}/keys/rotate`, undefined, 202);
+export const keyStatus = (t: Tenant) => must('key status', 200, client(t).GET('/v1/tenants/{tenantId}/keys', inTenant(t)));
+export const rotateKeys = (t: Tenant) => must('rotate keys', 202, client(t).POST('/v1/tenants/{tenantId}/keys/rotate', inTenant(t)));
