@@ -49,7 +49,8 @@ export async function buildApp(config: Config, services: Services, opts: { logge
   registerProblemHandlers(app, { retryAfterSeconds: config.retryAfterSeconds, meters: services.metrics.meters });
   // Before any route: every route must declare its access, or start-up fails.
   registerAccess(app, authenticatorChain([apiKeyAuthenticator(services.apiKeys.authenticate)]), services.metrics.meters);
-  registerMetrics(app, services.metrics.registry, services.db, services.db.kind === 'postgres' ? config.dbPoolMax : 1, services.jobs.registerMetrics);
+  registerMetrics(app, { registry: services.metrics.registry, db: services.db, poolMax: services.db.kind === 'postgres' ? config.dbPoolMax : 1,
+    more: services.jobs.registerMetrics, port: config.metricsPort, host: config.host });
   await registerOpenApi(app, config);
   app.addHook('onClose', async () => { await services.jobs.stop(); await services.imports.close(); });
 

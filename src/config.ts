@@ -34,6 +34,8 @@ export const ConfigSchema = Type.Object({
   dataDir: str('./data', { env: 'TRESOR_DATA_DIR', description: 'embedded store (`pglite/`), lock file, default key file location' }),
   port: int(8080, { minimum: 0, maximum: 65535 }, { env: 'PORT', description: 'TCP port to listen on' }),
   host: str('127.0.0.1', { env: 'HOST', description: 'address to listen on (loopback unless told otherwise)' }),
+  metricsPort: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535, env: 'TRESOR_METRICS_PORT', docDefault: 'unset → `/metrics` on the main listener',
+    description: 'serve `/metrics` only on this port (on `HOST`), so it can stay off the public listener' })),
   keyProvider: oneOf(['file', 'passphrase'], 'file', { env: 'TRESOR_KEY_PROVIDER',
     description: '`file` (32 random bytes in a 0600 file, created on first start) or `passphrase` (scrypt)' }),
   keyFile: str(undefined, { env: 'TRESOR_KEY_FILE', docDefault: '`<data dir>/keys/root.key`',
@@ -175,6 +177,7 @@ function checkTogether(config: Config, problems: string[]) {
   if (config.importLineMaxBytes > 8 * config.recordMaxBytes) {
     problems.push('TRESOR_IMPORT_LINE_MAX_BYTES: must not exceed 8 × TRESOR_RECORD_MAX_BYTES (longer lines hold no valid record)');
   }
+  if (config.metricsPort !== undefined && config.metricsPort === config.port) problems.push('TRESOR_METRICS_PORT: must differ from PORT');
   if (config.listDefaultLimit > config.listMaxLimit) problems.push('TRESOR_LIST_DEFAULT_LIMIT: must not exceed TRESOR_LIST_MAX_LIMIT');
 }
 

@@ -1,4 +1,5 @@
 import cluster from 'node:cluster';
+import { createServer } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import { AggregatorRegistry, Counter, Histogram, Registry, collectDefaultMetrics, Gauge } from 'prom-client';
 import { access } from './access.ts';
@@ -84,9 +85,19 @@ function clusterScrape(registry: Registry): () => Promise<string> {
   });
 }
 
+export interface MetricsOptions {
+  registry: Registry;
+  db: { transactionsInFlight(): number };
+  poolMax: number;
+  /** Other parts' metrics (the job runner's). */
+  more: (registry: Registry) => void;
+  /** Set: /metrics is served only on this port (on `host`), not on the app's listener. */
+  port?: number;
+  host: string;
+}
+
 /** Request, latency and pool metrics on the registry, served on /metrics (the cluster's aggregate in a worker). */
-export function registerMetrics(app: FastifyInstance, registry: Registry, db: { transactionsInFlight(): number }, poolMax: number,
-  more: (registry: Registry) => void = () => {}): void {
+export function registerMetrics(app: FastifyInstance, { registry, db, poolMax, more, port, host }: MetricsOptions): void {
   more(registry);
   collectDefaultMetrics({ register: registry });
   const labelNames = ['method', 'route', 'status'] as const;
@@ -109,7 +120,27 @@ export function registerMetrics(app: FastifyInstance, registry: Registry, db: { 
     done();
   });
   const scrape = cluster.isWorker ? clusterScrape(registry) : () => registry.metrics();
-  app.get('/metrics', { config: access.public, schema: { hide: true } }, async (_request, reply) =>
-    reply.type(registry.contentType).send(await scrape()),
-  );
+  if (port === undefined) {
+    app.get('/metrics', { config: access.public, schema: { hide: true } }, async (_request, reply) =>
+      reply.type(registry.contentType).send(await scrape()),
+    );
+    return;
+  }
+  serveOnOwnPort(app, scrape, registry.contentType, port, host);
+}
+
+/** A bare listener that answers GET /metrics and 404 to anything else; opened and closed with the app. */
+function serveOnOwnPort(app: FastifyInstance, scrape: () => Promise<string>, contentType: string, port: number, host: string): void {
+  const server = createServer((req, res) => {
+    if (req.method !== 'GET' || req.url?.split('?')[0] !== '/metrics') return void res.writeHead(404).end();
+    scrape().then(
+      (text) => res.writeHead(200, { 'content-type': contentType }).end(text),
+      (err: Error) => { app.log.error({ err }, 'metrics scrape failed'); res.writeHead(500).end(); },
+    );
+  });
+  // onReady, not onListen: a port already taken must fail start-up, not just be logged.
+  app.addHook('onReady', () => new Promise<void>((resolve, reject) => {
+    server.once('error', reject).listen(port, host, () => { server.off('error', reject); resolve(); });
+  }));
+  app.addHook('onClose', () => new Promise<void>((resolve) => (server.listening ? server.close(() => resolve()) : resolve())));
 }

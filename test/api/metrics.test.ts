@@ -5,6 +5,8 @@ import assert from 'node:assert/strict';
 import { backends } from '../helpers/backends.ts';
 import { newApiKey } from '../../src/crypto/api-key-secret.ts';
 import { sample } from '../helpers/metrics.ts';
+import { loadConfig } from '../../src/config.ts';
+import { freePort } from '../helpers/security-process.ts';
 import { seedTenant, startTestApp, type TestApp } from '../helpers/test-app.ts';
 
 for (const backend of backends) {
@@ -71,3 +73,33 @@ for (const backend of backends) {
     });
   });
 }
+
+describe('TRESOR_METRICS_PORT: /metrics only on its own port', () => {
+  let t: TestApp;
+  let port: number;
+  before(async () => {
+    port = await freePort();
+    t = await startTestApp('pglite', { env: { TRESOR_METRICS_PORT: String(port) } });
+    await t.app.listen({ port: 0, host: '127.0.0.1' });
+  });
+  after(() => t.close());
+
+  it('serves the scrape on the metrics port and nothing there but /metrics', async () => {
+    assert.equal((await t.app.inject({ method: 'GET', url: '/healthz' })).statusCode, 200);
+    const res = await fetch(`http://127.0.0.1:${port}/metrics`);
+    assert.equal(res.status, 200);
+    assert.match(String(res.headers.get('content-type')), /^text\/plain/);
+    assert.equal(sample(await res.text(), 'tresor_http_requests_total', '{method="GET",route="/healthz",status="200"}'), 1);
+    assert.equal((await fetch(`http://127.0.0.1:${port}/v1/tenants`)).status, 404);
+  });
+
+  it('refuses a metrics port equal to PORT at start-up', () => {
+    assert.throws(() => loadConfig({ PORT: '9100', TRESOR_METRICS_PORT: '9100' }), /TRESOR_METRICS_PORT: must differ from PORT/);
+  });
+
+  it('the main listener no longer answers /metrics', async () => {
+    const res = await t.app.inject({ method: 'GET', url: '/metrics' });
+    assert.equal(res.statusCode, 404);
+    assert.equal(res.json().code, 'route.not_found');
+  });
+});
