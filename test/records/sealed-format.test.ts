@@ -32,7 +32,7 @@ for (const backend of backends) {
         assert.deepEqual((await t.call('GET', `${base}/${created.json().id}`, { token: s.key })).json().data, data);
       }
       const rows = await t.store.db.withTenant(s.tenantId, (tx) =>
-        tx.query<{ n: number; enc: unknown }>('select octet_length(sealed) as n, enc from records where id = any($1::uuid[]) order by id', [ids]));
+        tx.query<{ n: number; enc: unknown }>('select octet_length(sealed) as n, enc from records where id in (select jsonb_array_elements_text($1::text::jsonb)::uuid) order by id', [JSON.stringify(ids)]));
       assert.equal(rows.length, 4);
       assert.deepEqual(new Set(rows.map((r) => r.n)).size, 1, `lengths: ${rows.map((r) => r.n)}`);
       assert.equal(rows[0].n, 12 + 64 + 16, 'nonce, the 64-byte minimum, tag');

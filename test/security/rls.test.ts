@@ -97,7 +97,7 @@ for (const backend of backends) {
       const before = (await t.call('GET', `${b.base}/${bRecords[0]}`, { token: b.key })).json();
       const touched = await t.store.db.withTenant(a.tenantId, async (tx) => ({
         targeted: (await tx.query(`update records set plain = '{"tier":"hijacked"}' where tenant_id = $1 returning id`, [b.tenantId])).length,
-        byId: (await tx.query(`update records set version = version + 100 where id = any($1::uuid[]) returning id`, [bRecords])).length,
+        byId: (await tx.query(`update records set version = version + 100 where id in (select jsonb_array_elements_text($1::text::jsonb)::uuid) returning id`, [JSON.stringify(bRecords)])).length,
         deleted: (await tx.query('delete from records where tenant_id = $1 returning id', [b.tenantId])).length,
         unscoped: (await tx.query<{ tenant_id: string }>('update records set version = version returning tenant_id')),
       }));
