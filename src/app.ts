@@ -58,7 +58,8 @@ export async function buildApp(config: Config, services: Services, opts: { logge
   problemsRoutes(app);
   tenantsRoutes(app, { tenants: services.tenants, listDefaultLimit: config.listDefaultLimit, listMaxLimit: config.listMaxLimit });
   apiKeysRoutes(app, { apiKeys: services.apiKeys });
-  collectionsRoutes(app, { collections: services.collections });
+  collectionsRoutes(app, { collections: services.collections,
+    limits: { maxFields: config.maxFields, maxLengthCap: config.maxLengthCap, defaultMaxLength: config.defaultMaxLength } });
   recordsRoutes(app, { records: services.records });
   importRoutes(app, { imports: services.imports, importLimitBytes: config.importLimitBytes, importLineMaxBytes: config.importLineMaxBytes });
   keysRoutes(app, { rotation: services.rotation });

@@ -1,25 +1,42 @@
 import { Type } from 'typebox';
 import type { App } from '../http/app-types.ts';
 import { access } from '../http/access.ts';
-import { CollectionParams, TenantParams, Timestamp, Uuid, bearer, errorResponses } from '../http/schemas.ts';
+import { CollectionParams, Name, TenantParams, Timestamp, Uuid, bearer, errorResponses } from '../http/schemas.ts';
+import { DOCUMENTED_AS } from '../http/openapi.ts';
 import type { CollectionsService } from './collections-service.ts';
-import { CLASSIFICATIONS, FIELD_TYPES, MASKS } from './collection-definition.ts';
+import { CLASSIFICATIONS, FIELD_TYPES, MASKS, type DefinitionLimits } from './collection-definition.ts';
 
 // The field definitions are checked by parseCollectionDefinition, which reports
-// every problem at once with stable codes; the schema only fixes the outline.
+// every problem at once with stable codes (422); the schema only fixes the
+// outline, and the document shows the definition's full shape and limits.
 const FieldIn = Type.Record(Type.String(), Type.Unknown());
+const definitionDoc = ({ maxFields, maxLengthCap, defaultMaxLength }: DefinitionLimits) => Type.Object({
+  name: Name,
+  fields: Type.Array(Type.Object({
+    name: Name,
+    type: Type.Enum(FIELD_TYPES),
+    required: Type.Optional(Type.Boolean({ default: false })),
+    maxLength: Type.Optional(Type.Integer({ minimum: 1, maximum: maxLengthCap, default: defaultMaxLength,
+      description: 'string, email and phone only (TRESOR_MAX_LENGTH_CAP, default TRESOR_DEFAULT_MAX_LENGTH)' })),
+    searchable: Type.Optional(Type.Boolean({ default: false, description: 'exact-match search by blind index; not for boolean or json' })),
+    unique: Type.Optional(Type.Boolean({ default: false, description: 'implies searchable; not for boolean or json' })),
+    classification: Type.Optional(Type.Enum(CLASSIFICATIONS, { default: 'personal' })),
+    mask: Type.Optional(Type.Enum(MASKS)),
+  }, { additionalProperties: false, title: 'FieldDefinitionInput' }), { minItems: 1, maxItems: maxFields, description: 'at most TRESOR_MAX_FIELDS fields' }),
+}, { additionalProperties: false, title: 'CollectionDefinition' });
 const FieldOut = Type.Object({
   name: Type.String(), type: Type.Enum(FIELD_TYPES), required: Type.Boolean(), maxLength: Type.Optional(Type.Integer()),
   searchable: Type.Boolean(), unique: Type.Boolean(), classification: Type.Enum(CLASSIFICATIONS), mask: Type.Optional(Type.Enum(MASKS)),
 }, { title: 'FieldDefinition' });
 const Collection = Type.Object({ id: Uuid, name: Type.String(), fields: Type.Array(FieldOut), createdAt: Timestamp }, { title: 'Collection' });
 
-export function collectionsRoutes(app: App, { collections }: { collections: CollectionsService }) {
+export function collectionsRoutes(app: App, { collections, limits }: { collections: CollectionsService; limits: DefinitionLimits }) {
   app.post('/v1/tenants/:tenantId/collections', {
     config: { ...access.tenant('collections.create'), problems: ['collection.invalid_definition', 'collection.already_exists'] },
     schema: { operationId: 'createCollection', summary: 'Create a collection', tags: ['collections'], security: bearer, params: TenantParams,
       description: 'Defines a collection and its fields; every problem of a definition is reported at once under `problems`.',
-      body: Type.Object({ name: Type.String({ maxLength: 200 }), fields: Type.Array(FieldIn, { maxItems: 1000 }) }, { additionalProperties: false }),
+      body: Type.Object({ name: Type.String({ maxLength: 200 }), fields: Type.Array(FieldIn, { maxItems: 1000 }) },
+        { additionalProperties: false, [DOCUMENTED_AS]: definitionDoc(limits) }),
       response: { 201: Collection, ...errorResponses } },
   }, async (req, reply) => reply.code(201).send(await collections.create(req.actor, req.params.tenantId, req.body)));
 

@@ -22,7 +22,7 @@ for (const backend of backends) {
       METHODS.filter((m) => item[m]).map((m) => ({ where: `${m.toUpperCase()} ${path}`, op: item[m] })));
 
     before(async () => {
-      t = await startTestApp(backend, { env: { TRESOR_LIST_MAX_LIMIT: '321', PORT: '9443' } });
+      t = await startTestApp(backend, { env: { TRESOR_LIST_MAX_LIMIT: '321', TRESOR_MAX_FIELDS: '42', PORT: '9443' } });
       doc = (await t.app.inject({ method: 'GET', url: '/openapi.json' })).json();
     });
     after(async () => t.close());
@@ -92,6 +92,16 @@ for (const backend of backends) {
       assert.equal(query.find((p) => p.name === 'limit')?.schema.maximum, 321);
       const search = doc.paths[`${records}/search`].post as unknown as { requestBody: { content: Record<string, { schema: { properties: { limit: { maximum: number } } } }> } };
       assert.equal(search.requestBody.content['application/json'].schema.properties.limit.maximum, 321);
+    });
+
+    it('documents a collection definition in full, with the field count from TRESOR_MAX_FIELDS', () => {
+      const create = doc.paths['/v1/tenants/{tenantId}/collections'].post as unknown as { requestBody: { content: Record<string, { schema: { $ref: string } }> } };
+      assert.equal(create.requestBody.content['application/json'].schema.$ref, '#/components/schemas/CollectionDefinition');
+      const definition = doc.components.schemas.CollectionDefinition as unknown as { properties: { fields: { maxItems: number; items: { $ref: string } } } };
+      assert.equal(definition.properties.fields.maxItems, 42);
+      assert.equal(definition.properties.fields.items.$ref, '#/components/schemas/FieldDefinitionInput');
+      const input = doc.components.schemas.FieldDefinitionInput.properties!;
+      assert.deepEqual(input.classification.enum, ['personal', 'special', 'none']);
     });
   });
 }
