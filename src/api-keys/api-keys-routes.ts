@@ -17,7 +17,7 @@ export function apiKeysRoutes(app: App, { apiKeys }: { apiKeys: ApiKeysService }
     schema: { operationId: 'createApiKey', summary: 'Create an API key for a tenant', tags: ['api-keys'], security: bearer, params: TenantParams,
       description: 'The answer holds the key itself, shown this once; only its hash is stored.',
       body: Type.Object({
-        name: Type.String({ minLength: 1, maxLength: 200 }),
+        name: Type.String({ minLength: 1, maxLength: 200, examples: ['billing service'] }),
         role: Type.Union([Type.Literal('admin'), Type.Literal('editor'), Type.Literal('viewer')]),
       }, { additionalProperties: false }),
       response: { 201: NewApiKey, ...errorResponses } },

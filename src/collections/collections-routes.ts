@@ -4,14 +4,14 @@ import { access } from '../http/access.ts';
 import { CollectionParams, Name, TenantParams, Timestamp, Uuid, bearer, errorResponses } from '../http/schemas.ts';
 import { DOCUMENTED_AS } from '../http/openapi.ts';
 import type { CollectionsService } from './collections-service.ts';
-import { CLASSIFICATIONS, FIELD_TYPES, MASKS, type DefinitionLimits } from './collection-definition.ts';
+import { CLASSIFICATIONS, FIELD_TYPES, MASKS, NAME_PATTERN, type DefinitionLimits } from './collection-definition.ts';
 
 // The field definitions are checked by parseCollectionDefinition, which reports
 // every problem at once with stable codes (422); the schema only fixes the
 // outline, and the document shows the definition's full shape and limits.
 const FieldIn = Type.Record(Type.String(), Type.Unknown());
 const definitionDoc = ({ maxFields, maxLengthCap, defaultMaxLength }: DefinitionLimits) => Type.Object({
-  name: Name,
+  name: Type.String({ pattern: NAME_PATTERN.source, examples: ['customers'] }),
   fields: Type.Array(Type.Object({
     name: Name,
     type: Type.Enum(FIELD_TYPES),
@@ -22,7 +22,8 @@ const definitionDoc = ({ maxFields, maxLengthCap, defaultMaxLength }: Definition
     unique: Type.Optional(Type.Boolean({ default: false, description: 'implies searchable; not for boolean or json' })),
     classification: Type.Optional(Type.Enum(CLASSIFICATIONS, { default: 'personal' })),
     mask: Type.Optional(Type.Enum(MASKS)),
-  }, { additionalProperties: false, title: 'FieldDefinitionInput' }), { minItems: 1, maxItems: maxFields, description: 'at most TRESOR_MAX_FIELDS fields' }),
+  }, { additionalProperties: false, title: 'FieldDefinitionInput' }), { minItems: 1, maxItems: maxFields, description: 'at most TRESOR_MAX_FIELDS fields',
+    examples: [[{ name: 'email', type: 'email', unique: true }, { name: 'name', type: 'string', required: true, maxLength: 100 }, { name: 'tier', type: 'string', classification: 'none' }]] }),
 }, { additionalProperties: false, title: 'CollectionDefinition' });
 const FieldOut = Type.Object({
   name: Type.String(), type: Type.Enum(FIELD_TYPES), required: Type.Boolean(), maxLength: Type.Optional(Type.Integer()),

@@ -7,6 +7,7 @@ import { permissions } from '../access/permissions.ts';
 import type { App } from './app-types.ts';
 import { access } from './access.ts';
 import { Problem } from './schemas.ts';
+import { addExamples } from './openapi-examples.ts';
 
 // The OpenAPI 3.1 document is generated from the routes: their schemas give
 // the shapes, their access declaration (config.auth/action) the security and
@@ -108,7 +109,6 @@ function describeRoute({ schema, route }: { schema: unknown; route: RouteOptions
 function hoistTitled(node: unknown, components: Record<string, unknown>): unknown {
   if (Array.isArray(node)) return node.map((item) => hoistTitled(item, components));
   if (typeof node !== 'object' || node === null) return node;
-  if (DOCUMENTED_AS in node) return hoistTitled((node as Schema)[DOCUMENTED_AS], components);
   const out: Schema = {};
   for (const [key, value] of Object.entries(node)) out[key] = hoistTitled(value, components);
   if (typeof out.title !== 'string' || !/^[A-Z]\w*$/.test(out.title)) return out;
@@ -141,9 +141,20 @@ function applyConfiguredLimits(doc: Schema, config: Config): void {
   visit(doc.paths);
 }
 
+function showDocumentedAs(node: unknown): unknown {
+  if (Array.isArray(node)) return node.map(showDocumentedAs);
+  if (typeof node !== 'object' || node === null) return node;
+  if (DOCUMENTED_AS in node) return showDocumentedAs((node as Schema)[DOCUMENTED_AS]);
+  return Object.fromEntries(Object.entries(node).map(([key, value]) => [key, showDocumentedAs(value)]));
+}
+
 function finishDocument(doc: Schema, config: Config): Schema {
   const components = doc.components as { schemas: Record<string, unknown> };
+  doc.paths = showDocumentedAs(doc.paths);
   applyConfiguredLimits(doc, config);
+  for (const item of Object.values(doc.paths as Record<string, Record<string, object>>)) {
+    for (const operation of Object.values(item)) addExamples(operation);
+  }
   doc.paths = hoistTitled(doc.paths, components.schemas);
   return doc;
 }

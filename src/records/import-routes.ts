@@ -21,7 +21,8 @@ export function importRoutes(app: App, { imports, importLimitBytes, importLineMa
         description: 'Streams one record per line; lines that fail are reported by line number and code (never their values), the rest imported.',
         consumes: ['application/x-ndjson'],
         // Documents the stream for OpenAPI; lines are validated one by one as they arrive.
-        body: Type.String({ description: 'NDJSON: one {"data": {...}} object per line, validated line by line' }),
+        body: Type.String({ description: 'NDJSON: one {"data": {...}} object per line, validated line by line',
+          examples: ['{"data":{"email":"ada@example.com","name":"Ada Lovelace"}}\n{"data":{"email":"alan@example.com","name":"Alan Turing"}}\n'] }),
         response: { 200: Type.Object({
           imported: Type.Integer(), rejectedCount: Type.Integer(),
           rejected: Type.Array(Type.Object({ line: Type.Integer(), code: Type.String(), field: Type.Optional(Type.String()) })),

@@ -5,7 +5,7 @@ import { RequestError } from '../errors.ts';
 import { CollectionParams, Page, PageQuery, RecordParams, Timestamp, Uuid, bearer, errorResponses } from '../http/schemas.ts';
 import type { RecordsService } from './records-service.ts';
 
-const Data = Type.Record(Type.String(), Type.Unknown());
+const Data = Type.Record(Type.String(), Type.Unknown(), { examples: [{ email: 'ada@example.com', name: 'Ada Lovelace', tier: 'gold' }] });
 const RecordOut = Type.Object({ id: Uuid, version: Type.Integer(), createdAt: Timestamp, updatedAt: Timestamp, data: Data }, { title: 'Record' });
 const RecordPage = Page(RecordOut, 'RecordPage');
 const DataBody = Type.Object({ data: Data }, { additionalProperties: false });
@@ -37,7 +37,7 @@ export function recordsRoutes(app: App, { records: svc }: { records: RecordsServ
     schema: { operationId: 'searchRecords', summary: 'Search records by exact field values', tags: ['records'], security: bearer, params: CollectionParams,
       description: 'Finds records whose searchable or unique fields equal every value in `where` (matched by blind index: values never reach the database in clear).',
       body: Type.Object({
-        where: Type.Record(Type.String(), Type.Unknown(), { propertyNames: { pattern: '^[a-z][a-z0-9_]{0,62}$' }, minProperties: 1, maxProperties: 20 }),
+        where: Type.Record(Type.String(), Type.Unknown(), { propertyNames: { pattern: '^[a-z][a-z0-9_]{0,62}$' }, minProperties: 1, maxProperties: 20, examples: [{ email: 'ada@example.com' }] }),
         limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000 })),
         cursor: Type.Optional(Type.String({ maxLength: 200 })),
       }, { additionalProperties: false }),

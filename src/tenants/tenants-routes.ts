@@ -11,7 +11,7 @@ export function tenantsRoutes(app: App, { tenants, listDefaultLimit, listMaxLimi
     config: access.platform('tenants.create'),
     schema: { operationId: 'createTenant', summary: 'Create a tenant', tags: ['tenants'], security: bearer,
       description: 'Creates a tenant with its first data key; its admin key is made next with createApiKey.',
-      body: Type.Object({ name: Type.String({ minLength: 1, maxLength: 200 }) }, { additionalProperties: false }),
+      body: Type.Object({ name: Type.String({ minLength: 1, maxLength: 200, examples: ['Acme GmbH'] }) }, { additionalProperties: false }),
       response: { 201: Tenant, ...errorResponses } },
   }, async (req, reply) => reply.code(201).send(await tenants.create(req.actor, req.body)));
 

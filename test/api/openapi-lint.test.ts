@@ -32,6 +32,8 @@ for (const backend of backends) {
       const problems = await lintFromString({ source: JSON.stringify(doc), absoluteRef: 'openapi.json', config });
       const errors = problems.filter((p) => p.severity === 'error');
       assert.deepEqual(errors.map((p) => `${p.ruleId}: ${p.message} at ${p.location[0]?.pointer}`), []);
+      const badExamples = problems.filter((p) => p.ruleId === 'no-invalid-media-type-examples');
+      assert.deepEqual(badExamples.map((p) => `${p.message} at ${p.location[0]?.pointer}`), [], 'every example matches its schema');
       assert.equal(doc.openapi, '3.1.0');
     });
 
@@ -76,6 +78,20 @@ for (const backend of backends) {
       }
       const update = doc.paths['/v1/tenants/{tenantId}/collections/{name}/records/{id}'].patch.responses;
       assert.ok(update['412'] && update['404'] && update['409'] && update['422'] && update['401'] && update['403']);
+    });
+
+    it('gives every operation an example request body and an example of every response with content', () => {
+      type Media = Record<string, { example?: unknown }>;
+      for (const { where, op } of operations()) {
+        const body = (op as unknown as { requestBody?: { content: Media } }).requestBody;
+        for (const [type, media] of Object.entries(body?.content ?? {})) assert.ok(media.example !== undefined, `${where} request ${type}`);
+        for (const [status, response] of Object.entries(op.responses)) {
+          for (const [type, media] of Object.entries((response.content ?? {}) as Media)) assert.ok(media.example !== undefined, `${where} ${status} ${type}`);
+        }
+      }
+      const conflict = doc.paths['/v1/tenants/{tenantId}/collections'].post.responses['409'].content!['application/problem+json'] as unknown as { example: Record<string, unknown> };
+      assert.deepEqual(conflict.example, { type: '/problems/collection.already_exists', title: errorCatalogue['collection.already_exists'].title, status: 409,
+        code: 'collection.already_exists', detail: errorCatalogue['collection.already_exists'].title, requestId: conflict.example.requestId });
     });
 
     it('names the shared shapes, with the field enums of collection definitions', () => {
