@@ -503,18 +503,66 @@ export interface components {
             lastUsedAt: string | null;
             revokedAt: string | null;
         };
+        /** FieldDefinitionInput */
+        FieldDefinitionInput: {
+            name: string;
+            /** @enum {string} */
+            type: "string" | "email" | "phone" | "date" | "number" | "boolean" | "json";
+            /** @description default false */
+            required?: boolean;
+            /** @description string, email and phone only; at most TRESOR_MAX_LENGTH_CAP, default 1000 (TRESOR_DEFAULT_MAX_LENGTH) */
+            maxLength?: number;
+            /** @description exact-match search by blind index; not for boolean or json; default false */
+            searchable?: boolean;
+            /** @description implies searchable; not for boolean or json; default false */
+            unique?: boolean;
+            /**
+             * @description default personal
+             * @enum {string}
+             */
+            classification?: "personal" | "special" | "none";
+            /** @enum {string} */
+            mask?: "none" | "partial" | "full";
+        };
+        /** CollectionDefinition */
+        CollectionDefinition: {
+            /** @example customers */
+            name: string;
+            /**
+             * @description at most TRESOR_MAX_FIELDS fields
+             * @example [
+             *       {
+             *         "name": "email",
+             *         "type": "email",
+             *         "unique": true
+             *       },
+             *       {
+             *         "name": "name",
+             *         "type": "string",
+             *         "required": true,
+             *         "maxLength": 100
+             *       },
+             *       {
+             *         "name": "tier",
+             *         "type": "string",
+             *         "classification": "none"
+             *       }
+             *     ]
+             */
+            fields: components["schemas"]["FieldDefinitionInput"][];
+        };
         /** FieldDefinition */
         FieldDefinition: {
             name: string;
-            /** @enum {unknown} */
+            /** @enum {string} */
             type: "string" | "email" | "phone" | "date" | "number" | "boolean" | "json";
             required: boolean;
             maxLength?: number;
             searchable: boolean;
             unique: boolean;
-            /** @enum {unknown} */
+            /** @enum {string} */
             classification: "personal" | "special" | "none";
-            /** @enum {unknown} */
+            /** @enum {string} */
             mask?: "none" | "partial" | "full";
         };
         /** Collection */
@@ -535,6 +583,13 @@ export interface components {
             createdAt: string;
             /** Format: date-time */
             updatedAt: string;
+            /**
+             * @example {
+             *       "email": "ada@example.com",
+             *       "name": "Ada Lovelace",
+             *       "tier": "gold"
+             *     }
+             */
             data: {
                 [key: string]: unknown;
             };
@@ -587,6 +642,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "status": "ok"
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         status: "ok";
@@ -599,6 +659,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/internal.error",
+                     *       "title": "Internal error",
+                     *       "status": 500,
+                     *       "code": "internal.error",
+                     *       "detail": "Internal error",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
                     "application/problem+json": {
                         /** @enum {string} */
                         code?: "internal.error";
@@ -622,6 +692,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "status": "ready",
+                     *       "migration": 1
+                     *     }
+                     */
                     "application/json": {
                         /** @enum {string} */
                         status: "ready";
@@ -635,6 +711,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/internal.error",
+                     *       "title": "Internal error",
+                     *       "status": 500,
+                     *       "code": "internal.error",
+                     *       "detail": "Internal error",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
                     "application/problem+json": {
                         /** @enum {string} */
                         code?: "internal.error";
@@ -647,6 +733,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/service.unavailable",
+                     *       "title": "The database is unavailable, retry later",
+                     *       "status": 503,
+                     *       "code": "service.unavailable",
+                     *       "detail": "The database is unavailable, retry later",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
                     "application/problem+json": {
                         /** @enum {string} */
                         code?: "service.unavailable";
@@ -672,6 +768,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "example",
+                     *       "status": 1,
+                     *       "title": "example",
+                     *       "description": "example"
+                     *     }
+                     */
                     "application/json": {
                         code: string;
                         status: number | null;
@@ -686,6 +790,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/request.invalid_url",
+                     *       "title": "The request path is not valid",
+                     *       "status": 400,
+                     *       "code": "request.invalid_url",
+                     *       "detail": "The request path is not valid",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
                     "application/problem+json": {
                         /** @enum {string} */
                         code?: "request.invalid_url" | "request.validation_failed";
@@ -698,6 +812,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/problem.not_found",
+                     *       "title": "No such error code",
+                     *       "status": 404,
+                     *       "code": "problem.not_found",
+                     *       "detail": "No such error code",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
                     "application/problem+json": {
                         /** @enum {string} */
                         code?: "problem.not_found";
@@ -710,6 +834,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/internal.error",
+                     *       "title": "Internal error",
+                     *       "status": 500,
+                     *       "code": "internal.error",
+                     *       "detail": "Internal error",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
                     "application/problem+json": {
                         /** @enum {string} */
                         code?: "internal.error";
@@ -737,6 +871,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60",
+                     *           "name": "example",
+                     *           "status": "example",
+                     *           "createdAt": "2026-01-15T09:30:00.000Z"
+                     *         }
+                     *       ],
+                     *       "nextCursor": "example"
+                     *     }
+                     */
                     "application/json": components["schemas"]["TenantPage"];
                 };
             };
@@ -746,6 +893,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/request.validation_failed",
+                     *       "title": "The request does not match the schema",
+                     *       "status": 400,
+                     *       "code": "request.validation_failed",
+                     *       "detail": "The request does not match the schema",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
                     "application/problem+json": {
                         /** @enum {string} */
                         code?: "request.validation_failed" | "request.invalid_cursor";
@@ -758,6 +915,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/auth.missing_credentials",
+                     *       "title": "An API key is required",
+                     *       "status": 401,
+                     *       "code": "auth.missing_credentials",
+                     *       "detail": "An API key is required",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
                     "application/problem+json": {
                         /** @enum {string} */
                         code?: "auth.missing_credentials" | "auth.invalid_credentials";
@@ -770,6 +937,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/auth.forbidden",
+                     *       "title": "This role may not do that",
+                     *       "status": 403,
+                     *       "code": "auth.forbidden",
+                     *       "detail": "This role may not do that",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
                     "application/problem+json": {
                         /** @enum {string} */
                         code?: "auth.forbidden";
@@ -782,6 +959,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/internal.error",
+                     *       "title": "Internal error",
+                     *       "status": 500,
+                     *       "code": "internal.error",
+                     *       "detail": "Internal error",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
                     "application/problem+json": {
                         /** @enum {string} */
                         code?: "internal.error";
@@ -794,6 +981,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/service.unavailable",
+                     *       "title": "The database is unavailable, retry later",
+                     *       "status": 503,
+                     *       "code": "service.unavailable",
+                     *       "detail": "The database is unavailable, retry later",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
                     "application/problem+json": {
                         /** @enum {string} */
                         code?: "service.unavailable";
@@ -811,7 +1008,13 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "name": "Acme GmbH"
+                 *     }
+                 */
                 "application/json": {
+                    /** @example Acme GmbH */
                     name: string;
                 };
             };
@@ -823,6 +1026,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60",
+                     *       "name": "example",
+                     *       "status": "example",
+                     *       "createdAt": "2026-01-15T09:30:00.000Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["Tenant"];
                 };
             };
@@ -832,6 +1043,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/request.validation_failed",
+                     *       "title": "The request does not match the schema",
+                     *       "status": 400,
+                     *       "code": "request.validation_failed",
+                     *       "detail": "The request does not match the schema",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
                     "application/problem+json": {
                         /** @enum {string} */
                         code?: "request.validation_failed" | "request.invalid_json" | "request.invalid_utf8";
@@ -844,6 +1065,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/auth.missing_credentials",
+                     *       "title": "An API key is required",
+                     *       "status": 401,
+                     *       "code": "auth.missing_credentials",
+                     *       "detail": "An API key is required",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
                     "application/problem+json": {
                         /** @enum {string} */
                         code?: "auth.missing_credentials" | "auth.invalid_credentials";
@@ -856,6 +1087,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/auth.forbidden",
+                     *       "title": "This role may not do that",
+                     *       "status": 403,
+                     *       "code": "auth.forbidden",
+                     *       "detail": "This role may not do that",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
                     "application/problem+json": {
                         /** @enum {string} */
                         code?: "auth.forbidden";
@@ -868,6 +1109,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/request.body_too_large",
+                     *       "title": "The request body is too large",
+                     *       "status": 413,
+                     *       "code": "request.body_too_large",
+                     *       "detail": "The request body is too large",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
                     "application/problem+json": {
                         /** @enum {string} */
                         code?: "request.body_too_large";
@@ -880,6 +1131,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/request.unsupported_media_type",
+                     *       "title": "Unsupported content type",
+                     *       "status": 415,
+                     *       "code": "request.unsupported_media_type",
+                     *       "detail": "Unsupported content type",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
                     "application/problem+json": {
                         /** @enum {string} */
                         code?: "request.unsupported_media_type";
@@ -892,6 +1153,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/internal.error",
+                     *       "title": "Internal error",
+                     *       "status": 500,
+                     *       "code": "internal.error",
+                     *       "detail": "Internal error",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
                     "application/problem+json": {
                         /** @enum {string} */
                         code?: "internal.error";
@@ -904,6 +1175,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/service.unavailable",
+                     *       "title": "The database is unavailable, retry later",
+                     *       "status": 503,
+                     *       "code": "service.unavailable",
+                     *       "detail": "The database is unavailable, retry later",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
                     "application/problem+json": {
                         /** @enum {string} */
                         code?: "service.unavailable";
@@ -929,6 +1210,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60",
+                     *       "name": "example",
+                     *       "status": "example",
+                     *       "createdAt": "2026-01-15T09:30:00.000Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["Tenant"];
                 };
             };
@@ -938,6 +1227,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/request.invalid_url",
+                     *       "title": "The request path is not valid",
+                     *       "status": 400,
+                     *       "code": "request.invalid_url",
+                     *       "detail": "The request path is not valid",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
                     "application/problem+json": {
                         /** @enum {string} */
                         code?: "request.invalid_url" | "request.validation_failed";
@@ -950,6 +1249,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/auth.missing_credentials",
+                     *       "title": "An API key is required",
+                     *       "status": 401,
+                     *       "code": "auth.missing_credentials",
+                     *       "detail": "An API key is required",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
                     "application/problem+json": {
                         /** @enum {string} */
                         code?: "auth.missing_credentials" | "auth.invalid_credentials";
@@ -962,6 +1271,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/auth.forbidden",
+                     *       "title": "This role may not do that",
+                     *       "status": 403,
+                     *       "code": "auth.forbidden",
+                     *       "detail": "This role may not do that",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
                     "application/problem+json": {
                         /** @enum {string} */
                         code?: "auth.forbidden";
@@ -974,6 +1293,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/tenant.not_found",
+                     *       "title": "No such tenant",
+                     *       "status": 404,
+                     *       "code": "tenant.not_found",
+                     *       "detail": "No such tenant",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
                     "application/problem+json": {
                         /** @enum {string} */
                         code?: "tenant.not_found";
@@ -986,6 +1315,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/internal.error",
+                     *       "title": "Internal error",
+                     *       "status": 500,
+                     *       "code": "internal.error",
+                     *       "detail": "Internal error",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
                     "application/problem+json": {
                         /** @enum {string} */
                         code?: "internal.error";
@@ -998,6 +1337,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/service.unavailable",
+                     *       "title": "The database is unavailable, retry later",
+                     *       "status": 503,
+                     *       "code": "service.unavailable",
+                     *       "detail": "The database is unavailable, retry later",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
                     "application/problem+json": {
                         /** @enum {string} */
                         code?: "service.unavailable";
@@ -1023,6 +1372,21 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60",
+                     *           "name": "example",
+                     *           "role": "example",
+                     *           "prefix": "example",
+                     *           "createdAt": "2026-01-15T09:30:00.000Z",
+                     *           "lastUsedAt": "2026-01-15T09:30:00.000Z",
+                     *           "revokedAt": "2026-01-15T09:30:00.000Z"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": {
                         items: components["schemas"]["ApiKey"][];
                     };
@@ -1034,6 +1398,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/request.invalid_url",
+                     *       "title": "The request path is not valid",
+                     *       "status": 400,
+                     *       "code": "request.invalid_url",
+                     *       "detail": "The request path is not valid",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
                     "application/problem+json": {
                         /** @enum {string} */
                         code?: "request.invalid_url" | "request.validation_failed";
@@ -1046,6 +1420,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/auth.missing_credentials",
+                     *       "title": "An API key is required",
+                     *       "status": 401,
+                     *       "code": "auth.missing_credentials",
+                     *       "detail": "An API key is required",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
                     "application/problem+json": {
                         /** @enum {string} */
                         code?: "auth.missing_credentials" | "auth.invalid_credentials";
@@ -1058,6 +1442,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/auth.forbidden",
+                     *       "title": "This role may not do that",
+                     *       "status": 403,
+                     *       "code": "auth.forbidden",
+                     *       "detail": "This role may not do that",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
                     "application/problem+json": {
                         /** @enum {string} */
                         code?: "auth.forbidden";
@@ -1070,6 +1464,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/tenant.not_found",
+                     *       "title": "No such tenant",
+                     *       "status": 404,
+                     *       "code": "tenant.not_found",
+                     *       "detail": "No such tenant",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
                     "application/problem+json": {
                         /** @enum {string} */
                         code?: "tenant.not_found";
@@ -1082,6 +1486,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/internal.error",
+                     *       "title": "Internal error",
+                     *       "status": 500,
+                     *       "code": "internal.error",
+                     *       "detail": "Internal error",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
                     "application/problem+json": {
                         /** @enum {string} */
                         code?: "internal.error";
@@ -1094,6 +1508,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/service.unavailable",
+                     *       "title": "The database is unavailable, retry later",
+                     *       "status": 503,
+                     *       "code": "service.unavailable",
+                     *       "detail": "The database is unavailable, retry later",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
                     "application/problem+json": {
                         /** @enum {string} */
                         code?: "service.unavailable";
@@ -1113,7 +1537,14 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "name": "billing service",
+                 *       "role": "admin"
+                 *     }
+                 */
                 "application/json": {
+                    /** @example billing service */
                     name: string;
                     role: "admin" | "editor" | "viewer";
                 };
@@ -1126,6 +1557,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60",
+                     *       "name": "example",
+                     *       "role": "example",
+                     *       "prefix": "example",
+                     *       "createdAt": "2026-01-15T09:30:00.000Z",
+                     *       "lastUsedAt": "2026-01-15T09:30:00.000Z",
+                     *       "revokedAt": "2026-01-15T09:30:00.000Z",
+                     *       "key": "example"
+                     *     }
+                     */
                     "application/json": components["schemas"]["NewApiKey"];
                 };
             };
@@ -1135,6 +1578,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/request.invalid_url",
+                     *       "title": "The request path is not valid",
+                     *       "status": 400,
+                     *       "code": "request.invalid_url",
+                     *       "detail": "The request path is not valid",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
                     "application/problem+json": {
                         /** @enum {string} */
                         code?: "request.invalid_url" | "request.validation_failed" | "request.invalid_json" | "request.invalid_utf8";
@@ -1147,6 +1600,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/auth.missing_credentials",
+                     *       "title": "An API key is required",
+                     *       "status": 401,
+                     *       "code": "auth.missing_credentials",
+                     *       "detail": "An API key is required",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
                     "application/problem+json": {
                         /** @enum {string} */
                         code?: "auth.missing_credentials" | "auth.invalid_credentials";
@@ -1159,6 +1622,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/auth.forbidden",
+                     *       "title": "This role may not do that",
+                     *       "status": 403,
+                     *       "code": "auth.forbidden",
+                     *       "detail": "This role may not do that",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
                     "application/problem+json": {
                         /** @enum {string} */
                         code?: "auth.forbidden";
@@ -1171,6 +1644,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/tenant.not_found",
+                     *       "title": "No such tenant",
+                     *       "status": 404,
+                     *       "code": "tenant.not_found",
+                     *       "detail": "No such tenant",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
                     "application/problem+json": {
                         /** @enum {string} */
                         code?: "tenant.not_found";
@@ -1183,6 +1666,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/request.body_too_large",
+                     *       "title": "The request body is too large",
+                     *       "status": 413,
+                     *       "code": "request.body_too_large",
+                     *       "detail": "The request body is too large",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
                     "application/problem+json": {
                         /** @enum {string} */
                         code?: "request.body_too_large";
@@ -1195,6 +1688,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/request.unsupported_media_type",
+                     *       "title": "Unsupported content type",
+                     *       "status": 415,
+                     *       "code": "request.unsupported_media_type",
+                     *       "detail": "Unsupported content type",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
                     "application/problem+json": {
                         /** @enum {string} */
                         code?: "request.unsupported_media_type";
@@ -1207,6 +1710,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/api_key.invalid_role",
+                     *       "title": "That role cannot be given to this key",
+                     *       "status": 422,
+                     *       "code": "api_key.invalid_role",
+                     *       "detail": "That role cannot be given to this key",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
                     "application/problem+json": {
                         /** @enum {string} */
                         code?: "api_key.invalid_role";
@@ -1219,6 +1732,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/internal.error",
+                     *       "title": "Internal error",
+                     *       "status": 500,
+                     *       "code": "internal.error",
+                     *       "detail": "Internal error",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
                     "application/problem+json": {
                         /** @enum {string} */
                         code?: "internal.error";
@@ -1231,6 +1754,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/service.unavailable",
+                     *       "title": "The database is unavailable, retry later",
+                     *       "status": 503,
+                     *       "code": "service.unavailable",
+                     *       "detail": "The database is unavailable, retry later",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
                     "application/problem+json": {
                         /** @enum {string} */
                         code?: "service.unavailable";
@@ -1264,6 +1797,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/request.invalid_url",
+                     *       "title": "The request path is not valid",
+                     *       "status": 400,
+                     *       "code": "request.invalid_url",
+                     *       "detail": "The request path is not valid",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
                     "application/problem+json": {
                         /** @enum {string} */
                         code?: "request.invalid_url" | "request.validation_failed";
@@ -1276,6 +1819,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/auth.missing_credentials",
+                     *       "title": "An API key is required",
+                     *       "status": 401,
+                     *       "code": "auth.missing_credentials",
+                     *       "detail": "An API key is required",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
                     "application/problem+json": {
                         /** @enum {string} */
                         code?: "auth.missing_credentials" | "auth.invalid_credentials";
@@ -1288,6 +1841,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/auth.forbidden",
+                     *       "title": "This role may not do that",
+                     *       "status": 403,
+                     *       "code": "auth.forbidden",
+                     *       "detail": "This role may not do that",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
                     "application/problem+json": {
                         /** @enum {string} */
                         code?: "auth.forbidden";
@@ -1300,6 +1863,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/tenant.not_found",
+                     *       "title": "No such tenant",
+                     *       "status": 404,
+                     *       "code": "tenant.not_found",
+                     *       "detail": "No such tenant",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
                     "application/problem+json": {
                         /** @enum {string} */
                         code?: "tenant.not_found" | "api_key.not_found";
@@ -1312,6 +1885,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/internal.error",
+                     *       "title": "Internal error",
+                     *       "status": 500,
+                     *       "code": "internal.error",
+                     *       "detail": "Internal error",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
                     "application/problem+json": {
                         /** @enum {string} */
                         code?: "internal.error";
@@ -1324,6 +1907,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/service.unavailable",
+                     *       "title": "The database is unavailable, retry later",
+                     *       "status": 503,
+                     *       "code": "service.unavailable",
+                     *       "detail": "The database is unavailable, retry later",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
                     "application/problem+json": {
                         /** @enum {string} */
                         code?: "service.unavailable";
@@ -1347,6 +1940,21 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60",
+                     *           "name": "example",
+                     *           "role": "example",
+                     *           "prefix": "example",
+                     *           "createdAt": "2026-01-15T09:30:00.000Z",
+                     *           "lastUsedAt": "2026-01-15T09:30:00.000Z",
+                     *           "revokedAt": "2026-01-15T09:30:00.000Z"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": {
                         items: components["schemas"]["ApiKey"][];
                     };
@@ -1358,6 +1966,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/auth.missing_credentials",
+                     *       "title": "An API key is required",
+                     *       "status": 401,
+                     *       "code": "auth.missing_credentials",
+                     *       "detail": "An API key is required",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
                     "application/problem+json": {
                         /** @enum {string} */
                         code?: "auth.missing_credentials" | "auth.invalid_credentials";
@@ -1370,6 +1988,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/auth.forbidden",
+                     *       "title": "This role may not do that",
+                     *       "status": 403,
+                     *       "code": "auth.forbidden",
+                     *       "detail": "This role may not do that",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
                     "application/problem+json": {
                         /** @enum {string} */
                         code?: "auth.forbidden";
@@ -1382,6 +2010,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/internal.error",
+                     *       "title": "Internal error",
+                     *       "status": 500,
+                     *       "code": "internal.error",
+                     *       "detail": "Internal error",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
                     "application/problem+json": {
                         /** @enum {string} */
                         code?: "internal.error";
@@ -1394,6 +2032,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/service.unavailable",
+                     *       "title": "The database is unavailable, retry later",
+                     *       "status": 503,
+                     *       "code": "service.unavailable",
+                     *       "detail": "The database is unavailable, retry later",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
                     "application/problem+json": {
                         /** @enum {string} */
                         code?: "service.unavailable";
@@ -1411,6 +2059,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "name": "example"
+                 *     }
+                 */
                 "application/json": {
                     name: string;
                 };
@@ -1423,6 +2076,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60",
+                     *       "name": "example",
+                     *       "role": "example",
+                     *       "prefix": "example",
+                     *       "createdAt": "2026-01-15T09:30:00.000Z",
+                     *       "lastUsedAt": "2026-01-15T09:30:00.000Z",
+                     *       "revokedAt": "2026-01-15T09:30:00.000Z",
+                     *       "key": "example"
+                     *     }
+                     */
                     "application/json": components["schemas"]["NewApiKey"];
                 };
             };
@@ -1432,6 +2097,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/request.validation_failed",
+                     *       "title": "The request does not match the schema",
+                     *       "status": 400,
+                     *       "code": "request.validation_failed",
+                     *       "detail": "The request does not match the schema",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
                     "application/problem+json": {
                         /** @enum {string} */
                         code?: "request.validation_failed" | "request.invalid_json" | "request.invalid_utf8";
@@ -1444,6 +2119,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/auth.missing_credentials",
+                     *       "title": "An API key is required",
+                     *       "status": 401,
+                     *       "code": "auth.missing_credentials",
+                     *       "detail": "An API key is required",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
                     "application/problem+json": {
                         /** @enum {string} */
                         code?: "auth.missing_credentials" | "auth.invalid_credentials";
@@ -1456,6 +2141,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/auth.forbidden",
+                     *       "title": "This role may not do that",
+                     *       "status": 403,
+                     *       "code": "auth.forbidden",
+                     *       "detail": "This role may not do that",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
                     "application/problem+json": {
                         /** @enum {string} */
                         code?: "auth.forbidden";
@@ -1468,6 +2163,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/request.body_too_large",
+                     *       "title": "The request body is too large",
+                     *       "status": 413,
+                     *       "code": "request.body_too_large",
+                     *       "detail": "The request body is too large",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
                     "application/problem+json": {
                         /** @enum {string} */
                         code?: "request.body_too_large";
@@ -1480,6 +2185,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/request.unsupported_media_type",
+                     *       "title": "Unsupported content type",
+                     *       "status": 415,
+                     *       "code": "request.unsupported_media_type",
+                     *       "detail": "Unsupported content type",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
                     "application/problem+json": {
                         /** @enum {string} */
                         code?: "request.unsupported_media_type";
@@ -1492,6 +2207,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/internal.error",
+                     *       "title": "Internal error",
+                     *       "status": 500,
+                     *       "code": "internal.error",
+                     *       "detail": "Internal error",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
                     "application/problem+json": {
                         /** @enum {string} */
                         code?: "internal.error";
@@ -1504,6 +2229,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/service.unavailable",
+                     *       "title": "The database is unavailable, retry later",
+                     *       "status": 503,
+                     *       "code": "service.unavailable",
+                     *       "detail": "The database is unavailable, retry later",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
                     "application/problem+json": {
                         /** @enum {string} */
                         code?: "service.unavailable";
@@ -1536,6 +2271,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/request.invalid_url",
+                     *       "title": "The request path is not valid",
+                     *       "status": 400,
+                     *       "code": "request.invalid_url",
+                     *       "detail": "The request path is not valid",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
                     "application/problem+json": {
                         /** @enum {string} */
                         code?: "request.invalid_url" | "request.validation_failed";
@@ -1548,6 +2293,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/auth.missing_credentials",
+                     *       "title": "An API key is required",
+                     *       "status": 401,
+                     *       "code": "auth.missing_credentials",
+                     *       "detail": "An API key is required",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
                     "application/problem+json": {
                         /** @enum {string} */
                         code?: "auth.missing_credentials" | "auth.invalid_credentials";
@@ -1560,6 +2315,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/auth.forbidden",
+                     *       "title": "This role may not do that",
+                     *       "status": 403,
+                     *       "code": "auth.forbidden",
+                     *       "detail": "This role may not do that",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
                     "application/problem+json": {
                         /** @enum {string} */
                         code?: "auth.forbidden";
@@ -1572,6 +2337,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/api_key.not_found",
+                     *       "title": "No such API key",
+                     *       "status": 404,
+                     *       "code": "api_key.not_found",
+                     *       "detail": "No such API key",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
                     "application/problem+json": {
                         /** @enum {string} */
                         code?: "api_key.not_found";
@@ -1584,6 +2359,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/api_key.last_operator",
+                     *       "title": "The last active operator key cannot be revoked",
+                     *       "status": 409,
+                     *       "code": "api_key.last_operator",
+                     *       "detail": "The last active operator key cannot be revoked",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
                     "application/problem+json": {
                         /** @enum {string} */
                         code?: "api_key.last_operator";
@@ -1596,6 +2381,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/internal.error",
+                     *       "title": "Internal error",
+                     *       "status": 500,
+                     *       "code": "internal.error",
+                     *       "detail": "Internal error",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
                     "application/problem+json": {
                         /** @enum {string} */
                         code?: "internal.error";
@@ -1608,6 +2403,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/service.unavailable",
+                     *       "title": "The database is unavailable, retry later",
+                     *       "status": 503,
+                     *       "code": "service.unavailable",
+                     *       "detail": "The database is unavailable, retry later",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
                     "application/problem+json": {
                         /** @enum {string} */
                         code?: "service.unavailable";
@@ -1633,6 +2438,27 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60",
+                     *           "name": "example",
+                     *           "fields": [
+                     *             {
+                     *               "name": "example",
+                     *               "type": "string",
+                     *               "required": false,
+                     *               "searchable": false,
+                     *               "unique": false,
+                     *               "classification": "personal"
+                     *             }
+                     *           ],
+                     *           "createdAt": "2026-01-15T09:30:00.000Z"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": {
                         items: components["schemas"]["Collection"][];
                     };
@@ -1644,6 +2470,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/request.invalid_url",
+                     *       "title": "The request path is not valid",
+                     *       "status": 400,
+                     *       "code": "request.invalid_url",
+                     *       "detail": "The request path is not valid",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
                     "application/problem+json": {
                         /** @enum {string} */
                         code?: "request.invalid_url" | "request.validation_failed";
@@ -1656,6 +2492,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/auth.missing_credentials",
+                     *       "title": "An API key is required",
+                     *       "status": 401,
+                     *       "code": "auth.missing_credentials",
+                     *       "detail": "An API key is required",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
                     "application/problem+json": {
                         /** @enum {string} */
                         code?: "auth.missing_credentials" | "auth.invalid_credentials";
@@ -1668,6 +2514,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/auth.forbidden",
+                     *       "title": "This role may not do that",
+                     *       "status": 403,
+                     *       "code": "auth.forbidden",
+                     *       "detail": "This role may not do that",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
                     "application/problem+json": {
                         /** @enum {string} */
                         code?: "auth.forbidden";
@@ -1680,6 +2536,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/tenant.not_found",
+                     *       "title": "No such tenant",
+                     *       "status": 404,
+                     *       "code": "tenant.not_found",
+                     *       "detail": "No such tenant",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
                     "application/problem+json": {
                         /** @enum {string} */
                         code?: "tenant.not_found";
@@ -1692,6 +2558,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/internal.error",
+                     *       "title": "Internal error",
+                     *       "status": 500,
+                     *       "code": "internal.error",
+                     *       "detail": "Internal error",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
                     "application/problem+json": {
                         /** @enum {string} */
                         code?: "internal.error";
@@ -1704,6 +2580,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/service.unavailable",
+                     *       "title": "The database is unavailable, retry later",
+                     *       "status": 503,
+                     *       "code": "service.unavailable",
+                     *       "detail": "The database is unavailable, retry later",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
                     "application/problem+json": {
                         /** @enum {string} */
                         code?: "service.unavailable";
@@ -1723,12 +2609,30 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": {
-                    name: string;
-                    fields: {
-                        [key: string]: unknown;
-                    }[];
-                };
+                /**
+                 * @example {
+                 *       "name": "customers",
+                 *       "fields": [
+                 *         {
+                 *           "name": "email",
+                 *           "type": "email",
+                 *           "unique": true
+                 *         },
+                 *         {
+                 *           "name": "name",
+                 *           "type": "string",
+                 *           "required": true,
+                 *           "maxLength": 100
+                 *         },
+                 *         {
+                 *           "name": "tier",
+                 *           "type": "string",
+                 *           "classification": "none"
+                 *         }
+                 *       ]
+                 *     }
+                 */
+                "application/json": components["schemas"]["CollectionDefinition"];
             };
         };
         responses: {
@@ -1738,6 +2642,23 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60",
+                     *       "name": "example",
+                     *       "fields": [
+                     *         {
+                     *           "name": "example",
+                     *           "type": "string",
+                     *           "required": false,
+                     *           "searchable": false,
+                     *           "unique": false,
+                     *           "classification": "personal"
+                     *         }
+                     *       ],
+                     *       "createdAt": "2026-01-15T09:30:00.000Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["Collection"];
                 };
             };
@@ -1747,6 +2668,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/request.invalid_url",
+                     *       "title": "The request path is not valid",
+                     *       "status": 400,
+                     *       "code": "request.invalid_url",
+                     *       "detail": "The request path is not valid",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
                     "application/problem+json": {
                         /** @enum {string} */
                         code?: "request.invalid_url" | "request.validation_failed" | "request.invalid_json" | "request.invalid_utf8";
@@ -1759,6 +2690,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/auth.missing_credentials",
+                     *       "title": "An API key is required",
+                     *       "status": 401,
+                     *       "code": "auth.missing_credentials",
+                     *       "detail": "An API key is required",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
                     "application/problem+json": {
                         /** @enum {string} */
                         code?: "auth.missing_credentials" | "auth.invalid_credentials";
@@ -1771,6 +2712,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/auth.forbidden",
+                     *       "title": "This role may not do that",
+                     *       "status": 403,
+                     *       "code": "auth.forbidden",
+                     *       "detail": "This role may not do that",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
                     "application/problem+json": {
                         /** @enum {string} */
                         code?: "auth.forbidden";
@@ -1783,6 +2734,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/tenant.not_found",
+                     *       "title": "No such tenant",
+                     *       "status": 404,
+                     *       "code": "tenant.not_found",
+                     *       "detail": "No such tenant",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
                     "application/problem+json": {
                         /** @enum {string} */
                         code?: "tenant.not_found";
@@ -1795,6 +2756,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/collection.already_exists",
+                     *       "title": "A collection with this name exists",
+                     *       "status": 409,
+                     *       "code": "collection.already_exists",
+                     *       "detail": "A collection with this name exists",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
                     "application/problem+json": {
                         /** @enum {string} */
                         code?: "collection.already_exists";
@@ -1807,6 +2778,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/request.body_too_large",
+                     *       "title": "The request body is too large",
+                     *       "status": 413,
+                     *       "code": "request.body_too_large",
+                     *       "detail": "The request body is too large",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
                     "application/problem+json": {
                         /** @enum {string} */
                         code?: "request.body_too_large";
@@ -1819,6 +2800,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/request.unsupported_media_type",
+                     *       "title": "Unsupported content type",
+                     *       "status": 415,
+                     *       "code": "request.unsupported_media_type",
+                     *       "detail": "Unsupported content type",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
                     "application/problem+json": {
                         /** @enum {string} */
                         code?: "request.unsupported_media_type";
@@ -1831,6 +2822,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/collection.invalid_definition",
+                     *       "title": "The collection definition is not valid",
+                     *       "status": 422,
+                     *       "code": "collection.invalid_definition",
+                     *       "detail": "The collection definition is not valid",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
                     "application/problem+json": {
                         /** @enum {string} */
                         code?: "collection.invalid_definition";
@@ -1843,6 +2844,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/internal.error",
+                     *       "title": "Internal error",
+                     *       "status": 500,
+                     *       "code": "internal.error",
+                     *       "detail": "Internal error",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
                     "application/problem+json": {
                         /** @enum {string} */
                         code?: "internal.error";
@@ -1855,6 +2866,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/service.unavailable",
+                     *       "title": "The database is unavailable, retry later",
+                     *       "status": 503,
+                     *       "code": "service.unavailable",
+                     *       "detail": "The database is unavailable, retry later",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
                     "application/problem+json": {
                         /** @enum {string} */
                         code?: "service.unavailable";
@@ -1881,6 +2902,23 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60",
+                     *       "name": "example",
+                     *       "fields": [
+                     *         {
+                     *           "name": "example",
+                     *           "type": "string",
+                     *           "required": false,
+                     *           "searchable": false,
+                     *           "unique": false,
+                     *           "classification": "personal"
+                     *         }
+                     *       ],
+                     *       "createdAt": "2026-01-15T09:30:00.000Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["Collection"];
                 };
             };
@@ -1890,6 +2928,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/request.invalid_url",
+                     *       "title": "The request path is not valid",
+                     *       "status": 400,
+                     *       "code": "request.invalid_url",
+                     *       "detail": "The request path is not valid",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
                     "application/problem+json": {
                         /** @enum {string} */
                         code?: "request.invalid_url" | "request.validation_failed";
@@ -1902,6 +2950,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/auth.missing_credentials",
+                     *       "title": "An API key is required",
+                     *       "status": 401,
+                     *       "code": "auth.missing_credentials",
+                     *       "detail": "An API key is required",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
                     "application/problem+json": {
                         /** @enum {string} */
                         code?: "auth.missing_credentials" | "auth.invalid_credentials";
@@ -1914,6 +2972,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/auth.forbidden",
+                     *       "title": "This role may not do that",
+                     *       "status": 403,
+                     *       "code": "auth.forbidden",
+                     *       "detail": "This role may not do that",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
                     "application/problem+json": {
                         /** @enum {string} */
                         code?: "auth.forbidden";
@@ -1926,6 +2994,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/tenant.not_found",
+                     *       "title": "No such tenant",
+                     *       "status": 404,
+                     *       "code": "tenant.not_found",
+                     *       "detail": "No such tenant",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
                     "application/problem+json": {
                         /** @enum {string} */
                         code?: "tenant.not_found" | "collection.not_found";
@@ -1938,6 +3016,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/internal.error",
+                     *       "title": "Internal error",
+                     *       "status": 500,
+                     *       "code": "internal.error",
+                     *       "detail": "Internal error",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
                     "application/problem+json": {
                         /** @enum {string} */
                         code?: "internal.error";
@@ -1950,6 +3038,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/service.unavailable",
+                     *       "title": "The database is unavailable, retry later",
+                     *       "status": 503,
+                     *       "code": "service.unavailable",
+                     *       "detail": "The database is unavailable, retry later",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
                     "application/problem+json": {
                         /** @enum {string} */
                         code?: "service.unavailable";
@@ -1980,6 +3078,24 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60",
+                     *           "version": 1,
+                     *           "createdAt": "2026-01-15T09:30:00.000Z",
+                     *           "updatedAt": "2026-01-15T09:30:00.000Z",
+                     *           "data": {
+                     *             "email": "ada@example.com",
+                     *             "name": "Ada Lovelace",
+                     *             "tier": "gold"
+                     *           }
+                     *         }
+                     *       ],
+                     *       "nextCursor": "example"
+                     *     }
+                     */
                     "application/json": components["schemas"]["RecordPage"];
                 };
             };
@@ -1989,6 +3105,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/request.invalid_url",
+                     *       "title": "The request path is not valid",
+                     *       "status": 400,
+                     *       "code": "request.invalid_url",
+                     *       "detail": "The request path is not valid",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
                     "application/problem+json": {
                         /** @enum {string} */
                         code?: "request.invalid_url" | "request.validation_failed" | "request.invalid_cursor";
@@ -2001,6 +3127,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/auth.missing_credentials",
+                     *       "title": "An API key is required",
+                     *       "status": 401,
+                     *       "code": "auth.missing_credentials",
+                     *       "detail": "An API key is required",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
                     "application/problem+json": {
                         /** @enum {string} */
                         code?: "auth.missing_credentials" | "auth.invalid_credentials";
@@ -2013,6 +3149,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/auth.forbidden",
+                     *       "title": "This role may not do that",
+                     *       "status": 403,
+                     *       "code": "auth.forbidden",
+                     *       "detail": "This role may not do that",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
                     "application/problem+json": {
                         /** @enum {string} */
                         code?: "auth.forbidden";
@@ -2025,6 +3171,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/tenant.not_found",
+                     *       "title": "No such tenant",
+                     *       "status": 404,
+                     *       "code": "tenant.not_found",
+                     *       "detail": "No such tenant",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
                     "application/problem+json": {
                         /** @enum {string} */
                         code?: "tenant.not_found" | "collection.not_found";
@@ -2037,6 +3193,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/internal.error",
+                     *       "title": "Internal error",
+                     *       "status": 500,
+                     *       "code": "internal.error",
+                     *       "detail": "Internal error",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
                     "application/problem+json": {
                         /** @enum {string} */
                         code?: "internal.error";
@@ -2049,6 +3215,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/service.unavailable",
+                     *       "title": "The database is unavailable, retry later",
+                     *       "status": 503,
+                     *       "code": "service.unavailable",
+                     *       "detail": "The database is unavailable, retry later",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
                     "application/problem+json": {
                         /** @enum {string} */
                         code?: "service.unavailable";
@@ -2069,7 +3245,23 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "data": {
+                 *         "email": "ada@example.com",
+                 *         "name": "Ada Lovelace",
+                 *         "tier": "gold"
+                 *       }
+                 *     }
+                 */
                 "application/json": {
+                    /**
+                     * @example {
+                     *       "email": "ada@example.com",
+                     *       "name": "Ada Lovelace",
+                     *       "tier": "gold"
+                     *     }
+                     */
                     data: {
                         [key: string]: unknown;
                     };
@@ -2083,6 +3275,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60",
+                     *       "version": 1,
+                     *       "createdAt": "2026-01-15T09:30:00.000Z",
+                     *       "updatedAt": "2026-01-15T09:30:00.000Z",
+                     *       "data": {
+                     *         "email": "ada@example.com",
+                     *         "name": "Ada Lovelace",
+                     *         "tier": "gold"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Record"];
                 };
             };
@@ -2092,6 +3297,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/request.invalid_url",
+                     *       "title": "The request path is not valid",
+                     *       "status": 400,
+                     *       "code": "request.invalid_url",
+                     *       "detail": "The request path is not valid",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
                     "application/problem+json": {
                         /** @enum {string} */
                         code?: "request.invalid_url" | "request.validation_failed" | "request.invalid_json" | "request.invalid_utf8";
@@ -2104,6 +3319,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/auth.missing_credentials",
+                     *       "title": "An API key is required",
+                     *       "status": 401,
+                     *       "code": "auth.missing_credentials",
+                     *       "detail": "An API key is required",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
                     "application/problem+json": {
                         /** @enum {string} */
                         code?: "auth.missing_credentials" | "auth.invalid_credentials";
@@ -2116,6 +3341,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/auth.forbidden",
+                     *       "title": "This role may not do that",
+                     *       "status": 403,
+                     *       "code": "auth.forbidden",
+                     *       "detail": "This role may not do that",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
                     "application/problem+json": {
                         /** @enum {string} */
                         code?: "auth.forbidden";
@@ -2128,6 +3363,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/tenant.not_found",
+                     *       "title": "No such tenant",
+                     *       "status": 404,
+                     *       "code": "tenant.not_found",
+                     *       "detail": "No such tenant",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
                     "application/problem+json": {
                         /** @enum {string} */
                         code?: "tenant.not_found" | "collection.not_found";
@@ -2140,6 +3385,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/record.unique_violation",
+                     *       "title": "A unique field value is already taken",
+                     *       "status": 409,
+                     *       "code": "record.unique_violation",
+                     *       "detail": "A unique field value is already taken",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
                     "application/problem+json": {
                         /** @enum {string} */
                         code?: "record.unique_violation";
@@ -2152,6 +3407,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/request.body_too_large",
+                     *       "title": "The request body is too large",
+                     *       "status": 413,
+                     *       "code": "request.body_too_large",
+                     *       "detail": "The request body is too large",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
                     "application/problem+json": {
                         /** @enum {string} */
                         code?: "request.body_too_large";
@@ -2164,6 +3429,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/request.unsupported_media_type",
+                     *       "title": "Unsupported content type",
+                     *       "status": 415,
+                     *       "code": "request.unsupported_media_type",
+                     *       "detail": "Unsupported content type",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
                     "application/problem+json": {
                         /** @enum {string} */
                         code?: "request.unsupported_media_type";
@@ -2176,6 +3451,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/record.validation_failed",
+                     *       "title": "The record data is not valid",
+                     *       "status": 422,
+                     *       "code": "record.validation_failed",
+                     *       "detail": "The record data is not valid",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
                     "application/problem+json": {
                         /** @enum {string} */
                         code?: "record.validation_failed";
@@ -2188,6 +3473,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/internal.error",
+                     *       "title": "Internal error",
+                     *       "status": 500,
+                     *       "code": "internal.error",
+                     *       "detail": "Internal error",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
                     "application/problem+json": {
                         /** @enum {string} */
                         code?: "internal.error";
@@ -2200,6 +3495,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/service.unavailable",
+                     *       "title": "The database is unavailable, retry later",
+                     *       "status": 503,
+                     *       "code": "service.unavailable",
+                     *       "detail": "The database is unavailable, retry later",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
                     "application/problem+json": {
                         /** @enum {string} */
                         code?: "service.unavailable";
@@ -2220,7 +3525,20 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "where": {
+                 *         "email": "ada@example.com"
+                 *       },
+                 *       "limit": 500
+                 *     }
+                 */
                 "application/json": {
+                    /**
+                     * @example {
+                     *       "email": "ada@example.com"
+                     *     }
+                     */
                     where: {
                         [key: string]: unknown;
                     };
@@ -2240,6 +3558,24 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60",
+                     *           "version": 1,
+                     *           "createdAt": "2026-01-15T09:30:00.000Z",
+                     *           "updatedAt": "2026-01-15T09:30:00.000Z",
+                     *           "data": {
+                     *             "email": "ada@example.com",
+                     *             "name": "Ada Lovelace",
+                     *             "tier": "gold"
+                     *           }
+                     *         }
+                     *       ],
+                     *       "nextCursor": "example"
+                     *     }
+                     */
                     "application/json": components["schemas"]["RecordPage"];
                 };
             };
@@ -2249,6 +3585,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/request.invalid_url",
+                     *       "title": "The request path is not valid",
+                     *       "status": 400,
+                     *       "code": "request.invalid_url",
+                     *       "detail": "The request path is not valid",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
                     "application/problem+json": {
                         /** @enum {string} */
                         code?: "request.invalid_url" | "request.validation_failed" | "request.invalid_cursor" | "request.invalid_json" | "request.invalid_utf8";
@@ -2261,6 +3607,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/auth.missing_credentials",
+                     *       "title": "An API key is required",
+                     *       "status": 401,
+                     *       "code": "auth.missing_credentials",
+                     *       "detail": "An API key is required",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
                     "application/problem+json": {
                         /** @enum {string} */
                         code?: "auth.missing_credentials" | "auth.invalid_credentials";
@@ -2273,6 +3629,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/auth.forbidden",
+                     *       "title": "This role may not do that",
+                     *       "status": 403,
+                     *       "code": "auth.forbidden",
+                     *       "detail": "This role may not do that",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
                     "application/problem+json": {
                         /** @enum {string} */
                         code?: "auth.forbidden";
@@ -2285,6 +3651,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/tenant.not_found",
+                     *       "title": "No such tenant",
+                     *       "status": 404,
+                     *       "code": "tenant.not_found",
+                     *       "detail": "No such tenant",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
                     "application/problem+json": {
                         /** @enum {string} */
                         code?: "tenant.not_found" | "collection.not_found";
@@ -2297,6 +3673,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/request.body_too_large",
+                     *       "title": "The request body is too large",
+                     *       "status": 413,
+                     *       "code": "request.body_too_large",
+                     *       "detail": "The request body is too large",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
                     "application/problem+json": {
                         /** @enum {string} */
                         code?: "request.body_too_large";
@@ -2309,6 +3695,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/request.unsupported_media_type",
+                     *       "title": "Unsupported content type",
+                     *       "status": 415,
+                     *       "code": "request.unsupported_media_type",
+                     *       "detail": "Unsupported content type",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
                     "application/problem+json": {
                         /** @enum {string} */
                         code?: "request.unsupported_media_type";
@@ -2321,6 +3717,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/record.search_invalid",
+                     *       "title": "The search is not valid",
+                     *       "status": 422,
+                     *       "code": "record.search_invalid",
+                     *       "detail": "The search is not valid",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
                     "application/problem+json": {
                         /** @enum {string} */
                         code?: "record.search_invalid";
@@ -2333,6 +3739,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/internal.error",
+                     *       "title": "Internal error",
+                     *       "status": 500,
+                     *       "code": "internal.error",
+                     *       "detail": "Internal error",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
                     "application/problem+json": {
                         /** @enum {string} */
                         code?: "internal.error";
@@ -2345,6 +3761,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/service.unavailable",
+                     *       "title": "The database is unavailable, retry later",
+                     *       "status": 503,
+                     *       "code": "service.unavailable",
+                     *       "detail": "The database is unavailable, retry later",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
                     "application/problem+json": {
                         /** @enum {string} */
                         code?: "service.unavailable";
@@ -2372,6 +3798,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60",
+                     *       "version": 1,
+                     *       "createdAt": "2026-01-15T09:30:00.000Z",
+                     *       "updatedAt": "2026-01-15T09:30:00.000Z",
+                     *       "data": {
+                     *         "email": "ada@example.com",
+                     *         "name": "Ada Lovelace",
+                     *         "tier": "gold"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Record"];
                 };
             };
@@ -2381,6 +3820,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/request.invalid_url",
+                     *       "title": "The request path is not valid",
+                     *       "status": 400,
+                     *       "code": "request.invalid_url",
+                     *       "detail": "The request path is not valid",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
                     "application/problem+json": {
                         /** @enum {string} */
                         code?: "request.invalid_url" | "request.validation_failed";
@@ -2393,6 +3842,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/auth.missing_credentials",
+                     *       "title": "An API key is required",
+                     *       "status": 401,
+                     *       "code": "auth.missing_credentials",
+                     *       "detail": "An API key is required",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
                     "application/problem+json": {
                         /** @enum {string} */
                         code?: "auth.missing_credentials" | "auth.invalid_credentials";
@@ -2405,6 +3864,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/auth.forbidden",
+                     *       "title": "This role may not do that",
+                     *       "status": 403,
+                     *       "code": "auth.forbidden",
+                     *       "detail": "This role may not do that",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
                     "application/problem+json": {
                         /** @enum {string} */
                         code?: "auth.forbidden";
@@ -2417,6 +3886,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/tenant.not_found",
+                     *       "title": "No such tenant",
+                     *       "status": 404,
+                     *       "code": "tenant.not_found",
+                     *       "detail": "No such tenant",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
                     "application/problem+json": {
                         /** @enum {string} */
                         code?: "tenant.not_found" | "collection.not_found" | "record.not_found";
@@ -2429,6 +3908,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/internal.error",
+                     *       "title": "Internal error",
+                     *       "status": 500,
+                     *       "code": "internal.error",
+                     *       "detail": "Internal error",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
                     "application/problem+json": {
                         /** @enum {string} */
                         code?: "internal.error";
@@ -2441,6 +3930,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/service.unavailable",
+                     *       "title": "The database is unavailable, retry later",
+                     *       "status": 503,
+                     *       "code": "service.unavailable",
+                     *       "detail": "The database is unavailable, retry later",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
                     "application/problem+json": {
                         /** @enum {string} */
                         code?: "service.unavailable";
@@ -2475,6 +3974,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/request.invalid_url",
+                     *       "title": "The request path is not valid",
+                     *       "status": 400,
+                     *       "code": "request.invalid_url",
+                     *       "detail": "The request path is not valid",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
                     "application/problem+json": {
                         /** @enum {string} */
                         code?: "request.invalid_url" | "request.validation_failed";
@@ -2487,6 +3996,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/auth.missing_credentials",
+                     *       "title": "An API key is required",
+                     *       "status": 401,
+                     *       "code": "auth.missing_credentials",
+                     *       "detail": "An API key is required",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
                     "application/problem+json": {
                         /** @enum {string} */
                         code?: "auth.missing_credentials" | "auth.invalid_credentials";
@@ -2499,6 +4018,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/auth.forbidden",
+                     *       "title": "This role may not do that",
+                     *       "status": 403,
+                     *       "code": "auth.forbidden",
+                     *       "detail": "This role may not do that",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
                     "application/problem+json": {
                         /** @enum {string} */
                         code?: "auth.forbidden";
@@ -2511,6 +4040,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/tenant.not_found",
+                     *       "title": "No such tenant",
+                     *       "status": 404,
+                     *       "code": "tenant.not_found",
+                     *       "detail": "No such tenant",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
                     "application/problem+json": {
                         /** @enum {string} */
                         code?: "tenant.not_found" | "collection.not_found" | "record.not_found";
@@ -2523,6 +4062,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/internal.error",
+                     *       "title": "Internal error",
+                     *       "status": 500,
+                     *       "code": "internal.error",
+                     *       "detail": "Internal error",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
                     "application/problem+json": {
                         /** @enum {string} */
                         code?: "internal.error";
@@ -2535,6 +4084,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/service.unavailable",
+                     *       "title": "The database is unavailable, retry later",
+                     *       "status": 503,
+                     *       "code": "service.unavailable",
+                     *       "detail": "The database is unavailable, retry later",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
                     "application/problem+json": {
                         /** @enum {string} */
                         code?: "service.unavailable";
@@ -2558,7 +4117,23 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "data": {
+                 *         "email": "ada@example.com",
+                 *         "name": "Ada Lovelace",
+                 *         "tier": "gold"
+                 *       }
+                 *     }
+                 */
                 "application/json": {
+                    /**
+                     * @example {
+                     *       "email": "ada@example.com",
+                     *       "name": "Ada Lovelace",
+                     *       "tier": "gold"
+                     *     }
+                     */
                     data: {
                         [key: string]: unknown;
                     };
@@ -2572,6 +4147,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60",
+                     *       "version": 1,
+                     *       "createdAt": "2026-01-15T09:30:00.000Z",
+                     *       "updatedAt": "2026-01-15T09:30:00.000Z",
+                     *       "data": {
+                     *         "email": "ada@example.com",
+                     *         "name": "Ada Lovelace",
+                     *         "tier": "gold"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Record"];
                 };
             };
@@ -2581,6 +4169,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/request.invalid_url",
+                     *       "title": "The request path is not valid",
+                     *       "status": 400,
+                     *       "code": "request.invalid_url",
+                     *       "detail": "The request path is not valid",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
                     "application/problem+json": {
                         /** @enum {string} */
                         code?: "request.invalid_url" | "request.validation_failed" | "request.invalid_json" | "request.invalid_utf8" | "request.invalid_if_match";
@@ -2593,6 +4191,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/auth.missing_credentials",
+                     *       "title": "An API key is required",
+                     *       "status": 401,
+                     *       "code": "auth.missing_credentials",
+                     *       "detail": "An API key is required",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
                     "application/problem+json": {
                         /** @enum {string} */
                         code?: "auth.missing_credentials" | "auth.invalid_credentials";
@@ -2605,6 +4213,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/auth.forbidden",
+                     *       "title": "This role may not do that",
+                     *       "status": 403,
+                     *       "code": "auth.forbidden",
+                     *       "detail": "This role may not do that",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
                     "application/problem+json": {
                         /** @enum {string} */
                         code?: "auth.forbidden";
@@ -2617,6 +4235,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/tenant.not_found",
+                     *       "title": "No such tenant",
+                     *       "status": 404,
+                     *       "code": "tenant.not_found",
+                     *       "detail": "No such tenant",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
                     "application/problem+json": {
                         /** @enum {string} */
                         code?: "tenant.not_found" | "collection.not_found" | "record.not_found";
@@ -2629,6 +4257,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/record.unique_violation",
+                     *       "title": "A unique field value is already taken",
+                     *       "status": 409,
+                     *       "code": "record.unique_violation",
+                     *       "detail": "A unique field value is already taken",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
                     "application/problem+json": {
                         /** @enum {string} */
                         code?: "record.unique_violation";
@@ -2641,6 +4279,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/record.version_mismatch",
+                     *       "title": "The record was changed since that version",
+                     *       "status": 412,
+                     *       "code": "record.version_mismatch",
+                     *       "detail": "The record was changed since that version",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
                     "application/problem+json": {
                         /** @enum {string} */
                         code?: "record.version_mismatch";
@@ -2653,6 +4301,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/request.body_too_large",
+                     *       "title": "The request body is too large",
+                     *       "status": 413,
+                     *       "code": "request.body_too_large",
+                     *       "detail": "The request body is too large",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
                     "application/problem+json": {
                         /** @enum {string} */
                         code?: "request.body_too_large";
@@ -2665,6 +4323,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/request.unsupported_media_type",
+                     *       "title": "Unsupported content type",
+                     *       "status": 415,
+                     *       "code": "request.unsupported_media_type",
+                     *       "detail": "Unsupported content type",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
                     "application/problem+json": {
                         /** @enum {string} */
                         code?: "request.unsupported_media_type";
@@ -2677,6 +4345,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/record.validation_failed",
+                     *       "title": "The record data is not valid",
+                     *       "status": 422,
+                     *       "code": "record.validation_failed",
+                     *       "detail": "The record data is not valid",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
                     "application/problem+json": {
                         /** @enum {string} */
                         code?: "record.validation_failed";
@@ -2689,6 +4367,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/internal.error",
+                     *       "title": "Internal error",
+                     *       "status": 500,
+                     *       "code": "internal.error",
+                     *       "detail": "Internal error",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
                     "application/problem+json": {
                         /** @enum {string} */
                         code?: "internal.error";
@@ -2701,6 +4389,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/service.unavailable",
+                     *       "title": "The database is unavailable, retry later",
+                     *       "status": 503,
+                     *       "code": "service.unavailable",
+                     *       "detail": "The database is unavailable, retry later",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
                     "application/problem+json": {
                         /** @enum {string} */
                         code?: "service.unavailable";
@@ -2726,6 +4424,26 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "activeVersion": 1,
+                     *       "rotating": false,
+                     *       "versions": [
+                     *         {
+                     *           "version": 1,
+                     *           "status": "example",
+                     *           "createdAt": "2026-01-15T09:30:00.000Z",
+                     *           "records": 1
+                     *         }
+                     *       ],
+                     *       "unreadable": [
+                     *         {
+                     *           "id": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60",
+                     *           "collection": "example"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["KeyStatus"];
                 };
             };
@@ -2735,6 +4453,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/request.invalid_url",
+                     *       "title": "The request path is not valid",
+                     *       "status": 400,
+                     *       "code": "request.invalid_url",
+                     *       "detail": "The request path is not valid",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
                     "application/problem+json": {
                         /** @enum {string} */
                         code?: "request.invalid_url" | "request.validation_failed";
@@ -2747,6 +4475,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/auth.missing_credentials",
+                     *       "title": "An API key is required",
+                     *       "status": 401,
+                     *       "code": "auth.missing_credentials",
+                     *       "detail": "An API key is required",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
                     "application/problem+json": {
                         /** @enum {string} */
                         code?: "auth.missing_credentials" | "auth.invalid_credentials";
@@ -2759,6 +4497,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/auth.forbidden",
+                     *       "title": "This role may not do that",
+                     *       "status": 403,
+                     *       "code": "auth.forbidden",
+                     *       "detail": "This role may not do that",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
                     "application/problem+json": {
                         /** @enum {string} */
                         code?: "auth.forbidden";
@@ -2771,6 +4519,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/tenant.not_found",
+                     *       "title": "No such tenant",
+                     *       "status": 404,
+                     *       "code": "tenant.not_found",
+                     *       "detail": "No such tenant",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
                     "application/problem+json": {
                         /** @enum {string} */
                         code?: "tenant.not_found";
@@ -2783,6 +4541,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/internal.error",
+                     *       "title": "Internal error",
+                     *       "status": 500,
+                     *       "code": "internal.error",
+                     *       "detail": "Internal error",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
                     "application/problem+json": {
                         /** @enum {string} */
                         code?: "internal.error";
@@ -2795,6 +4563,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/service.unavailable",
+                     *       "title": "The database is unavailable, retry later",
+                     *       "status": 503,
+                     *       "code": "service.unavailable",
+                     *       "detail": "The database is unavailable, retry later",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
                     "application/problem+json": {
                         /** @enum {string} */
                         code?: "service.unavailable";
@@ -2820,6 +4598,26 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "activeVersion": 1,
+                     *       "rotating": false,
+                     *       "versions": [
+                     *         {
+                     *           "version": 1,
+                     *           "status": "example",
+                     *           "createdAt": "2026-01-15T09:30:00.000Z",
+                     *           "records": 1
+                     *         }
+                     *       ],
+                     *       "unreadable": [
+                     *         {
+                     *           "id": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60",
+                     *           "collection": "example"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["KeyStatus"];
                 };
             };
@@ -2829,6 +4627,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/request.invalid_url",
+                     *       "title": "The request path is not valid",
+                     *       "status": 400,
+                     *       "code": "request.invalid_url",
+                     *       "detail": "The request path is not valid",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
                     "application/problem+json": {
                         /** @enum {string} */
                         code?: "request.invalid_url" | "request.validation_failed";
@@ -2841,6 +4649,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/auth.missing_credentials",
+                     *       "title": "An API key is required",
+                     *       "status": 401,
+                     *       "code": "auth.missing_credentials",
+                     *       "detail": "An API key is required",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
                     "application/problem+json": {
                         /** @enum {string} */
                         code?: "auth.missing_credentials" | "auth.invalid_credentials";
@@ -2853,6 +4671,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/auth.forbidden",
+                     *       "title": "This role may not do that",
+                     *       "status": 403,
+                     *       "code": "auth.forbidden",
+                     *       "detail": "This role may not do that",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
                     "application/problem+json": {
                         /** @enum {string} */
                         code?: "auth.forbidden";
@@ -2865,6 +4693,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/tenant.not_found",
+                     *       "title": "No such tenant",
+                     *       "status": 404,
+                     *       "code": "tenant.not_found",
+                     *       "detail": "No such tenant",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
                     "application/problem+json": {
                         /** @enum {string} */
                         code?: "tenant.not_found";
@@ -2877,6 +4715,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/keys.rotation_in_progress",
+                     *       "title": "A key rotation is already running for this tenant",
+                     *       "status": 409,
+                     *       "code": "keys.rotation_in_progress",
+                     *       "detail": "A key rotation is already running for this tenant",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
                     "application/problem+json": {
                         /** @enum {string} */
                         code?: "keys.rotation_in_progress";
@@ -2889,6 +4737,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/internal.error",
+                     *       "title": "Internal error",
+                     *       "status": 500,
+                     *       "code": "internal.error",
+                     *       "detail": "Internal error",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
                     "application/problem+json": {
                         /** @enum {string} */
                         code?: "internal.error";
@@ -2901,6 +4759,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/service.unavailable",
+                     *       "title": "The database is unavailable, retry later",
+                     *       "status": 503,
+                     *       "code": "service.unavailable",
+                     *       "detail": "The database is unavailable, retry later",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
                     "application/problem+json": {
                         /** @enum {string} */
                         code?: "service.unavailable";
@@ -2927,6 +4795,26 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "activeVersion": 1,
+                     *       "rotating": false,
+                     *       "versions": [
+                     *         {
+                     *           "version": 1,
+                     *           "status": "example",
+                     *           "createdAt": "2026-01-15T09:30:00.000Z",
+                     *           "records": 1
+                     *         }
+                     *       ],
+                     *       "unreadable": [
+                     *         {
+                     *           "id": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60",
+                     *           "collection": "example"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["KeyStatus"];
                 };
             };
@@ -2936,6 +4824,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/request.invalid_url",
+                     *       "title": "The request path is not valid",
+                     *       "status": 400,
+                     *       "code": "request.invalid_url",
+                     *       "detail": "The request path is not valid",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
                     "application/problem+json": {
                         /** @enum {string} */
                         code?: "request.invalid_url" | "request.validation_failed";
@@ -2948,6 +4846,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/auth.missing_credentials",
+                     *       "title": "An API key is required",
+                     *       "status": 401,
+                     *       "code": "auth.missing_credentials",
+                     *       "detail": "An API key is required",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
                     "application/problem+json": {
                         /** @enum {string} */
                         code?: "auth.missing_credentials" | "auth.invalid_credentials";
@@ -2960,6 +4868,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/auth.forbidden",
+                     *       "title": "This role may not do that",
+                     *       "status": 403,
+                     *       "code": "auth.forbidden",
+                     *       "detail": "This role may not do that",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
                     "application/problem+json": {
                         /** @enum {string} */
                         code?: "auth.forbidden";
@@ -2972,6 +4890,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/tenant.not_found",
+                     *       "title": "No such tenant",
+                     *       "status": 404,
+                     *       "code": "tenant.not_found",
+                     *       "detail": "No such tenant",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
                     "application/problem+json": {
                         /** @enum {string} */
                         code?: "tenant.not_found" | "keys.unreadable_not_found";
@@ -2984,6 +4912,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/internal.error",
+                     *       "title": "Internal error",
+                     *       "status": 500,
+                     *       "code": "internal.error",
+                     *       "detail": "Internal error",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
                     "application/problem+json": {
                         /** @enum {string} */
                         code?: "internal.error";
@@ -2996,6 +4934,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/service.unavailable",
+                     *       "title": "The database is unavailable, retry later",
+                     *       "status": 503,
+                     *       "code": "service.unavailable",
+                     *       "detail": "The database is unavailable, retry later",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
                     "application/problem+json": {
                         /** @enum {string} */
                         code?: "service.unavailable";
@@ -3017,6 +4965,10 @@ export interface operations {
         /** @description NDJSON: one {"data": {...}} object per line, validated line by line */
         requestBody: {
             content: {
+                /**
+                 * @example {"data":{"email":"ada@example.com","name":"Ada Lovelace"}}
+                 *     {"data":{"email":"alan@example.com","name":"Alan Turing"}}
+                 */
                 "application/x-ndjson": string;
             };
         };
@@ -3027,6 +4979,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "imported": 1,
+                     *       "rejectedCount": 1,
+                     *       "rejected": [
+                     *         {
+                     *           "line": 1,
+                     *           "code": "example"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": {
                         imported: number;
                         rejectedCount: number;
@@ -3044,6 +5008,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/request.invalid_url",
+                     *       "title": "The request path is not valid",
+                     *       "status": 400,
+                     *       "code": "request.invalid_url",
+                     *       "detail": "The request path is not valid",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
                     "application/problem+json": {
                         /** @enum {string} */
                         code?: "request.invalid_url" | "request.validation_failed";
@@ -3056,6 +5030,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/auth.missing_credentials",
+                     *       "title": "An API key is required",
+                     *       "status": 401,
+                     *       "code": "auth.missing_credentials",
+                     *       "detail": "An API key is required",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
                     "application/problem+json": {
                         /** @enum {string} */
                         code?: "auth.missing_credentials" | "auth.invalid_credentials";
@@ -3068,6 +5052,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/auth.forbidden",
+                     *       "title": "This role may not do that",
+                     *       "status": 403,
+                     *       "code": "auth.forbidden",
+                     *       "detail": "This role may not do that",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
                     "application/problem+json": {
                         /** @enum {string} */
                         code?: "auth.forbidden";
@@ -3080,6 +5074,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/tenant.not_found",
+                     *       "title": "No such tenant",
+                     *       "status": 404,
+                     *       "code": "tenant.not_found",
+                     *       "detail": "No such tenant",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
                     "application/problem+json": {
                         /** @enum {string} */
                         code?: "tenant.not_found" | "collection.not_found";
@@ -3092,6 +5096,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/request.body_too_large",
+                     *       "title": "The request body is too large",
+                     *       "status": 413,
+                     *       "code": "request.body_too_large",
+                     *       "detail": "The request body is too large",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
                     "application/problem+json": {
                         /** @enum {string} */
                         code?: "request.body_too_large";
@@ -3104,6 +5118,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/request.unsupported_media_type",
+                     *       "title": "Unsupported content type",
+                     *       "status": 415,
+                     *       "code": "request.unsupported_media_type",
+                     *       "detail": "Unsupported content type",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
                     "application/problem+json": {
                         /** @enum {string} */
                         code?: "request.unsupported_media_type";
@@ -3116,6 +5140,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/internal.error",
+                     *       "title": "Internal error",
+                     *       "status": 500,
+                     *       "code": "internal.error",
+                     *       "detail": "Internal error",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
                     "application/problem+json": {
                         /** @enum {string} */
                         code?: "internal.error";
@@ -3128,6 +5162,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/service.unavailable",
+                     *       "title": "The database is unavailable, retry later",
+                     *       "status": 503,
+                     *       "code": "service.unavailable",
+                     *       "detail": "The database is unavailable, retry later",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
                     "application/problem+json": {
                         /** @enum {string} */
                         code?: "service.unavailable";

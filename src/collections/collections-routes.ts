@@ -1,7 +1,7 @@
 import { Type } from 'typebox';
 import type { App } from '../http/app-types.ts';
 import { access } from '../http/access.ts';
-import { CollectionParams, Name, TenantParams, Timestamp, Uuid, bearer, errorResponses } from '../http/schemas.ts';
+import { CollectionParams, Name, StringEnum, TenantParams, Timestamp, Uuid, bearer, errorResponses } from '../http/schemas.ts';
 import { DOCUMENTED_AS } from '../http/openapi.ts';
 import type { CollectionsService } from './collections-service.ts';
 import { CLASSIFICATIONS, FIELD_TYPES, MASKS, NAME_PATTERN, type DefinitionLimits } from './collection-definition.ts';
@@ -14,20 +14,21 @@ const definitionDoc = ({ maxFields, maxLengthCap, defaultMaxLength }: Definition
   name: Type.String({ pattern: NAME_PATTERN.source, examples: ['customers'] }),
   fields: Type.Array(Type.Object({
     name: Name,
-    type: Type.Enum(FIELD_TYPES),
-    required: Type.Optional(Type.Boolean({ default: false })),
-    maxLength: Type.Optional(Type.Integer({ minimum: 1, maximum: maxLengthCap, default: defaultMaxLength,
-      description: 'string, email and phone only (TRESOR_MAX_LENGTH_CAP, default TRESOR_DEFAULT_MAX_LENGTH)' })),
-    searchable: Type.Optional(Type.Boolean({ default: false, description: 'exact-match search by blind index; not for boolean or json' })),
-    unique: Type.Optional(Type.Boolean({ default: false, description: 'implies searchable; not for boolean or json' })),
-    classification: Type.Optional(Type.Enum(CLASSIFICATIONS, { default: 'personal' })),
-    mask: Type.Optional(Type.Enum(MASKS)),
+    type: StringEnum(FIELD_TYPES),
+    // Defaults are stated in words: a `default` would make generated clients require the option.
+    required: Type.Optional(Type.Boolean({ description: 'default false' })),
+    maxLength: Type.Optional(Type.Integer({ minimum: 1, maximum: maxLengthCap,
+      description: `string, email and phone only; at most TRESOR_MAX_LENGTH_CAP, default ${defaultMaxLength} (TRESOR_DEFAULT_MAX_LENGTH)` })),
+    searchable: Type.Optional(Type.Boolean({ description: 'exact-match search by blind index; not for boolean or json; default false' })),
+    unique: Type.Optional(Type.Boolean({ description: 'implies searchable; not for boolean or json; default false' })),
+    classification: Type.Optional(StringEnum(CLASSIFICATIONS, { description: 'default personal' })),
+    mask: Type.Optional(StringEnum(MASKS)),
   }, { additionalProperties: false, title: 'FieldDefinitionInput' }), { minItems: 1, maxItems: maxFields, description: 'at most TRESOR_MAX_FIELDS fields',
     examples: [[{ name: 'email', type: 'email', unique: true }, { name: 'name', type: 'string', required: true, maxLength: 100 }, { name: 'tier', type: 'string', classification: 'none' }]] }),
 }, { additionalProperties: false, title: 'CollectionDefinition' });
 const FieldOut = Type.Object({
-  name: Type.String(), type: Type.Enum(FIELD_TYPES), required: Type.Boolean(), maxLength: Type.Optional(Type.Integer()),
-  searchable: Type.Boolean(), unique: Type.Boolean(), classification: Type.Enum(CLASSIFICATIONS), mask: Type.Optional(Type.Enum(MASKS)),
+  name: Type.String(), type: StringEnum(FIELD_TYPES), required: Type.Boolean(), maxLength: Type.Optional(Type.Integer()),
+  searchable: Type.Boolean(), unique: Type.Boolean(), classification: StringEnum(CLASSIFICATIONS), mask: Type.Optional(StringEnum(MASKS)),
 }, { title: 'FieldDefinition' });
 const Collection = Type.Object({ id: Uuid, name: Type.String(), fields: Type.Array(FieldOut), createdAt: Timestamp }, { title: 'Collection' });
 

@@ -5,6 +5,9 @@ import { Type, type TSchema } from 'typebox';
 export const Uuid = Type.String({ format: 'uuid', 'x-canonical-uuid': true });
 export const Name = Type.String({ pattern: '^[a-z][a-z0-9_]{0,62}$' });
 export const Timestamp = Type.String({ format: 'date-time' });
+/** One of a list of strings, typed as such (TypeBox's Enum leaves out `type: string`). */
+export const StringEnum = <T extends readonly string[]>(values: T, options: { description?: string } = {}) =>
+  Type.Unsafe<T[number]>({ type: 'string', enum: [...values], ...options });
 
 export const Problem = Type.Object({
   type: Type.String(),

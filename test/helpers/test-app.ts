@@ -2,6 +2,7 @@ import type { LightMyRequestResponse } from 'fastify';
 import { buildApp } from '../../src/app.ts';
 import { createServices, type Services } from '../../src/services.ts';
 import type { App } from '../../src/http/app-types.ts';
+import type { FieldDef } from '../../src/collections/collection-definition.ts';
 import { type BackendName, type TestStore, openRootKey, openTestStore } from './backends.ts';
 
 export interface TestApp {
@@ -47,7 +48,10 @@ export async function seedTenant(t: TestApp, name = 'Acme', role: 'admin' | 'edi
   return { tenantId: tenant.id as string, key, adminKey: adminKey as string, base: `/v1/tenants/${tenant.id}/collections/customers/records` };
 }
 
-export const customersCollection = {
+/** A field as a client defines it: name and type, the options optional. */
+export type FieldInput = Pick<FieldDef, 'name' | 'type'> & Partial<Omit<FieldDef, 'name' | 'type'>>;
+
+export const customersCollection: { name: string; fields: FieldInput[] } = {
   name: 'customers',
   fields: [
     { name: 'email', type: 'email', unique: true },
