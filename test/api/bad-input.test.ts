@@ -129,7 +129,10 @@ for (const backend of backends) {
       const { key } = await seedTenant(t, 'No Route');
       assertProblem(await t.call('GET', '/v1/nothing-here', { token: key }), 404, 'route.not_found');
       assertProblem(await t.app.inject({ method: 'GET', url: '/nothing-here' }), 404, 'route.not_found');
-      assertProblem(await t.call('PUT', '/v1/tenants', { token: key, body: { name: 'x' } }), 404, 'route.not_found');
+      // A path that exists under other methods answers 405 with Allow instead.
+      const put = await t.call('PUT', '/v1/tenants', { token: key, body: { name: 'x' } });
+      assertProblem(put, 405, 'route.method_not_allowed');
+      assert.match(String(put.headers.allow), /GET/);
     });
 
     it('lookups with wrong types are rejected without echoing the value', async () => {
