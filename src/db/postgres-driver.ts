@@ -112,11 +112,6 @@ export function openPostgres(opts: PostgresOptions): Db {
     connect_timeout: Math.ceil(opts.connectTimeoutMs / 1000),
     idle_timeout: idleTimeout,
     onnotice: () => {},
-    // postgres.js would fetch the array types on every new connection from an
-    // un-awaited promise: a connection lost during that fetch rejected it with
-    // nobody listening, an unhandled rejection. Tresor passes lists as JSON and
-    // has no array columns, so it needs no array types.
-    fetch_types: false,
     connection: {
       application_name: 'tresor',
       statement_timeout: opts.statementTimeoutMs,
