@@ -1,6 +1,6 @@
 import { settings, type SettingSchema } from '../src/config.ts';
 
-// The README's configuration table, generated from the config schema so the
+// The configuration table (docs/configuration.md), generated from the config schema so the
 // two cannot drift apart (test/docs.test.ts compares them).
 
 function size(bytes: number): string {

@@ -15,7 +15,7 @@ function rewrite(path: string, name: string, body: string) {
   process.stdout.write(`${path}: ${name} ${next === text ? 'up to date' : 'rewritten'}\n`);
 }
 
-rewrite('README.md', 'config', configTable());
+rewrite('docs/configuration.md', 'config', configTable());
 rewrite('docs/api.md', 'permissions', permissionsTable());
 
 const errorsPath = 'docs/errors.md';

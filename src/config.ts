@@ -7,15 +7,15 @@ import type { StartupCode } from './errors.ts';
 // One schema for environment variables and the optional JSON config file
 // (TRESOR_CONFIG). Each property is a setting: its JSON key is the property
 // name, `env` its environment variable, plus type, default, bounds and a
-// one-line description (the README's configuration table is generated from
+// one-line description (docs/configuration.md's table is generated from
 // it). The environment wins over the file. There are no secret defaults.
 
 interface Doc {
   env: string;
   description: string;
-  /** How the default reads in the README when it is not a plain value. */
+  /** How the default reads in docs/configuration.md when it is not a plain value. */
   docDefault?: string;
-  /** Shown as KiB/MiB/GiB in the README. */
+  /** Shown as KiB/MiB/GiB in docs/configuration.md. */
   bytes?: boolean;
   /** Never echoed in a problem message. */
   secret?: boolean;

@@ -40,7 +40,7 @@ export const errorCatalogue = {
   'auth.invalid_credentials': { status: 401, title: 'The API key is not valid',
     description: 'The key is malformed, unknown or revoked.' },
   'auth.forbidden': { status: 403, title: 'This role may not do that',
-    description: 'The key\'s role lacks the permission this route needs (see the role matrix in the README).' },
+    description: 'The key\'s role lacks the permission this route needs (see the role matrix in docs/api.md).' },
   'tenant.not_found': { status: 404, title: 'No such tenant',
     description: 'The tenant does not exist, or the key belongs to another tenant (answered alike, so keys cannot probe).' },
   'tenant.not_active': { status: 409, title: 'The tenant is not active',

@@ -58,7 +58,7 @@ async function bootstrapOperatorKey(services: Services, config: Config, url: str
 async function warnIfSuperuser(db: Db, logger: ReturnType<typeof createLogger>) {
   if (db.kind !== 'postgres') return;
   const [row] = await db.query<{ rolsuper: boolean }>('select rolsuper from pg_roles where rolname = current_user');
-  if (row?.rolsuper) logger.warn('connected to PostgreSQL as a superuser: use a dedicated non-superuser login role (see README, Production on PostgreSQL)');
+  if (row?.rolsuper) logger.warn('connected to PostgreSQL as a superuser: use a dedicated non-superuser login role (see docs/operations.md, Production on PostgreSQL)');
 }
 
 /** Runs one server process until SIGINT/SIGTERM, then closes HTTP and the database cleanly. */

@@ -1,4 +1,4 @@
-// The README's configuration table is generated from the config schema
+// The configuration table (docs/configuration.md) is generated from the config schema
 // (`npm run docs`); this fails when someone edits one without the other.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -8,10 +8,10 @@ import { permissionsTable } from '../scripts/permissions-table.ts';
 import { readSection } from '../scripts/marked-section.ts';
 import { settings } from '../src/config.ts';
 
-const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+const readme = readFileSync(new URL('../docs/configuration.md', import.meta.url), 'utf8');
 
 describe('generated documentation', () => {
-  it('README configuration table matches the config schema (run `npm run docs`)', () => {
+  it('docs/configuration.md table matches the config schema (run `npm run docs`)', () => {
     assert.equal(readSection(readme, 'config'), configTable());
   });
 

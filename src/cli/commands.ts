@@ -23,7 +23,7 @@ Environment:
   DATABASE_URL      PostgreSQL URL; unset: the embedded store (PGlite) in TRESOR_DATA_DIR
   TRESOR_DATA_DIR   embedded store and default key file location (default ./data)
   TRESOR_KEY_FILE, TRESOR_KEY_PROVIDER, TRESOR_KEY_PASSPHRASE   the root key
-  TRESOR_CONFIG     a JSON file of settings (the environment wins); every setting: README "Configuration"`;
+  TRESOR_CONFIG     a JSON file of settings (the environment wins); every setting: docs/configuration.md`;
 
 const apiEnv = `
 Environment:

@@ -5,7 +5,7 @@ import { startupCatalogue, type StartupCode } from '../errors.ts';
 // the server, or a local error with a catalogued code); without it, results go
 // to stdout as text and errors to stderr. Progress always goes to stderr.
 
-/** Exit codes, as documented in README ("CLI") and `tresor --help`. */
+/** Exit codes, as documented in docs/operations.md and `tresor --help`. */
 export const exitCodes = { done: 0, failed: 1, partlyDone: 2, usage: 64 } as const;
 
 export const exitCodesHelp = `

@@ -14,7 +14,7 @@ import type { Db } from '../../src/db/db.ts';
 import type { App } from '../../src/http/app-types.ts';
 import { testConfig } from '../helpers/backends.ts';
 
-// The production posture from the README: Tresor logs in as a role that owns
+// The production posture from docs/operations.md: Tresor logs in as a role that owns
 // its schema but is no superuser. FORCE ROW LEVEL SECURITY must then hold even
 // for that owner outside a tenant transaction.
 describe('as a non-superuser schema owner [postgres]', { skip: !process.env.TEST_DATABASE_URL }, () => {
