@@ -34,6 +34,9 @@ export function encodeParts(label: string, parts: readonly string[]): Buffer {
 
 const CANONICAL_UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
+/** A lower-case UUID with hyphens: the one spelling ids are stored, keyed and bound under. */
+export const isCanonicalId = (id: unknown): id is string => typeof id === 'string' && CANONICAL_UUID.test(id);
+
 /**
  * Ids feed AAD, HMAC inputs and cache keys as text, so one id spelt two ways
  * (upper case, urn:uuid:) would bind data to bytes no later read rebuilds.
@@ -41,6 +44,6 @@ const CANONICAL_UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f
  * programming error, refused loudly rather than sealed under different bytes.
  */
 export function canonicalId(id: string, what: string): string {
-  if (typeof id !== 'string' || !CANONICAL_UUID.test(id)) throw new Error(`${what} must be a canonical lower-case UUID`);
+  if (!isCanonicalId(id)) throw new Error(`${what} must be a canonical lower-case UUID`);
   return id;
 }

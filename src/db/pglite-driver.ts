@@ -1,8 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { PGlite, type Transaction } from '@electric-sql/pglite';
 import { type Db, type Tx, TENANT_CONTEXT_SQL, tenantTx, transactionCounter } from './db.ts';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+import { canonicalId } from '../crypto/encoding.ts';
 
 function txOf(pg: PGlite | Transaction): Tx {
   const query: Tx['query'] = async (text, params = []) => (await pg.query<any>(text, params as any[])).rows;
@@ -23,7 +22,7 @@ export async function openPglite(dataDir: string | undefined): Promise<Db> {
     transactionsInFlight: open.count,
     transaction: (fn) => open.track(() => pg.transaction((tx) => fn(txOf(tx)))),
     withTenant: async (tenantId, fn) => {
-      if (!UUID.test(tenantId)) throw new Error('withTenant: tenant id must be a canonical lower-case UUID');
+      canonicalId(tenantId, 'withTenant: tenant id');
       return open.track(() => pg.transaction(async (tx) => {
         await tx.query(TENANT_CONTEXT_SQL, [tenantId]);
         return fn(tenantTx(txOf(tx), tenantId));

@@ -1,7 +1,6 @@
 import postgres from 'postgres';
 import { type Db, type LeaderLease, type Row, type TenantTx, type Tx, tenantTx, transactionCounter } from './db.ts';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+import { canonicalId } from '../crypto/encoding.ts';
 
 // Errors after which the connection is gone (socket closed, backend
 // terminated). postgres.js 3.4 has already moved such a connection to its
@@ -134,7 +133,7 @@ export function openPostgres(opts: PostgresOptions): Db {
     transactionsInFlight: open.count,
     transaction: (fn) => open.track(() => sql.begin((tx) => fn(txOf(tx))) as Promise<any>),
     withTenant: (tenantId, fn) => open.track(() => withDeadline(deadlineMs, async () => {
-      if (!UUID.test(tenantId)) throw new Error('withTenant: tenant id must be a canonical lower-case UUID');
+      canonicalId(tenantId, 'withTenant: tenant id');
       const conn = await sql.reserve();
       let gone = false;
       try {

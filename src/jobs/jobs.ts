@@ -34,9 +34,12 @@ const TRANSIENT_CODES = new Set(['40001', '40P01']);
 export const isTransient = (err: unknown) =>
   isDbUnavailable(err) || TRANSIENT_CODES.has((err as { code?: string })?.code ?? '');
 
-// Not unref'd: a run under way keeps the process alive (stop() waits for it anyway), and
-// a caller awaiting idle() must not see the event loop drain mid-run.
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/**
+ * A wait inside a job run. Not unref'd: a run under way keeps the process alive
+ * (stop() waits for it anyway), and a caller awaiting idle() must not see the
+ * event loop drain mid-run.
+ */
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 interface Entry { job: Job; timer?: NodeJS.Timeout; running?: Promise<void>; again: boolean; lastSuccess: number }
 

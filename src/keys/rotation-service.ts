@@ -1,7 +1,7 @@
 import type { Db } from '../db/db.ts';
 import { RequestError, assertThat } from '../errors.ts';
 import { type Actor, authorizeTenant } from '../access/permissions.ts';
-import { isTransient, type JobContext, type Jobs } from '../jobs/jobs.ts';
+import { isTransient, sleep, type JobContext, type Jobs } from '../jobs/jobs.ts';
 import type { KeysService } from './keys-service.ts';
 import { keysRepo } from './keys-repo.ts';
 import type { Meters } from '../http/metrics.ts';
@@ -26,9 +26,6 @@ export interface RotationDeps {
 }
 
 export const ROTATION_JOB = 'rotation';
-// Not unref'd: a run under way keeps the process alive (stop() waits for it anyway), and
-// a caller awaiting idle() must not see the event loop drain mid-run.
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 // Rotation adds a key version at once (new writes use it) and marks the tenant
 // for the re-encryption job, which runs on the leader node. Old versions retire
