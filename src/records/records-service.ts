@@ -59,6 +59,13 @@ export function recordsServiceFactory({ db, collections, keys, listDefaultLimit,
     return rows.map((r) => view(r, decodeRecord(ring, { tenantId: t.tx.tenantId, collectionId: r.collectionId, recordId: r.id }, r)));
   }
 
+  /** A list or search page: at most `limit` rows within the byte budget, decrypted, with the cursor of the last one. */
+  async function pageOf(t: InTx, ring: KeyRing, rows: RecordRow[], limit: number) {
+    const fit = fitPage(rows, limit, limits.pageMaxBytes);
+    const items = await present(t, ring, fit.rows, !!t.end);
+    return { items, nextCursor: fit.more ? encodeCursor(items[items.length - 1].id) : null };
+  }
+
   // Names the unique fields whose value is taken, without echoing the value.
   async function uniqueConflict(tenantId: string, c: CollectionRow, rec: EncodedRecord, recordId: string | null): Promise<RequestError> {
     const taken = await db.withTenant(tenantId, (tx) => recordsRepo.takenUnique(tx, c.id, rec.index.filter((e) => e.u), recordId));
@@ -117,9 +124,7 @@ export function recordsServiceFactory({ db, collections, keys, listDefaultLimit,
       const { c, ring } = await open(t, input.collection, 'records.read');
       const limit = Math.min(input.limit ?? listDefaultLimit, listMaxLimit);
       const rows = await recordsRepo.list(last(t), c.id, input.cursor ? decodeCursor(input.cursor) : null, limit + 1);
-      const fit = fitPage(rows, limit, limits.pageMaxBytes);
-      const items = await present(t, ring, fit.rows, !!t.end);
-      return { items, nextCursor: fit.more ? encodeCursor(items[items.length - 1].id) : null };
+      return pageOf(t, ring, rows, limit);
     },
 
     async search(t: InTx, input: { collection: string; where: Record<string, unknown> } & Page) {
@@ -137,9 +142,7 @@ export function recordsServiceFactory({ db, collections, keys, listDefaultLimit,
       if (problems.length) throw withProblems('record.search_invalid', problems);
       const limit = Math.min(input.limit ?? listMaxLimit, listMaxLimit);
       const rows = await recordsRepo.search(last(t), c.id, terms, input.cursor ? decodeCursor(input.cursor) : null, limit + 1);
-      const fit = fitPage(rows, limit, limits.pageMaxBytes);
-      const items = await present(t, ring, fit.rows, !!t.end);
-      return { items, nextCursor: fit.more ? encodeCursor(items[items.length - 1].id) : null };
+      return pageOf(t, ring, rows, limit);
     },
   };
 
