@@ -4,10 +4,11 @@
  * or re-wrapping is cheap and the KEK's exposure is minimal.
  */
 import { closeSync, fstatSync, fsyncSync, mkdirSync, openSync, readSync, writeSync } from 'node:fs';
-import { createHash, randomBytes, scryptSync } from 'node:crypto';
+import { createHash, hkdfSync, randomBytes, scryptSync } from 'node:crypto';
 import { dirname } from 'node:path';
 import { decryptValue, encryptValue, KEY_BYTES } from './envelope.js';
 import { codedError } from './errors.js';
+import { encodeParts } from './encoding.js';
 
 export interface KeyProvider {
   readonly name: 'file' | 'passphrase';
@@ -15,6 +16,12 @@ export interface KeyProvider {
   readonly keyId: string;
   wrap(plain: Buffer, aad: Buffer): Buffer;
   unwrap(wrapped: Buffer, aad: Buffer): Buffer;
+  /**
+   * 32 bytes derived from the KEK for one purpose (HKDF-SHA256, RFC 5869).
+   * For keys that must survive a restore without being stored (signing
+   * keys); never a data key, which is random and wrapped instead.
+   */
+  deriveKey(purpose: string): Buffer;
 }
 
 export interface ScryptParams {
@@ -32,6 +39,18 @@ function kekId(kek: Buffer): string {
   return createHash('sha256').update('tresor.kek.id').update(kek).digest().subarray(0, 8).toString('hex');
 }
 
+const PURPOSE = /^[a-z][a-z0-9_.-]{0,63}$/;
+
+/**
+ * The purpose is the HKDF info, length-prefixed under a domain label, so two
+ * purposes can never derive the same key and no derived key equals the KEK.
+ */
+function deriveFromKek(kek: Buffer, purpose: string): Buffer {
+  if (!PURPOSE.test(purpose)) throw new Error('key purpose must match ' + PURPOSE.source);
+  const info = encodeParts('tresor.kek.derive', [purpose]);
+  return Buffer.from(hkdfSync('sha256', kek, Buffer.alloc(0), info, KEY_BYTES));
+}
+
 /** Takes ownership of `key`: callers pass a freshly derived/read buffer that nothing else holds. */
 function providerFromKek(name: KeyProvider['name'], key: Buffer): KeyProvider {
   return Object.freeze({
@@ -45,6 +64,7 @@ function providerFromKek(name: KeyProvider['name'], key: Buffer): KeyProvider {
         throw codedError('crypto.unwrap_failed', 'unwrapping failed: wrong root key, wrong context or corrupted data');
       }
     },
+    deriveKey: (purpose: string): Buffer => deriveFromKek(key, purpose),
   });
 }
 
