@@ -1,4 +1,4 @@
-import type { Tx } from '../db/db.ts';
+import type { Queries, Tx } from '../db/db.ts';
 import { toBuffer } from '../db/db.ts';
 import type { Role } from '../access/permissions.ts';
 
@@ -16,11 +16,11 @@ export const apiKeysRepo = {
       `insert into api_keys (id, tenant_id, name, role, prefix, hash) values ($1, $2, $3, $4, $5, $6) returning ${columns}`,
       [k.id, k.tenantId, k.name, k.role, k.prefix, k.hash],
     ))[0],
-  findByHash: async (tx: Tx, hash: Buffer) => {
+  findByHash: async (tx: Queries, hash: Buffer) => {
     const rows = await tx.query<ApiKeyRow & { hash: Uint8Array }>(`select ${columns}, hash from api_keys where hash = $1`, [hash]);
     return rows[0] ? { ...rows[0], hash: toBuffer(rows[0].hash) } : undefined;
   },
-  listForTenant: (tx: Tx, tenantId: string | null) =>
+  listForTenant: (tx: Queries, tenantId: string | null) =>
     tx.query<ApiKeyRow>(
       `select ${columns} from api_keys where tenant_id is not distinct from $1 order by created_at, id`, [tenantId],
     ),
@@ -29,9 +29,9 @@ export const apiKeysRepo = {
       'update api_keys set revoked_at = coalesce(revoked_at, now()) where id = $1 and tenant_id is not distinct from $2 returning id',
       [id, tenantId],
     )).length > 0,
-  touch: (tx: Tx, id: string) => tx.query('update api_keys set last_used_at = now() where id = $1', [id]),
+  touch: (tx: Queries, id: string) => tx.query('update api_keys set last_used_at = now() where id = $1', [id]),
   /** Operator keys ever made, revoked ones included. */
-  countOperatorsEver: async (tx: Tx) =>
+  countOperatorsEver: async (tx: Queries) =>
     (await tx.query<{ n: number }>("select count(*)::int as n from api_keys where role = 'operator'"))[0].n,
   /** The active operator keys, locked, so two revokes cannot each leave the other as the last. */
   lockActiveOperators: (tx: Tx) =>

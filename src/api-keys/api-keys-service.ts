@@ -1,5 +1,5 @@
 import { v7 as uuidv7 } from 'uuid';
-import { type Db, type Tx, isForeignKeyViolation, isUniqueViolation } from '../db/db.ts';
+import { type Db, type Queries, type Tx, isForeignKeyViolation, isUniqueViolation } from '../db/db.ts';
 import { RequestError, assertThat } from '../errors.ts';
 import { type Actor, type Role, TENANT_ROLES, authorizePlatform, authorizeTenant } from '../access/permissions.ts';
 import { hashApiKey, newApiKey, parseApiKey, safeEqual } from '../crypto/api-key-secret.ts';
@@ -62,7 +62,7 @@ export function apiKeysServiceFactory({ db, authCache, touchIntervalMs, meters, 
       return insert(tx, null, input.name, 'operator');
     },
 
-    async listOperatorKeys(tx: Tx, actor: Actor) {
+    async listOperatorKeys(tx: Queries, actor: Actor) {
       authorizePlatform(actor, 'operator_keys.manage');
       return (await apiKeysRepo.listForTenant(tx, null)).map(publicKey);
     },
@@ -83,7 +83,7 @@ export function apiKeysServiceFactory({ db, authCache, touchIntervalMs, meters, 
       return insert(tx, input.tenantId, input.name, input.role);
     },
 
-    async list(tx: Tx, actor: Actor, input: { tenantId: string }) {
+    async list(tx: Queries, actor: Actor, input: { tenantId: string }) {
       authorizeTenant(actor, input.tenantId, 'api_keys.manage');
       return (await apiKeysRepo.listForTenant(tx, input.tenantId)).map(publicKey);
     },
@@ -112,7 +112,8 @@ export function apiKeysServiceFactory({ db, authCache, touchIntervalMs, meters, 
     createTenantKey: (actor: Actor, tenantId: string, input: { name: string; role: Role }) =>
       retryingClash(() => db.transaction((tx) => inner.createTenantKey(tx, actor, { tenantId, ...input }))),
     list: (actor: Actor, tenantId: string) => inner.list(db, actor, { tenantId }),
-    revoke: (actor: Actor, tenantId: string, keyId: string) => inner.revoke(db, actor, { tenantId, keyId }).then(revoked),
+    revoke: (actor: Actor, tenantId: string, keyId: string) =>
+      db.transaction((tx) => inner.revoke(tx, actor, { tenantId, keyId })).then(revoked),
 
     /** The actor a presented key stands for (see access/authenticate.ts for where it is read from). */
     async authenticate(token: string): Promise<Actor> {

@@ -3,7 +3,14 @@
 // through withTenant(), which runs its callback in a transaction that has the
 // tenant context and the row-level-security role set, so a forgotten WHERE
 // can never leak another tenant's rows.
+import type { AuditEntry, PendingEntry } from '../audit/audit-leaf.ts';
+import { pendingEntry } from '../audit/audit-leaf.ts';
+import { AUDIT_INSERT_SQL, auditInsertParams } from '../audit/audit-insert.ts';
+
 export type Row = Record<string, any>;
+
+/** An audit entry on a platform transaction names its tenant (null: none). */
+export type PlatformAuditEntry = AuditEntry & { tenantId: string | null };
 
 export interface Tx {
   query<T extends Row = Row>(text: string, params?: unknown[]): Promise<T[]>;
@@ -14,7 +21,21 @@ export interface Tx {
    * same round trip. Any statement after it is refused.
    */
   last<T extends Row = Row>(text: string, params?: unknown[]): Promise<T[]>;
+  /**
+   * Adds an audit entry to this transaction. The driver writes all of them in
+   * one multi-row INSERT just before COMMIT (on PostgreSQL in the round trip
+   * of the final statement), so they commit with the change they record or
+   * not at all. Refused once the final statement has been sent.
+   */
+  audit(entry: PlatformAuditEntry): void;
 }
+
+/**
+ * Statements only, without audit entries: what `db` itself offers (each
+ * statement commits on its own). Read paths and bookkeeping take this; a
+ * change that must be audited needs a Tx, which only a transaction makes.
+ */
+export type Queries = Omit<Tx, 'audit'>;
 
 declare const tenantBrand: unique symbol;
 
@@ -24,7 +45,12 @@ declare const tenantBrand: unique symbol;
  * (through the drivers' use of tenantTx), so a tenant repo handed the platform
  * `db` or a platform transaction does not compile.
  */
-export type TenantTx = Tx & { readonly tenantId: string; readonly [tenantBrand]: true };
+export type TenantTx = Omit<Tx, 'audit'> & {
+  readonly tenantId: string;
+  readonly [tenantBrand]: true;
+  /** As Tx.audit; the entry's tenant is the transaction's. */
+  audit(entry: AuditEntry): void;
+};
 
 /**
  * Sets the tenant context on a platform transaction and returns it as a
@@ -36,7 +62,8 @@ export async function enterTenant(tx: Tx, tenantId: string): Promise<TenantTx> {
 }
 
 /** For the drivers only: brands a transaction whose tenant context is already set. */
-export const tenantTx = (tx: Tx, tenantId: string): TenantTx => ({ ...tx, tenantId }) as TenantTx;
+export const tenantTx = (tx: Tx, tenantId: string): TenantTx =>
+  ({ ...tx, tenantId, audit: (entry: AuditEntry) => tx.audit({ ...entry, tenantId }) }) as TenantTx;
 
 /** A view of tx whose query() is the final statement: for repo calls that end a transaction. */
 export const finalStatement = <T extends Tx>(tx: T): T => ({ ...tx, query: tx.last });
@@ -48,10 +75,15 @@ export interface LeaderLease {
   release(): Promise<void>;
 }
 
-export interface Db extends Tx {
+export interface Db extends Queries {
   readonly kind: 'pglite' | 'postgres';
   /** A transaction in platform context (no tenant, not under the app role). */
   transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
+  /**
+   * Entries outside any data transaction (the request log): one INSERT,
+   * committed on its own.
+   */
+  appendAudit(entries: readonly PendingEntry[]): Promise<void>;
   /** A transaction under the RLS role with app.tenant_id set for this transaction only. */
   withTenant<T>(tenantId: string, fn: (tx: TenantTx) => Promise<T>): Promise<T>;
   /** Takes the advisory lock `key` on a connection of its own, or null when another session holds it. */
@@ -104,3 +136,27 @@ export function transactionCounter() {
     },
   };
 }
+
+/**
+ * The entries a transaction collects (Tx.audit) and the one statement that
+ * writes them. `seal()` is called when the final statement is sent: later
+ * entries would miss the commit, so they are refused loudly.
+ */
+export function auditCollector(now: () => Date = () => new Date()) {
+  const pending: PendingEntry[] = [];
+  let sealed = false;
+  return {
+    audit(entry: PlatformAuditEntry): void {
+      if (sealed) throw new Error('audit entry added after the transaction\'s final statement: it would not be committed');
+      const { tenantId, ...body } = entry;
+      pending.push(pendingEntry({ kind: 'data', ...body }, tenantId, now()));
+    },
+    /** The INSERT for the entries collected so far, or null; no entry is accepted after it. */
+    seal(): { text: string; params: unknown[] } | null {
+      sealed = true;
+      return pending.length ? auditInsertStatement(pending) : null;
+    },
+  };
+}
+
+export const auditInsertStatement = (entries: readonly PendingEntry[]) => ({ text: AUDIT_INSERT_SQL, params: auditInsertParams(entries) as unknown[] });

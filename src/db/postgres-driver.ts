@@ -1,5 +1,5 @@
 import postgres from 'postgres';
-import { type Db, type LeaderLease, type Row, type TenantTx, type Tx, tenantTx, transactionCounter } from './db.ts';
+import { type Db, type LeaderLease, type Row, type TenantTx, type Tx, auditCollector, auditInsertStatement, tenantTx, transactionCounter } from './db.ts';
 import { canonicalId } from '../crypto/encoding.ts';
 
 // Errors after which the connection is gone (socket closed, backend
@@ -19,9 +19,19 @@ export interface PostgresOptions {
 
 type Sql = postgres.Sql | postgres.TransactionSql;
 
-function txOf(sql: Sql): Tx {
+function queriesOf(sql: Sql): Omit<Tx, 'audit'> {
   const query: Tx['query'] = (text, params = []) => sql.unsafe(text, params as any[], { prepare: true }) as any;
   return { query, exec: async (text) => { await sql.unsafe(text); }, last: query };
+}
+
+/** A platform transaction (sql.begin): its audit entries are written when fn is done, before postgres.js commits. */
+async function platformTransaction<T>(sql: postgres.TransactionSql, fn: (tx: Tx) => Promise<T>): Promise<T> {
+  const entries = auditCollector();
+  const q = queriesOf(sql);
+  const result = await fn({ ...q, last: (text, params) => { entries.seal(); return q.query(text, params); }, audit: entries.audit });
+  const insert = entries.seal();
+  if (insert) await q.query(insert.text, insert.params);
+  return result;
 }
 
 // BEGIN, the tenant context and the callback's first statement leave in one
@@ -32,23 +42,33 @@ function txOf(sql: Sql): Tx {
 // outside the transaction, without the RLS role.
 async function pipelinedTransaction<T>(conn: postgres.ReservedSql, tenantId: string, fn: (tx: TenantTx) => Promise<T>): Promise<T> {
   let commit: Promise<unknown> | undefined;
+  const entries = auditCollector();
   const query: Tx['query'] = (text, params = []) => {
     if (commit) return Promise.reject(new Error('transaction already ended by its final statement'));
     return conn.unsafe(text, params as any[], { prepare: true }).execute() as any;
+  };
+  // The audit INSERT (if any) and COMMIT are queued right behind the final
+  // statement: one round trip for all three. If the INSERT fails, PostgreSQL
+  // answers the COMMIT with a rollback and the INSERT's error is thrown.
+  let written: Promise<unknown> = Promise.resolve();
+  const end = () => {
+    const insert = entries.seal();
+    if (insert) written = query(insert.text, insert.params);
+    commit = conn.unsafe('commit').execute();
+    // Not awaited when the transaction fails on a lost connection: without
+    // a handler their rejection would be unhandled and end the process.
+    written.catch(() => {});
+    commit.catch(() => {});
   };
   const tx: TenantTx = tenantTx({
     query,
     exec: async (text) => { await query(text); },
     last: <R extends Row = Row>(text: string, params: unknown[] = []) => {
       const result = query<R>(text, params);
-      if (!commit) {
-        commit = conn.unsafe('commit').execute();
-        // Not awaited when the transaction fails on a lost connection: without
-        // a handler its rejection would be unhandled and end the process.
-        commit.catch(() => {});
-      }
+      if (!commit) end();
       return result;
     },
+    audit: entries.audit,
   }, tenantId);
   // postgres.js queries are lazy: execute() queues BEGIN and the context now,
   // ahead of fn's first statement. Left to Promise.all they would be queued
@@ -58,6 +78,8 @@ async function pipelinedTransaction<T>(conn: postgres.ReservedSql, tenantId: str
   let result: T;
   try {
     [, result] = await Promise.all([begin, fn(tx)]);
+    if (!commit) end();
+    await written;
   } catch (err) {
     // A failed statement turns a pipelined COMMIT into a rollback; on a
     // connection that is gone nothing more may be written.
@@ -120,7 +142,7 @@ export function openPostgres(opts: PostgresOptions): Db {
   const sql = connect(opts.poolMax, 60);
   // The leader's one connection never idles out: its session is the lock.
   const leader = leaderLocks(() => connect(1, 0));
-  const base = txOf(sql);
+  const base = queriesOf(sql);
   const open = transactionCounter();
   // Server-side timeouts bound each statement; this bounds the wait for a
   // connection and the whole transaction on our side, so a caller never waits
@@ -131,7 +153,11 @@ export function openPostgres(opts: PostgresOptions): Db {
     query: base.query,
     last: base.query,
     transactionsInFlight: open.count,
-    transaction: (fn) => open.track(() => sql.begin((tx) => fn(txOf(tx))) as Promise<any>),
+    transaction: (fn) => open.track(() => sql.begin((tx) => platformTransaction(tx, fn)) as Promise<any>),
+    appendAudit: async (entries) => {
+      const insert = auditInsertStatement(entries);
+      await sql.unsafe(insert.text, insert.params as any[], { prepare: true });
+    },
     withTenant: (tenantId, fn) => open.track(() => withDeadline(deadlineMs, async () => {
       canonicalId(tenantId, 'withTenant: tenant id');
       const conn = await sql.reserve();

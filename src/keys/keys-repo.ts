@@ -1,4 +1,4 @@
-import type { TenantTx, Tx } from '../db/db.ts';
+import type { TenantTx, Queries, Tx } from '../db/db.ts';
 import type { KeyPurpose } from '../crypto/keyring.ts';
 
 export interface TenantKeyRow { purpose: KeyPurpose; version: number; wrapped: Uint8Array; kekId: string; status: string; createdAt: Date }
@@ -26,7 +26,7 @@ export const keysRepo = {
     tx.query("update tenants set reencrypt_requested_at = null where id = $1 and date_trunc('milliseconds', reencrypt_requested_at) <= $2",
       [tx.tenantId, since]),
   /** Platform query for the job: tenants with re-encryption work, oldest request first. */
-  pendingReencrypt: (db: Tx) =>
+  pendingReencrypt: (db: Queries) =>
     db.query<{ id: string; since: Date }>(`select id, reencrypt_requested_at as since from tenants
       where reencrypt_requested_at is not null order by reencrypt_requested_at`),
   unreadable: (tx: TenantTx, limit: number) =>

@@ -1,5 +1,5 @@
 import { v7 as uuidv7 } from 'uuid';
-import { type Db, type Tx, enterTenant } from '../db/db.ts';
+import { type Db, type Queries, type Tx, enterTenant } from '../db/db.ts';
 import { RequestError, assertThat } from '../errors.ts';
 import { type Actor, authorizePlatform, authorizeTenant } from '../access/permissions.ts';
 import type { KeysService } from '../keys/keys-service.ts';
@@ -25,14 +25,14 @@ export function tenantsServiceFactory({ db, keys }: TenantsDeps) {
       return publicTenant(tenant);
     },
 
-    async list(tx: Tx, actor: Actor, page: Page) {
+    async list(tx: Queries, actor: Actor, page: Page) {
       authorizePlatform(actor, 'tenants.list');
       const rows = await tenantsRepo.list(tx, page.cursor ? decodeCursor(page.cursor) : null, page.limit + 1);
       const items = rows.slice(0, page.limit).map(publicTenant);
       return { items, nextCursor: rows.length > page.limit ? encodeCursor(items[items.length - 1].id) : null };
     },
 
-    async get(tx: Tx, actor: Actor, input: { tenantId: string }) {
+    async get(tx: Queries, actor: Actor, input: { tenantId: string }) {
       authorizeTenant(actor, input.tenantId, 'tenants.read');
       const row = await tenantsRepo.find(tx, input.tenantId);
       assertThat(row, () => new RequestError('tenant.not_found'));
