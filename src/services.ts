@@ -11,6 +11,10 @@ import { reencryptServiceFactory } from './records/reencrypt-service.ts';
 import { importServiceFactory } from './records/import-service.ts';
 import { createJobs, type JobLog } from './jobs/jobs.ts';
 import { createMetrics, type Metrics } from './http/metrics.ts';
+import { signingKeyFor } from './crypto/signing.ts';
+import { AUDIT_SIGNING_PURPOSE } from './audit/merkle/tree-head.ts';
+import { sequencerFactory } from './audit/merkle/sequencer.ts';
+import { auditLogServiceFactory } from './audit/merkle/log-service.ts';
 
 export interface ServiceDeps { db: Db; keyProvider: KeyProvider; onError?: (msg: string, err: unknown) => void; log?: JobLog; metrics?: Metrics }
 
@@ -27,12 +31,17 @@ export function createServices(config: Config, { db, keyProvider, onError = () =
     limits: { ...recordLimits, pageMaxBytes: config.pageMaxBytes } });
   const reencrypt = reencryptServiceFactory({ db, keys });
   const jobs = createJobs({ db, log, retries: config.jobRetries, retryBaseMs: config.jobRetryBaseMs });
+  const auditSigningKey = signingKeyFor(keyProvider, AUDIT_SIGNING_PURPOSE);
+  const sequencer = sequencerFactory({ db, signingKey: auditSigningKey, batchSize: config.auditSequenceBatch });
+  jobs.add({ name: 'audit-sequencer', everyMs: config.auditSequenceMs, run: async (ctx) => { await sequencer.sequence(ctx.stopping); } });
   return {
     db,
     metrics,
     jobs,
     keys,
     collections,
+    sequencer,
+    auditLog: auditLogServiceFactory({ db, signingKey: auditSigningKey }),
     records,
     apiKeys: apiKeysServiceFactory({ db, authCache: { max: config.authCacheMax, ttlMs: config.authCacheTtlMs }, touchIntervalMs: config.keyTouchIntervalMs, meters, onTouchError: (err) => onError('api key touch failed', err) }),
     tenants: tenantsServiceFactory({ db, keys }),

@@ -30,6 +30,8 @@ export const permissions = {
   'collections.read': ['admin', 'editor', 'viewer'],
   'records.read': ['admin', 'editor', 'viewer'],
   'records.write': ['admin', 'editor'],
+  // The Merkle log's heads and proofs hold only hashes; entries carry no field values, and a tenant reads only its own.
+  'audit_log.read': ['operator', 'admin'],
 } as const satisfies Record<string, readonly Role[]>;
 
 export type Action = keyof typeof permissions;

@@ -3,6 +3,7 @@ import { Argument, Command, InvalidArgumentError, Option } from 'commander';
 import { bashCompletion, zshCompletion } from './completion.ts';
 import { exitCodes, exitCodesHelp, printResult } from './output.ts';
 import { importFile, rotateKeys, type RemoteOptions } from './remote-commands.ts';
+import { printTreeHead, verifyAuditLog } from './audit-commands.ts';
 
 // Two kinds of command: [store] commands open the store itself (and on the
 // embedded store refuse while a server holds it); [api] commands call a running
@@ -93,6 +94,20 @@ function storeCommands(program: Command) {
   });
 }
 
+function auditCommands(program: Command) {
+  const audit = program.command('audit').description('the tamper-evident audit log (RFC 6962 Merkle tree, Ed25519-signed heads)');
+  withJson(audit.command('verify').description('[store] recompute the log offline and check every signed head (and a saved one); exit 1 naming the first bad seq')
+    .option('--head <file>', 'a head saved earlier with `tresor audit head > FILE`: prove the log still extends it')
+    .addHelpText('after', `${storeEnv}${example('tresor audit verify --head head-2026-01.json')}`),
+  async (o: { head?: string; json?: boolean }) => {
+    const { openStore, loadConfig } = await server();
+    return verifyAuditLog(loadConfig(), o, openStore);
+  });
+  apiCommand(audit.command('head').description('[api] print the latest signed tree head as JSON (save it to verify against later)')
+  , example('tresor audit head > head-$(date +%F).json'),
+  (o: RemoteOptions) => printTreeHead(o));
+}
+
 function apiCommands(program: Command) {
   apiCommand(program.command('import').description('[api] bulk-import an NDJSON file of {"data": {...}} lines; rejected lines are listed by line, code and field')
     .requiredOption('--tenant <id>', 'tenant id (uuid)')
@@ -132,6 +147,7 @@ export function buildProgram(configure: (program: Command) => void): Command {
 ${exitCodesHelp}${example('tresor start', 'tresor import --tenant $TENANT --collection customers customers.jsonl --json', 'tresor keys rotate --help')}`);
   storeCommands(program);
   apiCommands(program);
+  auditCommands(program);
   completionCommand(program);
   return program;
 }

@@ -417,6 +417,116 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/audit/public-key": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The key that signs tree heads
+         * @description Public: an auditor pins it once and checks every tree head against it.
+         *
+         *     Public: no credentials needed.
+         */
+        get: operations["getAuditPublicKey"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/audit/tree-head": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The latest signed tree head
+         * @description Save it (`tresor audit head > FILE`) to prove later that the log still extends it.
+         *
+         *     Roles: operator, admin.
+         */
+        get: operations["getAuditTreeHead"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/audit/entries/{seq}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * An audit entry by seq, with its canonical bytes
+         * @description A tenant key reads only its own tenant's entries.
+         *
+         *     Roles: operator, admin.
+         */
+        get: operations["getAuditLogEntry"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/audit/proofs/inclusion": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Proof that entry seq is in the tree of treeSize entries
+         * @description RFC 6962 §2.1.1 audit path; verify as in RFC 9162 §2.1.3.2.
+         *
+         *     Roles: operator, admin.
+         */
+        get: operations["getAuditInclusionProof"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/audit/proofs/consistency": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Proof that the tree of second entries extends the tree of first
+         * @description RFC 6962 §2.1.2; verify as in RFC 9162 §2.1.4.2. Empty when first is 0 or equals second.
+         *
+         *     Roles: operator, admin.
+         */
+        get: operations["getAuditConsistencyProof"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/tenants/{tenantId}/collections/{name}/records/import": {
         parameters: {
             query?: never;
@@ -617,6 +727,68 @@ export interface components {
                 id: string;
                 collection: string;
             }[];
+        };
+        /** AuditPublicKey */
+        AuditPublicKey: {
+            /** @description First 8 bytes of SHA-256(public key), hex */
+            keyId: string;
+            /** @enum {string} */
+            algorithm: "Ed25519";
+            /**
+             * Format: byte
+             * @description The raw 32-byte Ed25519 public key (RFC 8032)
+             */
+            publicKey: string;
+        };
+        /** SignedTreeHead */
+        SignedTreeHead: {
+            /** @description Entries covered: seq 0 … treeSize − 1 */
+            treeSize: number;
+            /**
+             * Format: byte
+             * @description RFC 6962 Merkle tree hash of the first treeSize entries
+             */
+            rootHash: string;
+            /** @description Milliseconds since the Unix epoch */
+            timestamp: number;
+            /**
+             * Format: byte
+             * @description Ed25519 over 0x00 ‖ 0x01 ‖ timestamp (uint64 BE) ‖ treeSize (uint64 BE) ‖ rootHash: 50 bytes
+             */
+            signature: string;
+            keyId: string;
+        };
+        /** AuditLogEntry */
+        AuditLogEntry: {
+            /** @description 0-based leaf index */
+            seq: number;
+            /**
+             * Format: byte
+             * @description The canonical bytes hashed into the tree: SHA-256(0x00 ‖ leaf) is the leaf hash
+             */
+            leaf: string;
+            /** @description The same bytes parsed as JSON */
+            entry: {
+                [key: string]: unknown;
+            };
+        };
+        /** InclusionProof */
+        InclusionProof: {
+            /** @description 0-based leaf index */
+            seq: number;
+            /** @description Tree size the path leads to */
+            treeSize: number;
+            /** @description RFC 6962 PATH(seq, D[treeSize]), leaf side first */
+            auditPath: string[];
+        };
+        /** ConsistencyProof */
+        ConsistencyProof: {
+            /** @description The older tree size */
+            first: number;
+            /** @description The newer tree size */
+            second: number;
+            /** @description RFC 6962 PROOF(first, D[second]) */
+            proof: string[];
         };
     };
     responses: never;
@@ -4903,6 +5075,710 @@ export interface operations {
                     "application/problem+json": {
                         /** @enum {string} */
                         code?: "tenant.not_found" | "keys.unreadable_not_found";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `internal.error`: Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/internal.error",
+                     *       "title": "Internal error",
+                     *       "status": 500,
+                     *       "code": "internal.error",
+                     *       "detail": "Internal error",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "internal.error";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `service.unavailable`: The database is unavailable, retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/service.unavailable",
+                     *       "title": "The database is unavailable, retry later",
+                     *       "status": 503,
+                     *       "code": "service.unavailable",
+                     *       "detail": "The database is unavailable, retry later",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "service.unavailable";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getAuditPublicKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "keyId": "example",
+                     *       "algorithm": "Ed25519",
+                     *       "publicKey": "example"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["AuditPublicKey"];
+                };
+            };
+            /** @description `internal.error`: Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/internal.error",
+                     *       "title": "Internal error",
+                     *       "status": 500,
+                     *       "code": "internal.error",
+                     *       "detail": "Internal error",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "internal.error";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getAuditTreeHead: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "treeSize": 0,
+                     *       "rootHash": "example",
+                     *       "timestamp": 0,
+                     *       "signature": "example",
+                     *       "keyId": "example"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["SignedTreeHead"];
+                };
+            };
+            /** @description `auth.missing_credentials`: An API key is required; `auth.invalid_credentials`: The API key is not valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/auth.missing_credentials",
+                     *       "title": "An API key is required",
+                     *       "status": 401,
+                     *       "code": "auth.missing_credentials",
+                     *       "detail": "An API key is required",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "auth.missing_credentials" | "auth.invalid_credentials";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `auth.forbidden`: This role may not do that */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/auth.forbidden",
+                     *       "title": "This role may not do that",
+                     *       "status": 403,
+                     *       "code": "auth.forbidden",
+                     *       "detail": "This role may not do that",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "auth.forbidden";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `audit.no_tree_head`: The audit log has no signed tree head yet */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/audit.no_tree_head",
+                     *       "title": "The audit log has no signed tree head yet",
+                     *       "status": 404,
+                     *       "code": "audit.no_tree_head",
+                     *       "detail": "The audit log has no signed tree head yet",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "audit.no_tree_head";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `internal.error`: Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/internal.error",
+                     *       "title": "Internal error",
+                     *       "status": 500,
+                     *       "code": "internal.error",
+                     *       "detail": "Internal error",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "internal.error";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `service.unavailable`: The database is unavailable, retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/service.unavailable",
+                     *       "title": "The database is unavailable, retry later",
+                     *       "status": 503,
+                     *       "code": "service.unavailable",
+                     *       "detail": "The database is unavailable, retry later",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "service.unavailable";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getAuditLogEntry: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 0-based leaf index */
+                seq: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "seq": 0,
+                     *       "leaf": "example",
+                     *       "entry": {}
+                     *     }
+                     */
+                    "application/json": components["schemas"]["AuditLogEntry"];
+                };
+            };
+            /** @description `request.invalid_url`: The request path is not valid; `request.validation_failed`: The request does not match the schema */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/request.invalid_url",
+                     *       "title": "The request path is not valid",
+                     *       "status": 400,
+                     *       "code": "request.invalid_url",
+                     *       "detail": "The request path is not valid",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "request.invalid_url" | "request.validation_failed";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `auth.missing_credentials`: An API key is required; `auth.invalid_credentials`: The API key is not valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/auth.missing_credentials",
+                     *       "title": "An API key is required",
+                     *       "status": 401,
+                     *       "code": "auth.missing_credentials",
+                     *       "detail": "An API key is required",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "auth.missing_credentials" | "auth.invalid_credentials";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `auth.forbidden`: This role may not do that */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/auth.forbidden",
+                     *       "title": "This role may not do that",
+                     *       "status": 403,
+                     *       "code": "auth.forbidden",
+                     *       "detail": "This role may not do that",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "auth.forbidden";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `audit.entry_not_found`: No audit log entry at this seq */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/audit.entry_not_found",
+                     *       "title": "No audit log entry at this seq",
+                     *       "status": 404,
+                     *       "code": "audit.entry_not_found",
+                     *       "detail": "No audit log entry at this seq",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "audit.entry_not_found";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `audit.entry_redacted`: The audit entry was redacted by retention */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/audit.entry_redacted",
+                     *       "title": "The audit entry was redacted by retention",
+                     *       "status": 410,
+                     *       "code": "audit.entry_redacted",
+                     *       "detail": "The audit entry was redacted by retention",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "audit.entry_redacted";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `internal.error`: Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/internal.error",
+                     *       "title": "Internal error",
+                     *       "status": 500,
+                     *       "code": "internal.error",
+                     *       "detail": "Internal error",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "internal.error";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `service.unavailable`: The database is unavailable, retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/service.unavailable",
+                     *       "title": "The database is unavailable, retry later",
+                     *       "status": 503,
+                     *       "code": "service.unavailable",
+                     *       "detail": "The database is unavailable, retry later",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "service.unavailable";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getAuditInclusionProof: {
+        parameters: {
+            query: {
+                /** @description 0-based leaf index */
+                seq: number;
+                /** @description A size the log has reached */
+                treeSize: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "seq": 0,
+                     *       "treeSize": 0,
+                     *       "auditPath": [
+                     *         "example"
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["InclusionProof"];
+                };
+            };
+            /** @description `request.validation_failed`: The request does not match the schema */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/request.validation_failed",
+                     *       "title": "The request does not match the schema",
+                     *       "status": 400,
+                     *       "code": "request.validation_failed",
+                     *       "detail": "The request does not match the schema",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "request.validation_failed";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `auth.missing_credentials`: An API key is required; `auth.invalid_credentials`: The API key is not valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/auth.missing_credentials",
+                     *       "title": "An API key is required",
+                     *       "status": 401,
+                     *       "code": "auth.missing_credentials",
+                     *       "detail": "An API key is required",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "auth.missing_credentials" | "auth.invalid_credentials";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `auth.forbidden`: This role may not do that */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/auth.forbidden",
+                     *       "title": "This role may not do that",
+                     *       "status": 403,
+                     *       "code": "auth.forbidden",
+                     *       "detail": "This role may not do that",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "auth.forbidden";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `audit.seq_out_of_range`: The seq is out of range; `audit.tree_size_out_of_range`: The tree size is out of range */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/audit.seq_out_of_range",
+                     *       "title": "The seq is out of range",
+                     *       "status": 422,
+                     *       "code": "audit.seq_out_of_range",
+                     *       "detail": "The seq is out of range",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "audit.seq_out_of_range" | "audit.tree_size_out_of_range";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `internal.error`: Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/internal.error",
+                     *       "title": "Internal error",
+                     *       "status": 500,
+                     *       "code": "internal.error",
+                     *       "detail": "Internal error",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "internal.error";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `service.unavailable`: The database is unavailable, retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/service.unavailable",
+                     *       "title": "The database is unavailable, retry later",
+                     *       "status": 503,
+                     *       "code": "service.unavailable",
+                     *       "detail": "The database is unavailable, retry later",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "service.unavailable";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getAuditConsistencyProof: {
+        parameters: {
+            query: {
+                /** @description The older tree size */
+                first: number;
+                /** @description The newer tree size */
+                second: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "first": 0,
+                     *       "second": 0,
+                     *       "proof": [
+                     *         "example"
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ConsistencyProof"];
+                };
+            };
+            /** @description `request.validation_failed`: The request does not match the schema */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/request.validation_failed",
+                     *       "title": "The request does not match the schema",
+                     *       "status": 400,
+                     *       "code": "request.validation_failed",
+                     *       "detail": "The request does not match the schema",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "request.validation_failed";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `auth.missing_credentials`: An API key is required; `auth.invalid_credentials`: The API key is not valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/auth.missing_credentials",
+                     *       "title": "An API key is required",
+                     *       "status": 401,
+                     *       "code": "auth.missing_credentials",
+                     *       "detail": "An API key is required",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "auth.missing_credentials" | "auth.invalid_credentials";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `auth.forbidden`: This role may not do that */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/auth.forbidden",
+                     *       "title": "This role may not do that",
+                     *       "status": 403,
+                     *       "code": "auth.forbidden",
+                     *       "detail": "This role may not do that",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "auth.forbidden";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `audit.tree_size_out_of_range`: The tree size is out of range */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/audit.tree_size_out_of_range",
+                     *       "title": "The tree size is out of range",
+                     *       "status": 422,
+                     *       "code": "audit.tree_size_out_of_range",
+                     *       "detail": "The tree size is out of range",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "audit.tree_size_out_of_range";
                     } & components["schemas"]["Problem"];
                 };
             };
