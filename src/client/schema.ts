@@ -737,6 +737,7 @@ export interface components {
             /**
              * Format: byte
              * @description The raw 32-byte Ed25519 public key (RFC 8032)
+             * @example bjQLnP+zepicpUTmu3gKLHiQHT+zNzh2hRGjBhevoB0=
              */
             publicKey: string;
         };
@@ -747,6 +748,7 @@ export interface components {
             /**
              * Format: byte
              * @description RFC 6962 Merkle tree hash of the first treeSize entries
+             * @example bjQLnP+zepicpUTmu3gKLHiQHT+zNzh2hRGjBhevoB0=
              */
             rootHash: string;
             /** @description Milliseconds since the Unix epoch */
@@ -754,6 +756,7 @@ export interface components {
             /**
              * Format: byte
              * @description Ed25519 over 0x00 ‖ 0x01 ‖ timestamp (uint64 BE) ‖ treeSize (uint64 BE) ‖ rootHash: 50 bytes
+             * @example BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBw==
              */
             signature: string;
             keyId: string;
@@ -765,6 +768,7 @@ export interface components {
             /**
              * Format: byte
              * @description The canonical bytes hashed into the tree: SHA-256(0x00 ‖ leaf) is the leaf hash
+             * @example eyJhY3Rpb24iOiJyZWNvcmRzLnJlYWQifQ==
              */
             leaf: string;
             /** @description The same bytes parsed as JSON */
@@ -5143,7 +5147,7 @@ export interface operations {
                      * @example {
                      *       "keyId": "example",
                      *       "algorithm": "Ed25519",
-                     *       "publicKey": "example"
+                     *       "publicKey": "bjQLnP+zepicpUTmu3gKLHiQHT+zNzh2hRGjBhevoB0="
                      *     }
                      */
                     "application/json": components["schemas"]["AuditPublicKey"];
@@ -5191,9 +5195,9 @@ export interface operations {
                     /**
                      * @example {
                      *       "treeSize": 0,
-                     *       "rootHash": "example",
+                     *       "rootHash": "bjQLnP+zepicpUTmu3gKLHiQHT+zNzh2hRGjBhevoB0=",
                      *       "timestamp": 0,
-                     *       "signature": "example",
+                     *       "signature": "BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBw==",
                      *       "keyId": "example"
                      *     }
                      */
@@ -5333,7 +5337,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "seq": 0,
-                     *       "leaf": "example",
+                     *       "leaf": "eyJhY3Rpb24iOiJyZWNvcmRzLnJlYWQifQ==",
                      *       "entry": {}
                      *     }
                      */
@@ -5521,7 +5525,7 @@ export interface operations {
                      *       "seq": 0,
                      *       "treeSize": 0,
                      *       "auditPath": [
-                     *         "example"
+                     *         "bjQLnP+zepicpUTmu3gKLHiQHT+zNzh2hRGjBhevoB0="
                      *       ]
                      *     }
                      */
@@ -5687,7 +5691,7 @@ export interface operations {
                      *       "first": 0,
                      *       "second": 0,
                      *       "proof": [
-                     *         "example"
+                     *         "bjQLnP+zepicpUTmu3gKLHiQHT+zNzh2hRGjBhevoB0="
                      *       ]
                      *     }
                      */

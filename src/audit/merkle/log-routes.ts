@@ -4,7 +4,7 @@ import { bearer, errorResponses } from '../../http/schemas.ts';
 import type { AuditLogService } from './log-service.ts';
 import { ConsistencyProof, ConsistencyQuery, InclusionProof, InclusionQuery, LogEntry, PublicKey, SeqParams, TreeHead } from './log-schemas.ts';
 
-const tags = ['audit log'];
+const tags = ['audit-log'];
 
 export function auditLogRoutes(app: App, { auditLog }: { auditLog: AuditLogService }) {
   app.get('/v1/audit/public-key', {

@@ -1,6 +1,7 @@
 import { Type } from 'typebox';
 
-const Base64 = (description: string) => Type.String({ contentEncoding: 'base64', description });
+const EXAMPLE_HASH = 'bjQLnP+zepicpUTmu3gKLHiQHT+zNzh2hRGjBhevoB0=';
+const Base64 = (description: string, example = EXAMPLE_HASH) => Type.String({ contentEncoding: 'base64', description, examples: [example] });
 // Sizes and seqs are JSON numbers; 2^53 entries is beyond any log this serves.
 const Count = (description: string) => Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER, description });
 
@@ -14,7 +15,7 @@ export const TreeHead = Type.Object({
   treeSize: Count('Entries covered: seq 0 … treeSize − 1'),
   rootHash: Base64('RFC 6962 Merkle tree hash of the first treeSize entries'),
   timestamp: Count('Milliseconds since the Unix epoch'),
-  signature: Base64('Ed25519 over 0x00 ‖ 0x01 ‖ timestamp (uint64 BE) ‖ treeSize (uint64 BE) ‖ rootHash: 50 bytes'),
+  signature: Base64('Ed25519 over 0x00 ‖ 0x01 ‖ timestamp (uint64 BE) ‖ treeSize (uint64 BE) ‖ rootHash: 50 bytes', Buffer.alloc(64, 7).toString('base64')),
   keyId: Type.String(),
 }, { title: 'SignedTreeHead' });
 
@@ -22,7 +23,7 @@ export const SeqParams = Type.Object({ seq: Count('0-based leaf index') });
 
 export const LogEntry = Type.Object({
   seq: Count('0-based leaf index'),
-  leaf: Base64('The canonical bytes hashed into the tree: SHA-256(0x00 ‖ leaf) is the leaf hash'),
+  leaf: Base64('The canonical bytes hashed into the tree: SHA-256(0x00 ‖ leaf) is the leaf hash', 'eyJhY3Rpb24iOiJyZWNvcmRzLnJlYWQifQ=='),
   entry: Type.Object({}, { additionalProperties: true, description: 'The same bytes parsed as JSON' }),
 }, { title: 'AuditLogEntry' });
 
