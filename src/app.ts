@@ -20,6 +20,7 @@ import { recordsRoutes } from './records/records-routes.ts';
 import { importRoutes } from './records/import-routes.ts';
 import { keysRoutes } from './keys/keys-routes.ts';
 import { auditLogRoutes } from './audit/merkle/log-routes.ts';
+import { auditRoutes } from './audit/audit-routes.ts';
 
 // Secrets and bodies never reach the log: auth headers and cookies are
 // redacted, and request bodies are not logged at all. URLs carry no personal
@@ -65,5 +66,6 @@ export async function buildApp(config: Config, services: Services, opts: { logge
   importRoutes(app, { imports: services.imports, importLimitBytes: config.importLimitBytes, importLineMaxBytes: config.importLineMaxBytes });
   keysRoutes(app, { rotation: services.rotation });
   auditLogRoutes(app, { auditLog: services.auditLog });
+  auditRoutes(app, { audit: services.audit });
   return app;
 }

@@ -81,6 +81,8 @@ export const errorCatalogue = {
     description: 'treeSize and second must not exceed the log\'s current size (GET /v1/audit/tree-head), and first must not exceed second.' },
   'audit.seq_out_of_range': { status: 422, title: 'The seq is out of range',
     description: 'An inclusion proof needs 0 <= seq < treeSize.' },
+  'audit.invalid_range': { status: 400, title: 'The time range is empty',
+    description: '`from` must be earlier than `to`.' },
   'service.unavailable': { status: 503, title: 'The database is unavailable, retry later',
     description: 'The database cannot be reached or is not migrated yet; retry after the Retry-After seconds.' },
   'internal.error': { status: 500, title: 'Internal error',

@@ -10,6 +10,7 @@ import { recordsServiceFactory } from './records/records-service.ts';
 import { reencryptServiceFactory } from './records/reencrypt-service.ts';
 import { importServiceFactory } from './records/import-service.ts';
 import { createJobs, type JobLog } from './jobs/jobs.ts';
+import { auditQueryServiceFactory } from './audit/audit-service.ts';
 import { createMetrics, type Metrics } from './http/metrics.ts';
 import { signingKeyFor } from './crypto/signing.ts';
 import { AUDIT_SIGNING_PURPOSE } from './audit/merkle/tree-head.ts';
@@ -45,6 +46,7 @@ export function createServices(config: Config, { db, keyProvider, onError = () =
     records,
     apiKeys: apiKeysServiceFactory({ db, authCache: { max: config.authCacheMax, ttlMs: config.authCacheTtlMs }, touchIntervalMs: config.keyTouchIntervalMs, meters, onTouchError: (err) => onError('api key touch failed', err) }),
     tenants: tenantsServiceFactory({ db, keys }),
+    audit: auditQueryServiceFactory({ db, collections, defaultLimit: config.listDefaultLimit, maxLimit: config.listMaxLimit }),
     imports: importServiceFactory({ db, collections, keys, poolSize: config.importWorkers, recordLimits, meters,
       limits: { batchSize: config.importBatchSize, batchBytes: config.importBatchBytes, dedupMax: config.importDedupMax, reportMax: config.importReportMax } }),
     rotation: rotationServiceFactory({

@@ -32,6 +32,10 @@ export const permissions = {
   'records.write': ['admin', 'editor'],
   // The Merkle log's heads and proofs hold only hashes; entries carry no field values, and a tenant reads only its own.
   'audit_log.read': ['operator', 'admin'],
+  // The tenant's audit log and record histories; operators read any tenant's.
+  'audit.read': ['operator', 'admin'],
+  // Every tenant's entries at once (the SIEM export).
+  'audit.export': ['operator'],
 } as const satisfies Record<string, readonly Role[]>;
 
 export type Action = keyof typeof permissions;

@@ -1,7 +1,7 @@
 import { v7 as uuidv7 } from 'uuid';
 import { type Db, type Queries, type Tx, isForeignKeyViolation, isUniqueViolation } from '../db/db.ts';
 import { RequestError, assertThat } from '../errors.ts';
-import { type Actor, type Role, TENANT_ROLES, authorizePlatform, authorizeTenant } from '../access/permissions.ts';
+import { type Actor, type Role, TENANT_ROLES, authorizePlatform, authorizeTenant, systemActor } from '../access/permissions.ts';
 import { hashApiKey, newApiKey, parseApiKey, safeEqual } from '../crypto/api-key-secret.ts';
 import { createKeyCache } from '../crypto/keyring.ts';
 import { apiKeysRepo, type ApiKeyRow } from './api-keys-repo.ts';
@@ -25,10 +25,13 @@ export function apiKeysServiceFactory({ db, authCache, touchIntervalMs, meters, 
 
   type NewKey = ReturnType<typeof publicKey> & { key: string };
 
-  async function insert(tx: Tx, tenantId: string | null, name: string, role: Role): Promise<NewKey> {
+  async function insert(tx: Tx, actor: Actor, tenantId: string | null, name: string, role: Role): Promise<NewKey> {
     const secret = newApiKey();
     try {
-      const row = await apiKeysRepo.insert(tx, { id: uuidv7(), tenantId, name, role, prefix: secret.prefix, hash: secret.hash });
+      const id = uuidv7();
+      // The key's id and role, never its name or secret.
+      tx.audit({ action: role === 'operator' ? 'operator_key.create' : 'api_key.create', actor, tenantId, target: { type: 'api_key', id }, detail: { role } });
+      const row = await apiKeysRepo.insert(tx, { id, tenantId, name, role, prefix: secret.prefix, hash: secret.hash });
       return { ...publicKey(row), key: secret.key };
     } catch (err) {
       if (isForeignKeyViolation(err)) throw new RequestError('tenant.not_found');
@@ -59,7 +62,7 @@ export function apiKeysServiceFactory({ db, authCache, touchIntervalMs, meters, 
   const inner = {
     createOperatorKey(tx: Tx, actor: Actor, input: { name: string }) {
       authorizePlatform(actor, 'operator_keys.manage');
-      return insert(tx, null, input.name, 'operator');
+      return insert(tx, actor, null, input.name, 'operator');
     },
 
     async listOperatorKeys(tx: Queries, actor: Actor) {
@@ -74,13 +77,14 @@ export function apiKeysServiceFactory({ db, authCache, touchIntervalMs, meters, 
       const active = (await apiKeysRepo.lockActiveOperators(tx)).map((r) => r.id);
       assertThat(active.length !== 1 || active[0] !== input.keyId, () => new RequestError('api_key.last_operator'));
       assertThat(await apiKeysRepo.revoke(tx, null, input.keyId), () => new RequestError('api_key.not_found'));
+      tx.audit({ action: 'operator_key.revoke', actor, tenantId: null, target: { type: 'api_key', id: input.keyId } });
     },
 
     createTenantKey(tx: Tx, actor: Actor, input: { tenantId: string; name: string; role: Role }) {
       authorizeTenant(actor, input.tenantId, 'api_keys.manage');
       assertThat((TENANT_ROLES as readonly string[]).includes(input.role),
         () => new RequestError('api_key.invalid_role', `A tenant key's role must be one of ${TENANT_ROLES.join(', ')}`));
-      return insert(tx, input.tenantId, input.name, input.role);
+      return insert(tx, actor, input.tenantId, input.name, input.role);
     },
 
     async list(tx: Queries, actor: Actor, input: { tenantId: string }) {
@@ -91,6 +95,7 @@ export function apiKeysServiceFactory({ db, authCache, touchIntervalMs, meters, 
     async revoke(tx: Tx, actor: Actor, input: { tenantId: string; keyId: string }) {
       authorizeTenant(actor, input.tenantId, 'api_keys.manage');
       assertThat(await apiKeysRepo.revoke(tx, input.tenantId, input.keyId), () => new RequestError('api_key.not_found'));
+      tx.audit({ action: 'api_key.revoke', actor, tenantId: input.tenantId, target: { type: 'api_key', id: input.keyId } });
     },
   };
 
@@ -100,7 +105,8 @@ export function apiKeysServiceFactory({ db, authCache, touchIntervalMs, meters, 
   return {
     inner,
     /** Start-up and CLI: the bootstrap and recovery keys, made by no actor. */
-    createOperatorKey: (name: string) => retryingClash(() => db.transaction((tx) => insert(tx, null, name, 'operator'))),
+    createOperatorKey: (name: string) =>
+      retryingClash(() => db.transaction((tx) => insert(tx, systemActor('bootstrap'), null, name, 'operator'))),
     operatorKeysEver: () => apiKeysRepo.countOperatorsEver(db),
 
     createOperatorKeyAs: (actor: Actor, name: string) =>

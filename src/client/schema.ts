@@ -527,6 +527,72 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/tenants/{tenantId}/audit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Query the tenant's audit log
+         * @description Entries of this tenant, newest first, filtered by time range, actor, action and record; pass `nextCursor` back as `cursor`.
+         *
+         *     Roles: operator, admin.
+         */
+        get: operations["listTenantAudit"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/tenants/{tenantId}/collections/{name}/records/{id}/history": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Who read or changed a record, and when
+         * @description Every entry naming this record (created, read, listed, found by search, updated, deleted, imported, re-encrypted), newest first. Also answers for a deleted record.
+         *
+         *     Roles: operator, admin.
+         */
+        get: operations["getRecordHistory"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/audit/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Export the audit log (all tenants)
+         * @description Every entry, the platform's own included, oldest first, for a SIEM; `tresor audit export` pages through it.
+         *
+         *     Roles: operator.
+         */
+        get: operations["exportAudit"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/tenants/{tenantId}/collections/{name}/records/import": {
         parameters: {
             query?: never;
@@ -793,6 +859,70 @@ export interface components {
             second: number;
             /** @description RFC 6962 PROOF(first, D[second]) */
             proof: string[];
+        };
+        /** AuditActor */
+        AuditActor: {
+            /** @enum {string} */
+            type: "api_key" | "user" | "system";
+            /** @description API key id, user id, or the job name for the system */
+            id: string;
+            role: string;
+            /** @description for users signed in with a session cookie */
+            sessionId?: string;
+        };
+        /** AuditEntryBody */
+        AuditEntryBody: {
+            /** @description leaf format version (1) */
+            v: number;
+            /** @enum {string} */
+            kind: "data" | "request";
+            /** Format: date-time */
+            time: string;
+            tenantId: string | null;
+            actor: components["schemas"]["AuditActor"] | null;
+            /** @description data entries: what was done, e.g. record.create, record.read, key.rotate */
+            action?: string;
+            collection?: string;
+            recordIds?: string[];
+            /** @description names of the fields written or searched by; never their values */
+            fields?: string[];
+            target?: {
+                type: string;
+                id: string;
+            };
+            detail?: {
+                [key: string]: string | number | boolean | null;
+            };
+            /** @description request entries from here on */
+            requestId?: string;
+            ip?: string;
+            method?: string;
+            /** @description the route template, e.g. /v1/tenants/:tenantId */
+            route?: string | null;
+            path?: string;
+            status?: number;
+            durationMs?: number;
+            userAgent?: string | null;
+        };
+        /** AuditItem */
+        AuditItem: {
+            /**
+             * @description the row id (order of writing; the Merkle sequence number is assigned at commit order separately)
+             * @example 42
+             */
+            id: string;
+            /** Format: date-time */
+            createdAt: string;
+            /** @description base64 of SHA-256(0x00 ‖ leaf): the RFC 6962 leaf hash, kept after retention redacts the entry */
+            leafHash: string;
+            /** @description null once retention has redacted the entry */
+            entry: components["schemas"]["AuditEntryBody"] | null;
+        };
+        /** AuditPage */
+        AuditPage: {
+            items: components["schemas"]["AuditItem"][];
+            /** @description Pass as `cursor` for the next page; null on the last page */
+            nextCursor: string | null;
         };
     };
     responses: never;
@@ -5783,6 +5913,545 @@ export interface operations {
                     "application/problem+json": {
                         /** @enum {string} */
                         code?: "audit.tree_size_out_of_range";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `internal.error`: Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/internal.error",
+                     *       "title": "Internal error",
+                     *       "status": 500,
+                     *       "code": "internal.error",
+                     *       "detail": "Internal error",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "internal.error";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `service.unavailable`: The database is unavailable, retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/service.unavailable",
+                     *       "title": "The database is unavailable, retry later",
+                     *       "status": 503,
+                     *       "code": "service.unavailable",
+                     *       "detail": "The database is unavailable, retry later",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "service.unavailable";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listTenantAudit: {
+        parameters: {
+            query?: {
+                /** @description entries at or after this time */
+                from?: string;
+                /** @description entries before this time */
+                to?: string;
+                /** @description API key id, user id or system job name */
+                actor?: string;
+                /** @description e.g. record.read, http.request */
+                action?: string;
+                recordId?: string;
+                /** @description At most 500 (TRESOR_LIST_MAX_LIMIT); a larger limit is lowered to it. */
+                limit?: number;
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                tenantId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "42",
+                     *           "createdAt": "2026-01-15T09:30:00.000Z",
+                     *           "leafHash": "example",
+                     *           "entry": {
+                     *             "v": 1,
+                     *             "kind": "data",
+                     *             "time": "2026-01-15T09:30:00.000Z",
+                     *             "tenantId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60",
+                     *             "actor": {
+                     *               "type": "api_key",
+                     *               "id": "example",
+                     *               "role": "example"
+                     *             }
+                     *           }
+                     *         }
+                     *       ],
+                     *       "nextCursor": "example"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["AuditPage"];
+                };
+            };
+            /** @description `request.invalid_url`: The request path is not valid; `request.validation_failed`: The request does not match the schema; `request.invalid_cursor`: The pagination cursor is not valid; `audit.invalid_range`: The time range is empty */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/request.invalid_url",
+                     *       "title": "The request path is not valid",
+                     *       "status": 400,
+                     *       "code": "request.invalid_url",
+                     *       "detail": "The request path is not valid",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "request.invalid_url" | "request.validation_failed" | "request.invalid_cursor" | "audit.invalid_range";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `auth.missing_credentials`: An API key is required; `auth.invalid_credentials`: The API key is not valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/auth.missing_credentials",
+                     *       "title": "An API key is required",
+                     *       "status": 401,
+                     *       "code": "auth.missing_credentials",
+                     *       "detail": "An API key is required",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "auth.missing_credentials" | "auth.invalid_credentials";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `auth.forbidden`: This role may not do that */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/auth.forbidden",
+                     *       "title": "This role may not do that",
+                     *       "status": 403,
+                     *       "code": "auth.forbidden",
+                     *       "detail": "This role may not do that",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "auth.forbidden";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `tenant.not_found`: No such tenant */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/tenant.not_found",
+                     *       "title": "No such tenant",
+                     *       "status": 404,
+                     *       "code": "tenant.not_found",
+                     *       "detail": "No such tenant",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "tenant.not_found";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `internal.error`: Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/internal.error",
+                     *       "title": "Internal error",
+                     *       "status": 500,
+                     *       "code": "internal.error",
+                     *       "detail": "Internal error",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "internal.error";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `service.unavailable`: The database is unavailable, retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/service.unavailable",
+                     *       "title": "The database is unavailable, retry later",
+                     *       "status": 503,
+                     *       "code": "service.unavailable",
+                     *       "detail": "The database is unavailable, retry later",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "service.unavailable";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getRecordHistory: {
+        parameters: {
+            query?: {
+                /** @description At most 500 (TRESOR_LIST_MAX_LIMIT); a larger limit is lowered to it. */
+                limit?: number;
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                tenantId: string;
+                name: string;
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "42",
+                     *           "createdAt": "2026-01-15T09:30:00.000Z",
+                     *           "leafHash": "example",
+                     *           "entry": {
+                     *             "v": 1,
+                     *             "kind": "data",
+                     *             "time": "2026-01-15T09:30:00.000Z",
+                     *             "tenantId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60",
+                     *             "actor": {
+                     *               "type": "api_key",
+                     *               "id": "example",
+                     *               "role": "example"
+                     *             }
+                     *           }
+                     *         }
+                     *       ],
+                     *       "nextCursor": "example"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["AuditPage"];
+                };
+            };
+            /** @description `request.invalid_url`: The request path is not valid; `request.validation_failed`: The request does not match the schema; `request.invalid_cursor`: The pagination cursor is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/request.invalid_url",
+                     *       "title": "The request path is not valid",
+                     *       "status": 400,
+                     *       "code": "request.invalid_url",
+                     *       "detail": "The request path is not valid",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "request.invalid_url" | "request.validation_failed" | "request.invalid_cursor";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `auth.missing_credentials`: An API key is required; `auth.invalid_credentials`: The API key is not valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/auth.missing_credentials",
+                     *       "title": "An API key is required",
+                     *       "status": 401,
+                     *       "code": "auth.missing_credentials",
+                     *       "detail": "An API key is required",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "auth.missing_credentials" | "auth.invalid_credentials";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `auth.forbidden`: This role may not do that */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/auth.forbidden",
+                     *       "title": "This role may not do that",
+                     *       "status": 403,
+                     *       "code": "auth.forbidden",
+                     *       "detail": "This role may not do that",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "auth.forbidden";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `tenant.not_found`: No such tenant; `collection.not_found`: No such collection */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/tenant.not_found",
+                     *       "title": "No such tenant",
+                     *       "status": 404,
+                     *       "code": "tenant.not_found",
+                     *       "detail": "No such tenant",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "tenant.not_found" | "collection.not_found";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `internal.error`: Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/internal.error",
+                     *       "title": "Internal error",
+                     *       "status": 500,
+                     *       "code": "internal.error",
+                     *       "detail": "Internal error",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "internal.error";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `service.unavailable`: The database is unavailable, retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/service.unavailable",
+                     *       "title": "The database is unavailable, retry later",
+                     *       "status": 503,
+                     *       "code": "service.unavailable",
+                     *       "detail": "The database is unavailable, retry later",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "service.unavailable";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    exportAudit: {
+        parameters: {
+            query?: {
+                /** @description entries at or after this time */
+                from?: string;
+                /** @description entries before this time */
+                to?: string;
+                /** @description API key id, user id or system job name */
+                actor?: string;
+                /** @description e.g. record.read, http.request */
+                action?: string;
+                tenantId?: string;
+                /** @description At most 500 (TRESOR_LIST_MAX_LIMIT); a larger limit is lowered to it. */
+                limit?: number;
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "42",
+                     *           "createdAt": "2026-01-15T09:30:00.000Z",
+                     *           "leafHash": "example",
+                     *           "entry": {
+                     *             "v": 1,
+                     *             "kind": "data",
+                     *             "time": "2026-01-15T09:30:00.000Z",
+                     *             "tenantId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60",
+                     *             "actor": {
+                     *               "type": "api_key",
+                     *               "id": "example",
+                     *               "role": "example"
+                     *             }
+                     *           }
+                     *         }
+                     *       ],
+                     *       "nextCursor": "example"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["AuditPage"];
+                };
+            };
+            /** @description `request.validation_failed`: The request does not match the schema; `request.invalid_cursor`: The pagination cursor is not valid; `audit.invalid_range`: The time range is empty */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/request.validation_failed",
+                     *       "title": "The request does not match the schema",
+                     *       "status": 400,
+                     *       "code": "request.validation_failed",
+                     *       "detail": "The request does not match the schema",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "request.validation_failed" | "request.invalid_cursor" | "audit.invalid_range";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `auth.missing_credentials`: An API key is required; `auth.invalid_credentials`: The API key is not valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/auth.missing_credentials",
+                     *       "title": "An API key is required",
+                     *       "status": 401,
+                     *       "code": "auth.missing_credentials",
+                     *       "detail": "An API key is required",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "auth.missing_credentials" | "auth.invalid_credentials";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `auth.forbidden`: This role may not do that */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/auth.forbidden",
+                     *       "title": "This role may not do that",
+                     *       "status": 403,
+                     *       "code": "auth.forbidden",
+                     *       "detail": "This role may not do that",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "auth.forbidden";
                     } & components["schemas"]["Problem"];
                 };
             };

@@ -36,7 +36,9 @@ export function collectionsServiceFactory({ db, maxFields, maxLengthCap, default
       const parsed = parseCollectionDefinition(input, { maxFields, maxLengthCap, defaultMaxLength });
       if (!parsed.ok) throw withProblems('collection.invalid_definition', parsed.problems);
       try {
-        return publicCollection(await collectionsRepo.insert(tx, { tenantId: tx.tenantId, id: uuidv7(), name: parsed.name, fields: parsed.fields }));
+        const id = uuidv7();
+        tx.audit({ action: 'collection.create', actor, collection: parsed.name, target: { type: 'collection', id }, fields: parsed.fields.map((f) => f.name) });
+        return publicCollection(await collectionsRepo.insert(tx, { tenantId: tx.tenantId, id, name: parsed.name, fields: parsed.fields }));
       } catch (err) {
         if (isUniqueViolation(err)) throw new RequestError('collection.already_exists', `A collection named '${parsed.name}' exists`);
         throw err;

@@ -29,7 +29,7 @@ const tags = [
   { name: 'collections', description: 'Collections: named sets of typed, classified fields' },
   { name: 'records', description: 'Records of a collection: create, read, update, delete, search, import' },
   { name: 'keys', description: "A tenant's data keys: status and rotation" },
-  { name: 'audit-log', description: 'The tamper-evident audit log: signed tree heads, entries by seq, RFC 6962 proofs' },
+  { name: 'audit-log', description: 'The tamper-evident audit log: queries, record histories and export (ids and field names, never values); signed tree heads, entries by seq, RFC 6962 proofs' },
 ];
 
 type Schema = Record<string, unknown>;

@@ -1,6 +1,7 @@
 import type { Db, TenantTx } from '../db/db.ts';
 import { toBuffer } from '../db/db.ts';
 import { RequestError } from '../errors.ts';
+import { type Actor, systemActor } from '../access/permissions.ts';
 import type { KeyProvider } from '../crypto/key-provider.ts';
 import { createKeyCache, generateDataKey, type KeyPurpose, unwrapDataKey, wrapDataKey } from '../crypto/keyring.ts';
 import { keysRepo } from './keys-repo.ts';
@@ -44,7 +45,7 @@ export function keysServiceFactory({ db, keyProvider, keyCacheMax, keyCacheTtlMs
   // audit entry can commit together); the caller drops the cached ring after.
   const inner = {
     /** Adds a new active data key version; older versions become 'retiring'. */
-    async addDataKeyVersion(tx: TenantTx): Promise<{ version: number; previous: number[] }> {
+    async addDataKeyVersion(tx: TenantTx, actor: Actor): Promise<{ version: number; previous: number[] }> {
       const rows = await keysRepo.lockData(tx);
       if (!rows.length) throw new RequestError('tenant.not_found');
       if (rows.some((r) => r.status === 'retiring')) throw new RequestError('keys.rotation_in_progress');
@@ -53,12 +54,14 @@ export function keysServiceFactory({ db, keyProvider, keyCacheMax, keyCacheTtlMs
       await keysRepo.setStatus(tx, 'data', previous, 'retiring');
       await addKey(tx, tx.tenantId, 'data', version);
       await keysRepo.requestReencrypt(tx);
+      tx.audit({ action: 'key.rotate', actor, target: { type: 'data_key', id: String(version) }, detail: { previous: previous.join(',') } });
       return { version, previous };
     },
 
     /** Retires the given versions and clears the tenant's re-encryption request (unless a newer one came in). */
     async retire(tx: TenantTx, versions: number[], requestedAt: Date) {
       await keysRepo.setStatus(tx, 'data', versions, 'retired');
+      for (const v of versions) tx.audit({ action: 'key.retire', actor: systemActor('rotation'), target: { type: 'data_key', id: String(v) } });
       await keysRepo.clearReencrypt(tx, requestedAt);
     },
 
@@ -79,9 +82,11 @@ export function keysServiceFactory({ db, keyProvider, keyCacheMax, keyCacheTtlMs
 
   return {
     /** Inside the tenant-creation transaction (tenant context set). */
-    async createTenantKeys(tx: TenantTx, tenantId: string) {
+    async createTenantKeys(tx: TenantTx, tenantId: string, actor: Actor) {
       await addKey(tx, tenantId, 'data', 1);
       await addKey(tx, tenantId, 'index', 1);
+      tx.audit({ action: 'key.create', actor, target: { type: 'data_key', id: '1' } });
+      tx.audit({ action: 'key.create', actor, target: { type: 'index_key', id: '1' } });
     },
 
     /**
@@ -107,8 +112,8 @@ export function keysServiceFactory({ db, keyProvider, keyCacheMax, keyCacheTtlMs
 
     inner,
     /** Public forms: one tenant transaction each; the cached ring is dropped after a change. */
-    addDataKeyVersion: async (tenantId: string) => {
-      try { return await db.withTenant(tenantId, (tx) => inner.addDataKeyVersion(tx)); } finally { cache.delete(tenantId); }
+    addDataKeyVersion: async (tenantId: string, actor: Actor) => {
+      try { return await db.withTenant(tenantId, (tx) => inner.addDataKeyVersion(tx, actor)); } finally { cache.delete(tenantId); }
     },
     retire: async (tenantId: string, versions: number[], requestedAt: Date) => {
       try { await db.withTenant(tenantId, (tx) => inner.retire(tx, versions, requestedAt)); } finally { cache.delete(tenantId); }

@@ -104,7 +104,7 @@ export function rotationServiceFactory(deps: RotationDeps) {
     },
     async rotate(actor: Actor, tenantId: string) {
       authorizeTenant(actor, tenantId, 'keys.rotate');
-      await keys.addDataKeyVersion(tenantId);
+      await keys.addDataKeyVersion(tenantId, actor);
       meters.rotationStarted();
       void jobs.kick(ROTATION_JOB);
       return statusOf(tenantId);
@@ -112,7 +112,11 @@ export function rotationServiceFactory(deps: RotationDeps) {
     /** Deletes a record set aside as unreadable, so the old key version can retire. */
     async discardUnreadable(actor: Actor, tenantId: string, recordId: string) {
       authorizeTenant(actor, tenantId, 'keys.rotate');
-      const gone = await db.withTenant(tenantId, (tx) => keysRepo.discardUnreadable(tx, recordId));
+      const gone = await db.withTenant(tenantId, async (tx) => {
+        if (!(await keysRepo.discardUnreadable(tx, recordId))) return false;
+        tx.audit({ action: 'record.discard_unreadable', actor, recordIds: [recordId] });
+        return true;
+      });
       assertThat(gone, () => new RequestError('keys.unreadable_not_found'));
       void jobs.kick(ROTATION_JOB);
       return statusOf(tenantId);

@@ -14,7 +14,7 @@ export type LineRejection = { line: number; code: SubCode; field?: string };
  * reads it (the worker does it, so the main thread neither clones nor
  * re-serialises the record), and its unique index entries for duplicate checks.
  */
-export type EncodedLine = { line: number; row: string; unique: IndexEntry[] } | LineRejection;
+export type EncodedLine = { line: number; id: string; fields: string[]; row: string; unique: IndexEntry[] } | LineRejection;
 
 function parseLine(text: string): { data: unknown } | { code: SubCode } {
   let parsed: unknown;
@@ -34,5 +34,7 @@ export function encodeLine(ctx: LineContext, l: RawLine): EncodedLine {
   }
   const id = uuidv7();
   const rec = encodeRecord(ctx.ring, ctx.fields, { tenantId: ctx.tenantId, collectionId: ctx.collectionId, recordId: id }, valid.values);
-  return { line: l.line, row: JSON.stringify({ id, ...rec }), unique: rec.index.filter((e) => e.u) };
+  // id and field names (never values) go to the batch's audit entry.
+  const fields = Object.keys(valid.values).filter((k) => valid.values[k] !== null && valid.values[k] !== undefined);
+  return { line: l.line, id, fields, row: JSON.stringify({ id, ...rec }), unique: rec.index.filter((e) => e.u) };
 }

@@ -24,7 +24,7 @@ export interface ImportDeps {
   db: Db; collections: Pick<CollectionsService, 'find'>; keys: Pick<KeysService, 'ringFor'>;
   poolSize: number; limits: ImportLimits; recordLimits: RecordLimits; meters: Pick<Meters, 'importLines'>;
 }
-interface Pending { line: number; row: string; unique: IndexEntry[] }
+interface Pending { line: number; id: string; fields: string[]; row: string; unique: IndexEntry[] }
 export interface ImportResult { imported: number; rejected: LineRejection[]; rejectedCount: number }
 type Reject = (r: LineRejection) => void;
 
@@ -49,7 +49,7 @@ function acceptInOrder(results: EncodedLine[], seen: Set<string>, dedupMax: numb
 // number, code and field only, never by value.
 export function importServiceFactory({ db, collections, keys, poolSize, limits, recordLimits, meters }: ImportDeps) {
   const pool = createEncodePool(poolSize);
-  interface Run { tenantId: string; c: CollectionRow; keyVersion: number; result: ImportResult; reject: Reject }
+  interface Run { actor: Actor; tenantId: string; c: CollectionRow; keyVersion: number; result: ImportResult; reject: Reject }
 
   async function insertBatch(run: Run, batch: Pending[]): Promise<void> {
     const { tenantId, c, keyVersion } = run;
@@ -58,8 +58,13 @@ export function importServiceFactory({ db, collections, keys, poolSize, limits, 
         const unique = batch.flatMap((p) => p.unique);
         const found = new Set(unique.length ? (await recordsRepo.takenUnique(tx, c.id, unique)).map((t) => `${t.field}:${t.hash}`) : []);
         const clashes = batch.map((p) => ({ p, hit: p.unique.find((e) => found.has(`${e.field}:${e.hash}`)) }));
-        const rows = clashes.filter((x) => !x.hit).map(({ p }) => p.row);
-        if (rows.length) await recordsRepo.insertMany(tx, { tenantId, collectionId: c.id, keyVersion, rowsJson: `[${rows.join(',')}]` });
+        const written = clashes.filter((x) => !x.hit).map(({ p }) => p);
+        if (written.length) {
+          await recordsRepo.insertMany(tx, { tenantId, collectionId: c.id, keyVersion, rowsJson: `[${written.map((p) => p.row).join(',')}]` });
+          // One entry per batch, naming every record it wrote.
+          tx.audit({ action: 'record.import', actor: run.actor, collection: c.name, recordIds: written.map((p) => p.id),
+            fields: [...new Set(written.flatMap((p) => p.fields))] });
+        }
         return clashes.filter((x) => x.hit);
       });
       // Counted once committed (a rolled-back batch is retried below), and
@@ -103,7 +108,7 @@ export function importServiceFactory({ db, collections, keys, poolSize, limits, 
       };
       // Every line is encrypted under the ring read at the start; a rotation
       // running meanwhile re-encrypts these rows afterwards.
-      const run: Run = { tenantId, c, keyVersion: ring.activeVersion, result, reject };
+      const run: Run = { actor, tenantId, c, keyVersion: ring.activeVersion, result, reject };
       const job = { fields: c.fields, tenantId, collectionId: c.id, keyVersion: ring.activeVersion,
         dataKey: ring.data.get(ring.activeVersion)!, indexKey: ring.index, limits: recordLimits };
       const seen = new Set<string>();

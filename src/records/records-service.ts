@@ -15,7 +15,7 @@ import { fitPage } from './page-budget.ts';
 export interface RecordsDeps {
   db: Db;
   collections: Pick<CollectionsService, 'find'>;
-  keys: Pick<KeysService, 'ringFor' | 'forget'>;
+  keys: Pick<KeysService, 'ringFor'>;
   listDefaultLimit: number;
   listMaxLimit: number;
   limits: RecordLimits & { pageMaxBytes: number };
@@ -28,10 +28,6 @@ type Page = { limit?: number; cursor?: string };
 function validationFailed(problems: FieldProblem[]): RequestError {
   return withProblems('record.validation_failed', problems);
 }
-
-// Rows were read in a transaction that has already ended, on a key version the
-// cached ring lacks: the public form reloads the ring and reads once more.
-class StaleRing extends Error {}
 
 // The stored form of what was just validated, without decrypting it back.
 const stored = (values: Record<string, unknown>) =>
@@ -49,22 +45,31 @@ export function recordsServiceFactory({ db, collections, keys, listDefaultLimit,
     return { c, ring };
   }
 
-  /** Decrypts rows read by the call's final statement; a ring lacking a version cannot be reloaded in an ended transaction. */
-  async function present(t: InTx, ring: KeyRing, rows: RecordRow[], ended: boolean) {
+  /**
+   * Decrypts rows read in the still-open transaction (a ring lacking a
+   * version is reloaded in it) and records who read which records: reads are
+   * never the final statement, because the entry names the ids they found.
+   */
+  async function present(t: InTx, c: CollectionRow, ring: KeyRing, rows: RecordRow[], action: 'record.read' | 'record.list' | 'record.search',
+    fields?: string[]) {
     const needs = rows.map((r) => r.keyVersion);
-    if (!needs.every((v) => ring.data.has(v))) {
-      if (ended) throw new StaleRing();
-      ring = await keys.ringFor(t.tx, t.tx.tenantId, needs);
-    }
-    return rows.map((r) => view(r, decodeRecord(ring, { tenantId: t.tx.tenantId, collectionId: r.collectionId, recordId: r.id }, r)));
+    if (!needs.every((v) => ring.data.has(v))) ring = await keys.ringFor(t.tx, t.tx.tenantId, needs);
+    const views = rows.map((r) => view(r, decodeRecord(ring, { tenantId: t.tx.tenantId, collectionId: r.collectionId, recordId: r.id }, r)));
+    t.tx.audit({ action, actor: t.actor, collection: c.name, recordIds: views.map((v) => v.id), ...(fields ? { fields } : {}) });
+    return views;
   }
 
   /** A list or search page: at most `limit` rows within the byte budget, decrypted, with the cursor of the last one. */
-  async function pageOf(t: InTx, ring: KeyRing, rows: RecordRow[], limit: number) {
+  async function pageOf(t: InTx, c: CollectionRow, ring: KeyRing, rows: RecordRow[], limit: number, action: 'record.list' | 'record.search',
+    fields?: string[]) {
     const fit = fitPage(rows, limit, limits.pageMaxBytes);
-    const items = await present(t, ring, fit.rows, !!t.end);
+    const items = await present(t, c, ring, fit.rows, action, fields);
     return { items, nextCursor: fit.more ? encodeCursor(items[items.length - 1].id) : null };
   }
+
+  // Which fields a write names: field names only, never their values.
+  const changed = (values: Record<string, unknown>, mode: 'create' | 'patch') =>
+    Object.keys(values).filter((k) => mode === 'patch' || (values[k] !== null && values[k] !== undefined));
 
   // Names the unique fields whose value is taken, without echoing the value.
   async function uniqueConflict(tenantId: string, c: CollectionRow, rec: EncodedRecord, recordId: string | null): Promise<RequestError> {
@@ -74,8 +79,8 @@ export function recordsServiceFactory({ db, collections, keys, listDefaultLimit,
     return withProblems('record.unique_violation', problems);
   }
 
-  // Inner forms: run in the caller's tenant transaction (a change and, later,
-  // its audit entry commit together). Unique violations surface as 23505.
+  // Inner forms: run in the caller's tenant transaction; a change and its
+  // audit entry commit together. Unique violations surface as 23505.
   const inner = {
     async create(t: InTx, input: { collection: string; data: unknown }, seen?: (c: CollectionRow, rec: EncodedRecord) => void) {
       const { c, ring } = await open(t, input.collection, 'records.write');
@@ -84,15 +89,16 @@ export function recordsServiceFactory({ db, collections, keys, listDefaultLimit,
       const id = uuidv7();
       const rec = encodeRecord(ring, c.fields, { tenantId: t.tx.tenantId, collectionId: c.id, recordId: id }, valid.values);
       seen?.(c, rec);
+      t.tx.audit({ action: 'record.create', actor: t.actor, collection: c.name, recordIds: [id], fields: changed(valid.values, 'create') });
       const row = await recordsRepo.insert(last(t), { tenantId: t.tx.tenantId, id, collectionId: c.id, keyVersion: ring.activeVersion, rec });
       return view(row, stored(valid.values));
     },
 
     async get(t: InTx, input: { collection: string; id: string }) {
       const { c, ring } = await open(t, input.collection, 'records.read');
-      const row = await recordsRepo.find(last(t), c.id, input.id);
+      const row = await recordsRepo.find(t.tx, c.id, input.id);
       assertThat(row, () => new RequestError('record.not_found'));
-      return (await present(t, ring, [row], !!t.end))[0];
+      return (await present(t, c, ring, [row], 'record.read'))[0];
     },
 
     async update(t: InTx, input: { collection: string; id: string; data: unknown; ifMatch?: number },
@@ -111,20 +117,23 @@ export function recordsServiceFactory({ db, collections, keys, listDefaultLimit,
       if (tooLarge) throw validationFailed([tooLarge]);
       const rec = encodeRecord(ring, c.fields, at, merged);
       seen?.(c, rec);
+      t.tx.audit({ action: 'record.update', actor: t.actor, collection: c.name, recordIds: [input.id], fields: changed(valid.values, 'patch') });
       const updated = await recordsRepo.update(last(t), { tenantId: t.tx.tenantId, id: input.id, collectionId: c.id, keyVersion: ring.activeVersion, rec });
       return view(updated, stored(merged));
     },
 
     async remove(t: InTx, input: { collection: string; id: string }) {
       const { c } = await open(t, input.collection, 'records.write');
-      assertThat(await recordsRepo.remove(last(t), c.id, input.id), () => new RequestError('record.not_found'));
+      // Not the final statement: only a delete that found its record is recorded.
+      assertThat(await recordsRepo.remove(t.tx, c.id, input.id), () => new RequestError('record.not_found'));
+      t.tx.audit({ action: 'record.delete', actor: t.actor, collection: c.name, recordIds: [input.id] });
     },
 
     async list(t: InTx, input: { collection: string } & Page) {
       const { c, ring } = await open(t, input.collection, 'records.read');
       const limit = Math.min(input.limit ?? listDefaultLimit, listMaxLimit);
-      const rows = await recordsRepo.list(last(t), c.id, input.cursor ? decodeCursor(input.cursor) : null, limit + 1);
-      return pageOf(t, ring, rows, limit);
+      const rows = await recordsRepo.list(t.tx, c.id, input.cursor ? decodeCursor(input.cursor) : null, limit + 1);
+      return pageOf(t, c, ring, rows, limit, 'record.list');
     },
 
     async search(t: InTx, input: { collection: string; where: Record<string, unknown> } & Page) {
@@ -141,21 +150,16 @@ export function recordsServiceFactory({ db, collections, keys, listDefaultLimit,
       if (!terms.length && !problems.length) problems.push({ field: '', code: 'record.search_empty', detail: 'where must name at least one searchable field' });
       if (problems.length) throw withProblems('record.search_invalid', problems);
       const limit = Math.min(input.limit ?? listMaxLimit, listMaxLimit);
-      const rows = await recordsRepo.search(last(t), c.id, terms, input.cursor ? decodeCursor(input.cursor) : null, limit + 1);
-      return pageOf(t, ring, rows, limit);
+      const rows = await recordsRepo.search(t.tx, c.id, terms, input.cursor ? decodeCursor(input.cursor) : null, limit + 1);
+      // The fields searched by, never the values looked up.
+      return pageOf(t, c, ring, rows, limit, 'record.search', terms.map((x) => x.field));
     },
   };
 
-  /** The public form: one tenant transaction whose last statement commits it; reads retry once on a stale ring. */
-  async function inTenant<T>(actor: Actor, tenantId: string, action: 'records.read' | 'records.write', fn: (t: InTx) => Promise<T>): Promise<T> {
+  /** The public form: one tenant transaction; a write's last statement commits it (with its audit entry). */
+  function inTenant<T>(actor: Actor, tenantId: string, action: 'records.read' | 'records.write', fn: (t: InTx) => Promise<T>): Promise<T> {
     authorizeTenant(actor, tenantId, action);
-    try {
-      return await db.withTenant(tenantId, (tx) => fn({ tx, actor, end: true }));
-    } catch (err) {
-      if (!(err instanceof StaleRing)) throw err;
-      keys.forget(tenantId);
-      return db.withTenant(tenantId, (tx) => fn({ tx, actor, end: false }));
-    }
+    return db.withTenant(tenantId, (tx) => fn({ tx, actor, end: true }));
   }
 
   /** A write whose unique violation is answered with the fields taken (read in a second transaction). */

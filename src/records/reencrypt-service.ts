@@ -1,4 +1,5 @@
 import type { Db } from '../db/db.ts';
+import { systemActor } from '../access/permissions.ts';
 import type { KeysService } from '../keys/keys-service.ts';
 import { reencrypt } from './record-codec.ts';
 import { recordsRepo } from './records-repo.ts';
@@ -27,8 +28,15 @@ export function reencryptServiceFactory({ db, keys }: { db: Db; keys: Pick<KeysS
             unreadable.push(r.id);
           }
         }
-        if (updated.length) await recordsRepo.setSealed(tx, ring.activeVersion, updated);
-        if (unreadable.length) await recordsRepo.setUnreadable(tx, unreadable);
+        const actor = systemActor('rotation');
+        if (updated.length) {
+          await recordsRepo.setSealed(tx, ring.activeVersion, updated);
+          tx.audit({ action: 'record.reencrypt', actor, recordIds: updated.map((u) => u.id), target: { type: 'data_key', id: String(ring.activeVersion) } });
+        }
+        if (unreadable.length) {
+          await recordsRepo.setUnreadable(tx, unreadable);
+          tx.audit({ action: 'record.set_unreadable', actor, recordIds: unreadable });
+        }
         return { moved: updated.length, unreadable: unreadable.length };
       });
     },

@@ -21,7 +21,10 @@ export function tenantsServiceFactory({ db, keys }: TenantsDeps) {
       authorizePlatform(actor, 'tenants.create');
       const id = uuidv7();
       const tenant = await tenantsRepo.insert(tx, { id, name: input.name });
-      await keys.createTenantKeys(await enterTenant(tx, id), id);
+      // The entries belong to the new tenant: after enterTenant this
+      // transaction runs as the app role in that tenant's context.
+      tx.audit({ action: 'tenant.create', actor, tenantId: id, target: { type: 'tenant', id } });
+      await keys.createTenantKeys(await enterTenant(tx, id), id, actor);
       return publicTenant(tenant);
     },
 

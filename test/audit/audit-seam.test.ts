@@ -16,7 +16,8 @@ for (const backend of backends) {
     const tenantB = uuidv7();
     const entriesOf = async (tenantId: string) =>
       s.db.query<{ action: string; leaf: Uint8Array; leaf_hash: Uint8Array; record_ids: unknown }>(
-        'select action, leaf, leaf_hash, to_jsonb(record_ids) as record_ids from audit_entries where tenant_id = $1 order by id', [tenantId]);
+        `select action, leaf, leaf_hash, (select coalesce(jsonb_agg(r.record_id), '[]') from audit_record_refs r where r.entry_id = e.id) as record_ids
+         from audit_entries e where tenant_id = $1 order by id`, [tenantId]);
 
     before(async () => {
       s = await openTestStore(backend);
@@ -85,12 +86,13 @@ for (const backend of backends) {
     });
 
     it('is append-only: UPDATE, DELETE and TRUNCATE are refused to the app role and to the owner', async () => {
-      for (const sql of ["update audit_entries set action = 'forged'", 'delete from audit_entries']) {
+      for (const sql of ["update audit_entries set action = 'forged'", 'delete from audit_entries', 'delete from audit_record_refs']) {
         await assert.rejects(s.db.withTenant(tenantA, (tx) => tx.query(sql)), /permission denied/, `app role: ${sql}`);
         await assert.rejects(s.db.query(sql), /append-only/, `owner: ${sql}`);
       }
       await assert.rejects(s.db.withTenant(tenantA, (tx) => tx.query('truncate audit_entries')), /permission denied/);
-      await assert.rejects(s.db.query('truncate audit_entries'), /append-only/);
+      await assert.rejects(s.db.query('truncate audit_entries'), /append-only|cannot truncate/);
+      await assert.rejects(s.db.query('truncate audit_record_refs'), /append-only/);
       // Even with retention's switch on, the owner may only blank an entry, never alter it.
       await assert.rejects(s.db.transaction(async (tx) => {
         await tx.query("select set_config('tresor.audit_redact', 'on', true)");

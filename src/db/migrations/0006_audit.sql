@@ -14,7 +14,6 @@ create table audit_entries (
   actor_id text,
   action text not null,
   collection text,
-  record_ids uuid[],
   leaf bytea,
   leaf_hash bytea not null check (length(leaf_hash) = 32),
   -- Redacted (retention) rows keep only what the tree and the tenant's
@@ -26,16 +25,33 @@ create index audit_entries_tenant on audit_entries (tenant_id, id);
 create index audit_entries_tenant_actor on audit_entries (tenant_id, actor_id, id);
 create index audit_entries_tenant_action on audit_entries (tenant_id, action, id);
 create index audit_entries_created on audit_entries (created_at);
-create index audit_entries_records on audit_entries using gin (record_ids);
+
+-- Which entries name a record (history). A table of its own rather than an
+-- array column: under RLS PostgreSQL only uses an index for leakproof
+-- operators, and uuid equality is one, array containment is not.
+create table audit_record_refs (
+  tenant_id uuid not null,
+  record_id uuid not null,
+  entry_id bigint not null references audit_entries (id),
+  primary key (tenant_id, record_id, entry_id)
+);
 
 -- A tenant transaction (role tresor_app) sees and writes only its tenant's
 -- entries. RLS is not FORCEd: the owner's platform transactions (operators'
 -- platform-wide queries, the request-log writer, the sequencer, export) read
 -- and write across tenants, and never run as tresor_app.
-alter table audit_entries enable row level security;
-create policy tenant_isolation on audit_entries
-  using (tenant_id = nullif(current_setting('app.tenant_id', true), '')::uuid)
-  with check (tenant_id = nullif(current_setting('app.tenant_id', true), '')::uuid);
+do $$
+declare t text;
+begin
+  foreach t in array array['audit_entries', 'audit_record_refs'] loop
+    execute format('alter table %I enable row level security', t);
+    execute format($p$create policy tenant_isolation on %I
+      using (tenant_id = nullif(current_setting('app.tenant_id', true), '')::uuid)
+      with check (tenant_id = nullif(current_setting('app.tenant_id', true), '')::uuid)$p$, t);
+    execute format('grant select, insert on %I to tresor_app', t);
+  end loop;
+end
+$$;
 
 -- Append-only: the app role may only insert and read (no UPDATE/DELETE grant,
 -- unlike the other tenant tables), and the trigger refuses UPDATE, DELETE and
@@ -53,7 +69,7 @@ begin
     if old.leaf is not null and new.leaf is null and new.redacted_at is not null
       and new.id = old.id and new.tenant_id is not distinct from old.tenant_id and new.created_at = old.created_at
       and new.kind = old.kind and new.action = old.action and new.leaf_hash = old.leaf_hash
-      and new.actor_type is null and new.actor_id is null and new.collection is null and new.record_ids is null then
+      and new.actor_type is null and new.actor_id is null and new.collection is null then
       return new;
     end if;
   end if;
@@ -64,3 +80,17 @@ create trigger audit_entries_no_change before update or delete on audit_entries
   for each row execute function audit_entries_append_only();
 create trigger audit_entries_no_truncate before truncate on audit_entries
   for each statement execute function audit_entries_append_only();
+
+create function audit_record_refs_append_only() returns trigger language plpgsql as $$
+begin
+  if tg_op = 'DELETE' and current_setting('tresor.audit_redact', true) = 'on' and current_user <> 'tresor_app'
+    and exists (select 1 from audit_entries e where e.id = old.entry_id and e.leaf is null) then
+    return old;
+  end if;
+  raise exception 'audit record references are append-only: % refused', tg_op using errcode = 'insufficient_privilege';
+end
+$$;
+create trigger audit_record_refs_no_change before update or delete on audit_record_refs
+  for each row execute function audit_record_refs_append_only();
+create trigger audit_record_refs_no_truncate before truncate on audit_record_refs
+  for each statement execute function audit_record_refs_append_only();

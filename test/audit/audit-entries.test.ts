@@ -1,0 +1,193 @@
+// Every route that changes (or reads) data leaves its audit entries, visible
+// through the audit API; a refused or rolled-back change leaves none. New
+// mutating routes fail the coverage check until they get a case here.
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { backends } from '../helpers/backends.ts';
+import { seedTenant, startTestApp, type TestApp } from '../helpers/test-app.ts';
+
+type Entry = { action?: string; kind: string; actor: { type: string; id: string } | null; collection?: string; recordIds?: string[];
+  fields?: string[]; target?: { type: string; id: string }; detail?: Record<string, unknown> };
+
+const person = (i: number) => ({ email: `walker${i}@audit.example`, name: `Walker ${i}`, phone: '+4930901820', tier: 'gold' });
+
+for (const backend of backends) {
+  describe(`audit entries for every data route [${backend}]`, () => {
+    let t: TestApp;
+    let a: Awaited<ReturnType<typeof seedTenant>>;
+    let keyId: string;
+    const log = async (tenantId: string, query: string) => {
+      const res = await t.call('GET', `/v1/tenants/${tenantId}/audit?limit=500&${query}`);
+      assert.equal(res.statusCode, 200, res.body);
+      return res.json().items.map((i: { entry: Entry }) => i.entry) as Entry[];
+    };
+    const platformLog = async (query: string) => {
+      const res = await t.call('GET', `/v1/audit/export?limit=500&${query}`);
+      assert.equal(res.statusCode, 200, res.body);
+      return res.json().items.map((i: { entry: Entry }) => i.entry) as Entry[];
+    };
+    /** Runs a refused request and checks it added no entry with that action. */
+    const leavesNone = async (tenantId: string, action: string, run: () => Promise<{ statusCode: number }>, status: number) => {
+      const before = (await log(tenantId, `action=${action}`)).length;
+      assert.equal((await run()).statusCode, status);
+      assert.equal((await log(tenantId, `action=${action}`)).length, before, `a refused ${action} left an entry`);
+    };
+    const create = async (i: number) => {
+      const res = await t.call('POST', a.base, { token: a.key, body: { data: person(i) } });
+      assert.equal(res.statusCode, 201, res.body);
+      return res.json().id as string;
+    };
+
+    before(async () => {
+      t = await startTestApp(backend, { env: { TRESOR_KEY_CACHE_TTL_MS: '100' } });
+      a = await seedTenant(t, 'Walked');
+      keyId = (await log(a.tenantId, 'action=api_key.create'))[0].target!.id;
+    });
+    after(async () => t.close());
+
+    const cases: Record<string, () => Promise<void>> = {
+      async createTenant() {
+        const [tenant] = await log(a.tenantId, 'action=tenant.create');
+        assert.deepEqual(tenant.target, { type: 'tenant', id: a.tenantId });
+        assert.equal(tenant.actor!.type, 'api_key');
+        assert.deepEqual((await log(a.tenantId, 'action=key.create')).map((e) => e.target!.type).sort(), ['data_key', 'index_key']);
+      },
+      async createApiKey() {
+        const res = await t.call('POST', `/v1/tenants/${a.tenantId}/api-keys`, { body: { name: 'Key named after a person', role: 'viewer' } });
+        const [entry] = await log(a.tenantId, 'action=api_key.create');
+        assert.deepEqual(entry.target, { type: 'api_key', id: res.json().id });
+        assert.deepEqual(entry.detail, { role: 'viewer' });
+        assert.doesNotMatch(JSON.stringify(entry), /named after/, 'a key name is not logged');
+        // For a tenant that does not exist the insert fails after the entry was
+        // added: the rollback takes the entry with it.
+        const before = (await platformLog('action=api_key.create')).length;
+        const missing = await t.call('POST', '/v1/tenants/0190a000-0000-7000-8000-00000000beef/api-keys', { body: { name: 'x', role: 'viewer' } });
+        assert.equal(missing.statusCode, 404, missing.body);
+        assert.equal((await platformLog('action=api_key.create')).length, before);
+      },
+      async revokeApiKey() {
+        const id = (await t.call('POST', `/v1/tenants/${a.tenantId}/api-keys`, { body: { name: 'short-lived', role: 'viewer' } })).json().id;
+        assert.equal((await t.call('DELETE', `/v1/tenants/${a.tenantId}/api-keys/${id}`)).statusCode, 204);
+        assert.deepEqual((await log(a.tenantId, 'action=api_key.revoke'))[0].target, { type: 'api_key', id });
+        await leavesNone(a.tenantId, 'api_key.revoke', () =>
+          t.call('DELETE', `/v1/tenants/${a.tenantId}/api-keys/0190a000-0000-7000-8000-00000000dead`), 404);
+      },
+      async createOperatorKey() {
+        const id = (await t.call('POST', '/v1/operator-keys', { body: { name: 'second operator' } })).json().id;
+        const [entry] = (await platformLog('action=operator_key.create')).filter((e) => e.target!.id === id);
+        assert.ok(entry, 'operator key creation is in the platform log');
+        assert.equal((entry as Entry & { tenantId: null }).tenantId, null);
+      },
+      async revokeOperatorKey() {
+        const id = (await t.call('POST', '/v1/operator-keys', { body: { name: 'third operator' } })).json().id;
+        assert.equal((await t.call('DELETE', `/v1/operator-keys/${id}`)).statusCode, 204);
+        assert.ok((await platformLog('action=operator_key.revoke')).some((e) => e.target!.id === id));
+      },
+      async createCollection() {
+        const [entry] = await log(a.tenantId, 'action=collection.create');
+        assert.equal(entry.collection, 'customers');
+        assert.deepEqual(entry.fields, ['email', 'name', 'phone', 'birthdate', 'address', 'tier']);
+        await leavesNone(a.tenantId, 'collection.create', () => t.call('POST', `/v1/tenants/${a.tenantId}/collections`,
+          { token: a.adminKey, body: { name: 'customers', fields: [{ name: 'x', type: 'string' }] } }), 409);
+      },
+      async createRecord() {
+        const id = await create(1);
+        const [entry] = await log(a.tenantId, `action=record.create&recordId=${id}`);
+        assert.deepEqual({ ...entry, actor: entry.actor!.id }, { ...entry, actor: keyId });
+        assert.deepEqual(entry.recordIds, [id]);
+        assert.deepEqual(entry.fields!.sort(), ['email', 'name', 'phone', 'tier']);
+        // A unique violation rolls the insert back, and its entry with it.
+        await leavesNone(a.tenantId, 'record.create', () => t.call('POST', a.base, { token: a.key, body: { data: person(1) } }), 409);
+        await leavesNone(a.tenantId, 'record.create', () => t.call('POST', a.base, { token: a.key, body: { data: { name: 7 } } }), 422);
+      },
+      async getRecord() {
+        const id = await create(2);
+        assert.equal((await t.call('GET', `${a.base}/${id}`, { token: a.key })).statusCode, 200);
+        assert.deepEqual((await log(a.tenantId, `action=record.read&recordId=${id}`))[0].recordIds, [id]);
+      },
+      async listRecords() {
+        const res = await t.call('GET', `${a.base}?limit=2`, { token: a.key });
+        const [entry] = await log(a.tenantId, 'action=record.list');
+        assert.deepEqual(entry.recordIds, res.json().items.map((r: { id: string }) => r.id), 'a list names the records it returned');
+      },
+      async searchRecords() {
+        const id = await create(3);
+        const res = await t.call('POST', `${a.base}/search`, { token: a.key, body: { where: { email: 'walker3@audit.example' } } });
+        assert.deepEqual(res.json().items.map((r: { id: string }) => r.id), [id]);
+        const [entry] = await log(a.tenantId, 'action=record.search');
+        assert.deepEqual({ recordIds: entry.recordIds, fields: entry.fields }, { recordIds: [id], fields: ['email'] });
+      },
+      async updateRecord() {
+        const id = await create(4);
+        assert.equal((await t.call('PATCH', `${a.base}/${id}`, { token: a.key, body: { data: { tier: 'silver', phone: null } } })).statusCode, 200);
+        const [entry] = await log(a.tenantId, `action=record.update&recordId=${id}`);
+        assert.deepEqual(entry.fields!.sort(), ['phone', 'tier']);
+        await leavesNone(a.tenantId, 'record.update', () =>
+          t.call('PATCH', `${a.base}/${id}`, { token: a.key, body: { data: { tier: 'x' } }, headers: { 'if-match': '"1"' } }), 412);
+        await leavesNone(a.tenantId, 'record.update', () =>
+          t.call('PATCH', `${a.base}/${id}`, { token: a.key, body: { data: { email: 'walker1@audit.example' } } }), 409);
+      },
+      async deleteRecord() {
+        const id = await create(5);
+        assert.equal((await t.call('DELETE', `${a.base}/${id}`, { token: a.key })).statusCode, 204);
+        assert.equal((await log(a.tenantId, `action=record.delete&recordId=${id}`)).length, 1);
+        await leavesNone(a.tenantId, 'record.delete', () => t.call('DELETE', `${a.base}/${id}`, { token: a.key }), 404);
+      },
+      async importRecords() {
+        const body = [person(10), person(11), { name: 5 }, person(12)].map((d) => JSON.stringify({ data: d })).join('\n');
+        const res = await t.call('POST', `${a.base}/import`, { token: a.key, body, headers: { 'content-type': 'application/x-ndjson' } });
+        assert.equal(res.json().imported, 3, res.body);
+        const [entry] = await log(a.tenantId, 'action=record.import');
+        assert.equal(entry.recordIds!.length, 3, 'one entry for the batch, naming every record written');
+        const found = await t.call('POST', `${a.base}/search`, { token: a.key, body: { where: { email: 'walker11@audit.example' } } });
+        assert.ok(entry.recordIds!.includes(found.json().items[0].id));
+      },
+      async rotateKeys() {
+        const res = await t.call('POST', `/v1/tenants/${a.tenantId}/keys/rotate`, { token: a.adminKey });
+        assert.equal(res.statusCode, 202, res.body);
+        assert.deepEqual((await log(a.tenantId, 'action=key.rotate'))[0].target, { type: 'data_key', id: '2' });
+        await t.services.rotation.idle();
+        const moved = (await log(a.tenantId, 'action=record.reencrypt')).flatMap((e) => e.recordIds!);
+        const all = (await t.call('GET', `${a.base}?limit=500`, { token: a.key })).json().items.map((r: { id: string }) => r.id);
+        assert.deepEqual(moved.sort(), all.sort(), 'the re-encryption job names every record it moved');
+        assert.equal((await log(a.tenantId, 'action=record.reencrypt'))[0].actor!.type, 'system');
+      },
+      async discardUnreadableRecord() {
+        const [broken, donor] = [await create(20), await create(21)];
+        await t.store.db.withTenant(a.tenantId, (tx) =>
+          tx.query('update records r set sealed = o.sealed from records o where r.id = $1 and o.id = $2', [broken, donor]));
+        await t.call('POST', `/v1/tenants/${a.tenantId}/keys/rotate`, { token: a.adminKey });
+        await t.services.rotation.idle();
+        assert.deepEqual((await log(a.tenantId, 'action=record.set_unreadable'))[0].recordIds, [broken]);
+        const res = await t.call('POST', `/v1/tenants/${a.tenantId}/keys/unreadable/${broken}/discard`, { token: a.adminKey });
+        assert.equal(res.statusCode, 200, res.body);
+        assert.deepEqual((await log(a.tenantId, 'action=record.discard_unreadable'))[0].recordIds, [broken]);
+        await leavesNone(a.tenantId, 'record.discard_unreadable', () =>
+          t.call('POST', `/v1/tenants/${a.tenantId}/keys/unreadable/${donor}/discard`, { token: a.adminKey }), 404);
+      },
+    };
+
+    it('has a case for every route that changes data (POST, PUT, PATCH, DELETE in the OpenAPI document)', async () => {
+      const doc = (await t.app.inject({ method: 'GET', url: '/openapi.json' })).json();
+      const mutating = Object.values(doc.paths as Record<string, Record<string, { operationId: string }>>)
+        .flatMap((ops) => Object.entries(ops).filter(([m]) => ['post', 'put', 'patch', 'delete'].includes(m)).map(([, o]) => o.operationId));
+      assert.deepEqual(mutating.filter((op) => !(op in cases)), [], 'routes without an audit case');
+    });
+
+    for (const [op, run] of Object.entries(cases)) it(op, run);
+
+    it('a record\'s history names who created, read, changed and deleted it, newest first', async () => {
+      const id = await create(30);
+      await t.call('GET', `${a.base}/${id}`, { token: a.key });
+      await t.call('PATCH', `${a.base}/${id}`, { token: a.key, body: { data: { tier: 'bronze' } } });
+      await t.call('DELETE', `${a.base}/${id}`, { token: a.key });
+      const res = await t.call('GET', `${a.base}/${id}/history`, { token: a.adminKey });
+      assert.equal(res.statusCode, 200, res.body);
+      const entries = res.json().items.map((i: { entry: Entry }) => i.entry) as Entry[];
+      assert.deepEqual(entries.map((e) => e.action), ['record.delete', 'record.update', 'record.read', 'record.create']);
+      assert.ok(entries.every((e) => e.actor!.id === keyId));
+      const viewer = (await t.call('POST', `/v1/tenants/${a.tenantId}/api-keys`, { body: { name: 'v', role: 'viewer' } })).json().key;
+      assert.equal((await t.call('GET', `${a.base}/${id}/history`, { token: viewer })).statusCode, 403);
+    });
+  });
+}
