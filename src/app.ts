@@ -1,6 +1,6 @@
 import Fastify, { type FastifyBaseLogger } from 'fastify';
 import { randomUUID } from 'node:crypto';
-import type { Config } from './config.ts';
+import { type Config, trustedProxyList } from './config.ts';
 import type { Services } from './services.ts';
 import type { App } from './http/app-types.ts';
 import { clientErrorHandler, frameworkErrors, registerProblemHandlers } from './http/problem-handler.ts';
@@ -21,6 +21,7 @@ import { importRoutes } from './records/import-routes.ts';
 import { keysRoutes } from './keys/keys-routes.ts';
 import { auditLogRoutes } from './audit/merkle/log-routes.ts';
 import { auditRoutes } from './audit/audit-routes.ts';
+import { registerRequestLog } from './audit/request-log-hook.ts';
 
 // Secrets and bodies never reach the log: auth headers and cookies are
 // redacted, and request bodies are not logged at all. URLs carry no personal
@@ -33,6 +34,8 @@ export async function buildApp(config: Config, services: Services, opts: { logge
     bodyLimit: config.bodyLimitBytes,
     genReqId: () => randomUUID(),
     requestIdHeader: false,
+    // X-Forwarded-For names the client only when it comes from a proxy we run.
+    trustProxy: trustedProxyList(config.trustedProxies) ?? [],
     ajv: { customOptions: { removeAdditional: false } },
     frameworkErrors,
     clientErrorHandler,
@@ -54,7 +57,8 @@ export async function buildApp(config: Config, services: Services, opts: { logge
   registerMetrics(app, { registry: services.metrics.registry, db: services.db, poolMax: services.db.kind === 'postgres' ? config.dbPoolMax : 1,
     more: services.jobs.registerMetrics, port: config.metricsPort, host: config.host });
   await registerOpenApi(app, config);
-  app.addHook('onClose', async () => { await services.jobs.stop(); await services.imports.close(); });
+  registerRequestLog(app, services.requestLog, config.requestLogFieldMax);
+  app.addHook('onClose', async () => { await services.jobs.stop(); await services.imports.close(); await services.requestLog.close(); });
 
   healthRoutes(app, { db: services.db });
   problemsRoutes(app);

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
+import { isIP } from 'node:net';
 import { Type, type Static, type TSchema } from 'typebox';
 import type { StartupCode } from './errors.ts';
 
@@ -98,6 +99,15 @@ export const ConfigSchema = Type.Object({
     description: 'the audit sequencer runs this often: committed entries get their seq and a new signed tree head' }),
   auditSequenceBatch: int(1000, { minimum: 1, maximum: 100_000 }, { env: 'TRESOR_AUDIT_SEQUENCE_BATCH',
     description: 'entries per tree extension (one transaction, one signed tree head each)' }),
+  trustedProxies: Type.Optional(str(undefined, { env: 'TRESOR_TRUSTED_PROXIES', docDefault: 'unset → `X-Forwarded-For` is ignored',
+    description: 'comma-separated IPs or CIDRs of reverse proxies whose `X-Forwarded-For` gives the client IP (request log, IP-based limits)' })),
+  requestLogFlushMs: int(1000, { minimum: 10, maximum: 60_000 }, { env: 'TRESOR_REQUEST_LOG_FLUSH_MS',
+    description: 'request-log entries are written this often (a crash loses at most this much of the request log)' }),
+  requestLogBufferMax: int(10_000, { minimum: 1 }, { env: 'TRESOR_REQUEST_LOG_BUFFER',
+    description: 'request-log entries held in memory at most; when the database falls behind, new ones are dropped and counted in `tresor_request_log_entries_total{outcome="dropped"}`' }),
+  requestLogBatchMax: int(500, { minimum: 1, maximum: 10_000 }, { env: 'TRESOR_REQUEST_LOG_BATCH', description: 'request-log entries per INSERT' }),
+  requestLogFieldMax: int(512, { minimum: 16, maximum: 8192 }, { env: 'TRESOR_REQUEST_LOG_FIELD_MAX',
+    description: 'characters of a request path or user agent kept in the request log (longer ones are cut)' }),
   jobRetryBaseMs: int(200, { minimum: 1 }, { env: 'TRESOR_JOB_RETRY_BASE_MS', description: 'first wait before a job retry; each further retry waits twice as long' }),
   maxFields: int(100, { minimum: 1, maximum: 1000 }, { env: 'TRESOR_MAX_FIELDS', description: 'fields per collection' }),
   maxLengthCap: int(65535, { minimum: 1 }, { env: 'TRESOR_MAX_LENGTH_CAP', description: 'largest `maxLength` a collection may declare' }),
@@ -170,7 +180,22 @@ function unknownNames(env: NodeJS.ProcessEnv, file: Record<string, unknown>, pro
   }
 }
 
+/** TRESOR_TRUSTED_PROXIES as a list of IPs and CIDRs, or null when an item is neither. */
+export function trustedProxyList(text: string | undefined): string[] | null {
+  const items = (text ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  const valid = items.every((item) => {
+    const [addr, bits, extra] = item.split('/');
+    const v = isIP(addr);
+    if (!v || extra !== undefined) return false;
+    return bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= (v === 4 ? 32 : 128));
+  });
+  return valid ? items : null;
+}
+
 function checkTogether(config: Config, problems: string[]) {
+  if (trustedProxyList(config.trustedProxies) === null) {
+    problems.push('TRESOR_TRUSTED_PROXIES: must be a comma-separated list of IP addresses or CIDRs (10.0.0.0/8, ::1)');
+  }
   if (config.keyProvider === 'passphrase' && !config.keyPassphrase) {
     problems.push('TRESOR_KEY_PASSPHRASE: required when TRESOR_KEY_PROVIDER=passphrase');
   }

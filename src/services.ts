@@ -11,6 +11,7 @@ import { reencryptServiceFactory } from './records/reencrypt-service.ts';
 import { importServiceFactory } from './records/import-service.ts';
 import { createJobs, type JobLog } from './jobs/jobs.ts';
 import { auditQueryServiceFactory } from './audit/audit-service.ts';
+import { createRequestLog } from './audit/request-log.ts';
 import { createMetrics, type Metrics } from './http/metrics.ts';
 import { signingKeyFor } from './crypto/signing.ts';
 import { AUDIT_SIGNING_PURPOSE } from './audit/merkle/tree-head.ts';
@@ -46,6 +47,8 @@ export function createServices(config: Config, { db, keyProvider, onError = () =
     records,
     apiKeys: apiKeysServiceFactory({ db, authCache: { max: config.authCacheMax, ttlMs: config.authCacheTtlMs }, touchIntervalMs: config.keyTouchIntervalMs, meters, onTouchError: (err) => onError('api key touch failed', err) }),
     tenants: tenantsServiceFactory({ db, keys }),
+    requestLog: createRequestLog({ db, flushMs: config.requestLogFlushMs, bufferMax: config.requestLogBufferMax, batchMax: config.requestLogBatchMax,
+      meters, onError: (err) => onError('request log write failed', err) }),
     audit: auditQueryServiceFactory({ db, collections, defaultLimit: config.listDefaultLimit, maxLimit: config.listMaxLimit }),
     imports: importServiceFactory({ db, collections, keys, poolSize: config.importWorkers, recordLimits, meters,
       limits: { batchSize: config.importBatchSize, batchBytes: config.importBatchBytes, dedupMax: config.importDedupMax, reportMax: config.importReportMax } }),

@@ -16,6 +16,7 @@ export interface Meters {
   reencrypted(outcome: 'reencrypted' | 'unreadable', n: number): void;
   authFailure(reason: AuthFailureReason): void;
   dbUnavailable(): void;
+  requestLogged(outcome: 'written' | 'dropped' | 'failed', n: number): void;
 }
 
 export interface Metrics { registry: Registry; meters: Meters }
@@ -31,6 +32,8 @@ export function createMetrics(): Metrics {
     labelNames: ['outcome'], registers });
   const auth = new Counter({ name: 'tresor_auth_failures_total', help: 'Requests refused by authentication or authorisation, by reason',
     labelNames: ['reason'], registers });
+  const requestLog = new Counter({ name: 'tresor_request_log_entries_total',
+    help: 'Request-log entries by outcome (written; dropped: buffer full or shutting down; failed: the write failed)', labelNames: ['outcome'], registers });
   const unavailable = new Counter({ name: 'tresor_db_unavailable_total', help: 'Requests answered 503 because the database was unavailable', registers });
   return {
     registry,
@@ -40,6 +43,7 @@ export function createMetrics(): Metrics {
       reencrypted: (outcome, n) => { if (n > 0) reencrypt.inc({ outcome }, n); },
       authFailure: (reason) => auth.inc({ reason }),
       dbUnavailable: () => unavailable.inc(),
+      requestLogged: (outcome, n) => { if (n > 0) requestLog.inc({ outcome }, n); },
     },
   };
 }
