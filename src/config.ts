@@ -192,6 +192,14 @@ export function trustedProxyList(text: string | undefined): string[] | null {
   return valid ? items : null;
 }
 
+// host1:p1,host2:p2/db: without a session target the driver takes the first
+// host that answers, which after a failover is a standby that refuses writes.
+function multiHostWithoutPrimary(url: string): boolean {
+  const authority = /^postgres(?:ql)?:\/\/(?:[^@/]*@)?([^/?]*)/.exec(url)?.[1] ?? '';
+  const target = /[?&]target_session_attrs=([^&]*)/.exec(url)?.[1];
+  return authority.includes(',') && target !== 'read-write' && target !== 'primary';
+}
+
 function checkTogether(config: Config, problems: string[]) {
   if (trustedProxyList(config.trustedProxies) === null) {
     problems.push('TRESOR_TRUSTED_PROXIES: must be a comma-separated list of IP addresses or CIDRs (10.0.0.0/8, ::1)');
@@ -201,6 +209,9 @@ function checkTogether(config: Config, problems: string[]) {
   }
   if (config.databaseUrl && !/^postgres(ql)?:\/\//.test(config.databaseUrl)) {
     problems.push('DATABASE_URL: must start with postgres:// or postgresql://');
+  }
+  if (config.databaseUrl && multiHostWithoutPrimary(config.databaseUrl)) {
+    problems.push('DATABASE_URL: a multi-host URL needs target_session_attrs=read-write (or primary), else Tresor may settle on a standby');
   }
   if (config.defaultMaxLength > config.maxLengthCap) problems.push('TRESOR_DEFAULT_MAX_LENGTH: must not exceed TRESOR_MAX_LENGTH_CAP');
   if (config.importLineMaxBytes > 8 * config.recordMaxBytes) {

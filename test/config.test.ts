@@ -51,6 +51,19 @@ describe('configuration', () => {
     for (const p of err.problems) assert.ok(err.message.includes(p), 'the message names every problem');
   });
 
+  it('refuses a multi-host DATABASE_URL that does not ask for the primary', () => {
+    const hosts = 'postgres://tresor:pw@db1:5432,db2:5432,db3:5432/tresor';
+    for (const url of [hosts, `${hosts}?sslmode=require`, `${hosts}?target_session_attrs=any`]) {
+      const err = configError({ DATABASE_URL: url });
+      assert.deepEqual(err.problems.map((p) => p.split(':')[0]), ['DATABASE_URL'], url);
+      assert.match(err.problems[0], /target_session_attrs=read-write/);
+    }
+    for (const target of ['read-write', 'primary']) {
+      assert.equal(loadConfig({ DATABASE_URL: `${hosts}?target_session_attrs=${target}` }).databaseUrl, `${hosts}?target_session_attrs=${target}`);
+    }
+    assert.ok(loadConfig({ DATABASE_URL: 'postgres://tresor:pw@db1:5432/tresor' }).databaseUrl, 'one host needs no session target');
+  });
+
   it('checks numbers: whole, within bounds, and consistent with each other', () => {
     const err = configError({ PORT: '70000', TRESOR_DB_POOL_MAX: '0', TRESOR_BODY_LIMIT: '12.5', TRESOR_WORKERS: '-1',
       TRESOR_LIST_DEFAULT_LIMIT: '600', TRESOR_LIST_MAX_LIMIT: '500' });

@@ -32,7 +32,7 @@ export interface paths {
         };
         /**
          * Readiness
-         * @description Ready once the database answers and its schema is at this build's migration; 503 with Retry-After until then.
+         * @description Ready once the database answers, is the primary (not a read-only standby) and its schema is at this build's migration; 503 with Retry-After until then.
          *
          *     Public: no credentials needed.
          */

@@ -127,11 +127,73 @@ function leaderLocks(open: () => postgres.Sql) {
   };
 }
 
+// libpq's target_session_attrs=read-write asks the server whether a session
+// would be read-only; postgres.js 3.4 answers from default_transaction_read_only
+// instead, which is off on a hot standby, so after a failover it settled on a
+// standby and every write failed. For the servers Tresor supports (PostgreSQL
+// >= 15 report in_hot_standby) `primary` asks the question libpq asks.
+export function sessionTarget(url: string): 'primary' | undefined {
+  const query = url.includes('?') ? new URLSearchParams(url.slice(url.indexOf('?') + 1)) : undefined;
+  return query?.get('target_session_attrs') === 'read-write' ? 'primary' : undefined;
+}
+
+const isReadOnly = (err: unknown) => (err as { code?: string })?.code === '25006';
+
+// A pool whose connections sit on a demoted node keeps failing writes with
+// 25006 (read-only transaction). Its connections were all opened against the
+// cluster as it was, so the whole pool is replaced: new connections look for
+// the primary again, and the old pool ends once its queries are done.
+function recyclingPool(open: () => postgres.Sql) {
+  let current = open();
+  const retired = new Set<Promise<void>>();
+  const recycle = (failed: postgres.Sql) => {
+    if (current !== failed) return; // another caller already replaced it
+    current = open();
+    const ending = failed.end({ timeout: 5 }).catch(() => {});
+    retired.add(ending);
+    ending.finally(() => retired.delete(ending));
+  };
+  return {
+    /** Runs work on the current pool; a read-only error retires that pool. */
+    use<T>(work: (sql: postgres.Sql) => Promise<T>): Promise<T> {
+      const sql = current;
+      return work(sql).catch((err) => {
+        if (isReadOnly(err)) recycle(sql);
+        throw err;
+      });
+    },
+    end: async () => { await Promise.all([current.end({ timeout: 5 }), ...retired]); },
+  };
+}
+
+// reserve() waits for a connection to the primary; while a failover runs every
+// host may be down or a standby and postgres.js keeps trying without a bound.
+// The caller gets a retryable CONNECT_TIMEOUT after connectTimeoutMs, and a
+// connection that arrives after that goes straight back to the pool.
+async function reserveWithin(sql: postgres.Sql, ms: number): Promise<postgres.ReservedSql> {
+  let late = false;
+  const reserving = sql.reserve();
+  reserving.then((conn) => { if (late) conn.release(); }, () => {});
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      late = true;
+      reject(Object.assign(new Error(`no connection to the primary within ${ms} ms`), { code: 'CONNECT_TIMEOUT' }));
+    }, ms);
+  });
+  try {
+    return await Promise.race([reserving, expired]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 export function openPostgres(opts: PostgresOptions): Db {
   const connect = (max: number, idleTimeout: number) => postgres(opts.url, {
     max,
     connect_timeout: Math.ceil(opts.connectTimeoutMs / 1000),
     idle_timeout: idleTimeout,
+    target_session_attrs: sessionTarget(opts.url),
     onnotice: () => {},
     connection: {
       application_name: 'tresor',
@@ -139,28 +201,30 @@ export function openPostgres(opts: PostgresOptions): Db {
       idle_in_transaction_session_timeout: opts.statementTimeoutMs,
     },
   });
-  const sql = connect(opts.poolMax, 60);
+  const pool = recyclingPool(() => connect(opts.poolMax, 60));
   // The leader's one connection never idles out: its session is the lock.
   const leader = leaderLocks(() => connect(1, 0));
-  const base = queriesOf(sql);
-  const open = transactionCounter();
   // Server-side timeouts bound each statement; this bounds the wait for a
   // connection and the whole transaction on our side, so a caller never waits
-  // forever on a connection the driver lost track of.
+  // forever on a connection the driver lost track of (or on a primary that a
+  // failover has not elected yet).
   const deadlineMs = opts.connectTimeoutMs + 2 * opts.statementTimeoutMs;
+  const query: Tx['query'] = (text, params) => withDeadline(deadlineMs, () => pool.use((sql) => queriesOf(sql).query(text, params)));
+  const open = transactionCounter();
   return {
     kind: 'postgres',
-    query: base.query,
-    last: base.query,
+    query,
+    last: query,
     transactionsInFlight: open.count,
-    transaction: (fn) => open.track(() => sql.begin((tx) => platformTransaction(tx, fn)) as Promise<any>),
-    appendAudit: async (entries) => {
+    // Not under the deadline: migrations run here and may legitimately take long.
+    transaction: (fn) => open.track(() => pool.use((sql) => sql.begin((tx) => platformTransaction(tx, fn)) as Promise<any>)),
+    appendAudit: (entries) => pool.use(async (sql) => {
       const insert = auditInsertStatement(entries);
       await sql.unsafe(insert.text, insert.params as any[], { prepare: true });
-    },
-    withTenant: (tenantId, fn) => open.track(() => withDeadline(deadlineMs, async () => {
+    }),
+    withTenant: (tenantId, fn) => open.track(() => withDeadline(deadlineMs, () => pool.use(async (sql) => {
       canonicalId(tenantId, 'withTenant: tenant id');
-      const conn = await sql.reserve();
+      const conn = await reserveWithin(sql, opts.connectTimeoutMs);
       let gone = false;
       try {
         return await pipelinedTransaction(conn, tenantId, fn);
@@ -170,9 +234,9 @@ export function openPostgres(opts: PostgresOptions): Db {
       } finally {
         if (!gone) conn.release();
       }
-    })),
+    }))),
     leaderLock: leader.lock,
-    exec: base.exec,
-    close: async () => { await leader.end(); await sql.end({ timeout: 5 }); },
+    exec: (text) => pool.use((sql) => queriesOf(sql).exec(text)),
+    close: async () => { await leader.end(); await pool.end(); },
   };
 }

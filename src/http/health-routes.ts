@@ -11,14 +11,20 @@ export function healthRoutes(app: App, { db }: { db: Db }) {
       response: { 200: Type.Object({ status: Type.Literal('ok') }) } } },
     async () => ({ status: 'ok' as const }));
 
-  // Ready means: the database answers and its schema is at this build's migration.
+  // Ready means: the database answers, takes writes, and its schema is at this
+  // build's migration. A hot standby answers reads, so a load balancer that
+  // only saw a read succeed would keep sending writes to a node that fails them.
   app.get('/readyz', {
     config: { ...access.public, problems: ['service.unavailable'] },
     schema: { operationId: 'getReadiness', summary: 'Readiness', tags: ['health'],
-      description: 'Ready once the database answers and its schema is at this build\'s migration; 503 with Retry-After until then.', response: { 200: Type.Object({ status: Type.Literal('ready'), migration: Type.Integer() }), ...errorResponses } },
+      description: 'Ready once the database answers, is the primary (not a read-only standby) and its schema is at this build\'s migration; 503 with Retry-After until then.', response: { 200: Type.Object({ status: Type.Literal('ready'), migration: Type.Integer() }), ...errorResponses } },
   }, async () => {
-    const applied = await db.query<{ v: number | null }>('select max(version) as v from schema_migrations');
-    const version = applied[0]?.v ?? 0;
+    const [state] = await db.query<{ v: number | null; standby: boolean }>(
+      'select max(version) as v, pg_is_in_recovery() as standby from schema_migrations');
+    if (state?.standby) {
+      throw new RequestError('service.unavailable', 'Connected to a standby: no writes until Tresor reaches the primary', { retryAfterSeconds: 2 });
+    }
+    const version = state?.v ?? 0;
     if (version < latestMigration()) throw new RequestError('service.unavailable', `Migrations pending: at ${version} of ${latestMigration()}`, { retryAfterSeconds: 5 });
     return { status: 'ready' as const, migration: version };
   });

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Acts on one member of the cluster in HA_DIR (for drills and test:ha):
+#   node.sh start N | stop N | kill9 N      a PostgreSQL node (Patroni + PostgreSQL)
+#   node.sh etcd-start | etcd-stop          the etcd member
+#   node.sh leader                          prints the current leader's name
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+load_cluster
+case "${1:-}" in
+  start) start_node "${2:?node number}" ;;
+  stop) stop_node "${2:?node number}" ;;
+  kill9) kill9_node "${2:?node number}" ;;
+  etcd-start) start_etcd ;;
+  etcd-stop) stop_etcd ;;
+  leader) leader_name ;;
+  *) die "usage: node.sh start|stop|kill9 N | etcd-start | etcd-stop | leader" ;;
+esac
