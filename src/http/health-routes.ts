@@ -19,10 +19,12 @@ export function healthRoutes(app: App, { db }: { db: Db }) {
     schema: { operationId: 'getReadiness', summary: 'Readiness', tags: ['health'],
       description: 'Ready once the database answers, is the primary (not a read-only standby) and its schema is at this build\'s migration; 503 with Retry-After until then.', response: { 200: Type.Object({ status: Type.Literal('ready'), migration: Type.Integer() }), ...errorResponses } },
   }, async () => {
-    const [state] = await db.query<{ v: number | null; standby: boolean }>(
-      'select max(version) as v, pg_is_in_recovery() as standby from schema_migrations');
-    if (state?.standby) {
-      throw new RequestError('service.unavailable', 'Connected to a standby: no writes until Tresor reaches the primary', { retryAfterSeconds: 2 });
+    // transaction_read_only is on in a hot standby and wherever writes are
+    // refused, the same question libpq's target_session_attrs=read-write asks.
+    const [state] = await db.query<{ v: number | null; standby: boolean; read_only: string }>(
+      "select max(version) as v, pg_is_in_recovery() as standby, current_setting('transaction_read_only') as read_only from schema_migrations");
+    if (state?.standby || state?.read_only === 'on') {
+      throw new RequestError('service.unavailable', `Connected to a ${state.standby ? 'standby' : 'read-only session'}: no writes until Tresor reaches the primary`, { retryAfterSeconds: 2 });
     }
     const version = state?.v ?? 0;
     if (version < latestMigration()) throw new RequestError('service.unavailable', `Migrations pending: at ${version} of ${latestMigration()}`, { retryAfterSeconds: 5 });
