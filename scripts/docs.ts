@@ -5,6 +5,7 @@ import { configTable } from './config-table.ts';
 import { permissionsTable } from './permissions-table.ts';
 import { errorsMarkdown } from './errors-doc.ts';
 import { replaceSection } from './marked-section.ts';
+import { securityEventsTable } from './security-events-table.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
@@ -17,6 +18,7 @@ function rewrite(path: string, name: string, body: string) {
 
 rewrite('docs/configuration.md', 'config', configTable());
 rewrite('docs/api.md', 'permissions', permissionsTable());
+rewrite('docs/security.md', 'security-event-types', securityEventsTable());
 
 const errorsPath = 'docs/errors.md';
 const errors = errorsMarkdown();

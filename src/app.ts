@@ -22,6 +22,7 @@ import { keysRoutes } from './keys/keys-routes.ts';
 import { auditLogRoutes } from './audit/merkle/log-routes.ts';
 import { auditRoutes } from './audit/audit-routes.ts';
 import { registerRequestLog } from './audit/request-log-hook.ts';
+import { securityEventsRoutes } from './security-events/security-events-routes.ts';
 
 // Secrets and bodies never reach the log: auth headers and cookies are
 // redacted, and request bodies are not logged at all. URLs carry no personal
@@ -53,7 +54,7 @@ export async function buildApp(config: Config, services: Services, opts: { logge
   registerValidators(app);
   registerProblemHandlers(app, { retryAfterSeconds: config.retryAfterSeconds, meters: services.metrics.meters });
   // Before any route: every route must declare its access, or start-up fails.
-  registerAccess(app, authenticatorChain([apiKeyAuthenticator(services.apiKeys.authenticate)]), services.metrics.meters);
+  registerAccess(app, authenticatorChain([apiKeyAuthenticator(services.apiKeys.authenticate)]), services.metrics.meters, services.accessDenied);
   registerMetrics(app, { registry: services.metrics.registry, db: services.db, poolMax: services.db.kind === 'postgres' ? config.dbPoolMax : 1,
     more: services.jobs.registerMetrics, port: config.metricsPort, host: config.host });
   await registerOpenApi(app, config);
@@ -71,5 +72,6 @@ export async function buildApp(config: Config, services: Services, opts: { logge
   keysRoutes(app, { rotation: services.rotation });
   auditLogRoutes(app, { auditLog: services.auditLog });
   auditRoutes(app, { audit: services.audit });
+  securityEventsRoutes(app, { securityEvents: services.securityEvents, listDefaultLimit: config.listDefaultLimit, listMaxLimit: config.listMaxLimit });
   return app;
 }

@@ -83,6 +83,8 @@ export const ConfigSchema = Type.Object({
   collectionCacheTtlMs: int(24 * 3600_000, { minimum: 1 }, { env: 'TRESOR_COLLECTION_CACHE_TTL_MS',
     description: 'how long a collection definition stays cached (definitions never change once created)' }),
   collectionCacheMax: int(10_000, { minimum: 1 }, { env: 'TRESOR_COLLECTION_CACHE_MAX', description: 'collection definitions kept in memory' }),
+  apiKeyMaxDays: int(3650, { minimum: 1, maximum: 36_500 }, { env: 'TRESOR_API_KEY_MAX_DAYS',
+    description: 'furthest a tenant API key\'s `expiresAt` may lie ahead, in days' }),
   retryAfterSeconds: int(5, { minimum: 1, maximum: 3600 }, { env: 'TRESOR_RETRY_AFTER_S',
     description: '`Retry-After` of a 503 answer while the database is unavailable' }),
   rotationBatchSize: int(500, { minimum: 1, maximum: 10000 }, { env: 'TRESOR_ROTATION_BATCH',

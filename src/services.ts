@@ -17,14 +17,21 @@ import { signingKeyFor } from './crypto/signing.ts';
 import { AUDIT_SIGNING_PURPOSE } from './audit/merkle/tree-head.ts';
 import { sequencerFactory } from './audit/merkle/sequencer.ts';
 import { auditLogServiceFactory } from './audit/merkle/log-service.ts';
+import { securityEventsServiceFactory } from './security-events/security-events-service.ts';
+import { accessDeniedRecorder } from './security-events/access-denied.ts';
 
-export interface ServiceDeps { db: Db; keyProvider: KeyProvider; onError?: (msg: string, err: unknown) => void; log?: JobLog; metrics?: Metrics }
+export interface ServiceDeps {
+  db: Db; keyProvider: KeyProvider; onError?: (msg: string, err: unknown) => void; log?: JobLog; metrics?: Metrics;
+  /** The clock of time-bound access (support grants, key expiry, events); tests move it instead of sleeping. */
+  now?: () => Date;
+}
 
 const silent: JobLog = { info: () => {}, warn: () => {}, error: () => {} };
 
 /** Wires the feature services once; the HTTP app and the CLI share them. */
-export function createServices(config: Config, { db, keyProvider, onError = () => {}, log = silent, metrics = createMetrics() }: ServiceDeps) {
+export function createServices(config: Config, { db, keyProvider, onError = () => {}, log = silent, metrics = createMetrics(), now = () => new Date() }: ServiceDeps) {
   const { meters } = metrics;
+  const securityEvents = securityEventsServiceFactory({ db, now });
   const keys = keysServiceFactory({ db, keyProvider, keyCacheMax: config.keyCacheMax, keyCacheTtlMs: config.keyCacheTtlMs });
   const collections = collectionsServiceFactory({ db, maxFields: config.maxFields, maxLengthCap: config.maxLengthCap, defaultMaxLength: config.defaultMaxLength,
     cache: { max: config.collectionCacheMax, ttlMs: config.collectionCacheTtlMs } });
@@ -45,7 +52,9 @@ export function createServices(config: Config, { db, keyProvider, onError = () =
     sequencer,
     auditLog: auditLogServiceFactory({ db, signingKey: auditSigningKey }),
     records,
-    apiKeys: apiKeysServiceFactory({ db, authCache: { max: config.authCacheMax, ttlMs: config.authCacheTtlMs }, touchIntervalMs: config.keyTouchIntervalMs, meters, onTouchError: (err) => onError('api key touch failed', err) }),
+    securityEvents,
+    accessDenied: accessDeniedRecorder(securityEvents, onError),
+    apiKeys: apiKeysServiceFactory({ db, securityEvents, now, maxDays: config.apiKeyMaxDays, authCache: { max: config.authCacheMax, ttlMs: config.authCacheTtlMs }, touchIntervalMs: config.keyTouchIntervalMs, meters, onTouchError: (err) => onError('api key touch failed', err) }),
     tenants: tenantsServiceFactory({ db, keys }),
     requestLog: createRequestLog({ db, flushMs: config.requestLogFlushMs, bufferMax: config.requestLogBufferMax, batchMax: config.requestLogBatchMax,
       meters, onError: (err) => onError('request log write failed', err) }),

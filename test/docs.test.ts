@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { configTable } from '../scripts/config-table.ts';
 import { permissionsTable } from '../scripts/permissions-table.ts';
 import { readSection } from '../scripts/marked-section.ts';
+import { securityEventsTable } from '../scripts/security-events-table.ts';
 import { settings } from '../src/config.ts';
 
 const readme = readFileSync(new URL('../docs/configuration.md', import.meta.url), 'utf8');
@@ -18,6 +19,11 @@ describe('generated documentation', () => {
   it('docs/api.md permission matrix matches src/access/permissions.ts (run `npm run docs`)', () => {
     const api = readFileSync(new URL('../docs/api.md', import.meta.url), 'utf8');
     assert.equal(readSection(api, 'permissions'), permissionsTable());
+  });
+
+  it('docs/security.md lists every security event type (run `npm run docs`)', () => {
+    const security = readFileSync(new URL('../docs/security.md', import.meta.url), 'utf8');
+    assert.equal(readSection(security, 'security-event-types'), securityEventsTable());
   });
 
   it('documents every setting with its variable, JSON key and a description', () => {

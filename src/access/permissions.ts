@@ -1,58 +1,132 @@
 import { RequestError } from '../errors.ts';
 
-export type Role = 'operator' | 'admin' | 'editor' | 'viewer';
-export const TENANT_ROLES = ['admin', 'editor', 'viewer'] as const;
+/**
+ * Platform roles (`operator`, `support`) act across tenants and hold no
+ * tenant of their own; tenant roles act in their tenant only, `owner` at the
+ * top. The order of TENANT_ROLES is the order of rank (see outranks()).
+ */
+export type Role = 'operator' | 'support' | 'owner' | 'admin' | 'editor' | 'viewer' | 'auditor';
+export const ROLES = ['operator', 'support', 'owner', 'admin', 'editor', 'viewer', 'auditor'] as const satisfies readonly Role[];
+export const TENANT_ROLES = ['owner', 'admin', 'editor', 'viewer', 'auditor'] as const satisfies readonly Role[];
+export const PLATFORM_ROLES = ['operator', 'support'] as const satisfies readonly Role[];
+export type TenantRole = (typeof TENANT_ROLES)[number];
 
 /**
  * Who is acting, carried from the authenticator chain to every service call
  * and log line (ids only, never a secret). `tenantId` is null for platform
- * actors (operators) and for the system. Users arrive with the identity work.
+ * actors (operators, support) and for the system. An API key may be limited to
+ * some collections (`collections`, null = all) and may expire.
  */
 export type Actor =
-  | { type: 'api_key'; id: string; name: string; role: Role; tenantId: string | null }
-  | { type: 'user'; id: string; name: string; role: Role; tenantId: string }
+  | { type: 'api_key'; id: string; name: string; role: Role; tenantId: string | null; collections?: readonly string[] | null; expiresAt?: Date | null }
+  | { type: 'user'; id: string; name: string; role: Role; tenantId: string | null; sessionId?: string }
   | { type: 'system'; id: string; name: string; role: 'system'; tenantId: null };
 
 /** Background work (rotation, sequencing, retention) acts as the system, named by its job. */
 export const systemActor = (job: string): Actor => ({ type: 'system', id: job, name: job, role: 'system', tenantId: null });
 
-// The role × action matrix. Platform actions reach any tenant; tenant actions
-// only the actor's own tenant. Operators manage tenants and keys but never
-// read tenant data: they are not in any records/collections row.
+// The role × action matrix, the one source of who may do what: served at
+// GET /v1/permissions, stated per route in OpenAPI (x-required-roles), rendered
+// into docs/api.md, and walked route by route by test/access/route-matrix.test.ts.
+// Platform roles reach any tenant for the actions listed here; tenant roles
+// only their own tenant. Operators manage tenants and keys but never read
+// tenant data; support holds nothing but the right to ask for a grant (with an
+// approved grant it acts as SUPPORT_GRANT_ROLE on that tenant); auditors read
+// audit and security events, never personal data.
 export const permissions = {
   'tenants.create': ['operator'],
   'tenants.list': ['operator'],
-  'tenants.read': ['operator', 'admin', 'editor', 'viewer'],
-  'api_keys.manage': ['operator', 'admin'],
+  'tenants.read': ['operator', 'owner', 'admin', 'editor', 'viewer', 'auditor'],
+  'api_keys.manage': ['operator', 'owner', 'admin'],
   'operator_keys.manage': ['operator'],
-  'keys.rotate': ['operator', 'admin'],
-  'collections.create': ['admin'],
-  'collections.read': ['admin', 'editor', 'viewer'],
-  'records.read': ['admin', 'editor', 'viewer'],
-  'records.write': ['admin', 'editor'],
+  'keys.rotate': ['operator', 'owner', 'admin'],
+  'collections.create': ['owner', 'admin'],
+  'collections.read': ['owner', 'admin', 'editor', 'viewer'],
+  'records.read': ['owner', 'admin', 'editor', 'viewer'],
+  'records.write': ['owner', 'admin', 'editor'],
+  'records.unmask': ['owner', 'admin', 'editor'],
+  'security_events.read': ['owner', 'admin', 'auditor'],
+  'platform_security_events.read': ['operator'],
+  'support_grants.request': ['support'],
+  'support_grants.read': ['owner', 'admin', 'auditor'],
+  'support_grants.approve': ['owner'],
+  'support_settings.manage': ['owner'],
   // The Merkle log's heads and proofs hold only hashes; entries carry no field values, and a tenant reads only its own.
-  'audit_log.read': ['operator', 'admin'],
+  'audit_log.read': ['operator', 'owner', 'admin', 'auditor'],
   // The tenant's audit log and record histories; operators read any tenant's.
-  'audit.read': ['operator', 'admin'],
+  'audit.read': ['operator', 'owner', 'admin', 'auditor'],
   // Every tenant's entries at once (the SIEM export).
   'audit.export': ['operator'],
 } as const satisfies Record<string, readonly Role[]>;
 
 export type Action = keyof typeof permissions;
 
+/** One line per action, for GET /v1/permissions and the generated tables. */
+export const actionDescriptions: Record<Action, string> = {
+  'tenants.create': 'create tenants',
+  'tenants.list': 'list all tenants',
+  'tenants.read': 'read a tenant\'s name and status',
+  'api_keys.manage': 'create, list and revoke a tenant\'s API keys (roles at or below one\'s own)',
+  'operator_keys.manage': 'create, list and revoke operator keys',
+  'keys.rotate': 'read key status, rotate a tenant\'s data key, discard unreadable records',
+  'collections.create': 'define collections',
+  'collections.read': 'read collection definitions',
+  'records.read': 'read, list and search records (masked fields masked)',
+  'records.write': 'create, update, delete and import records',
+  'records.unmask': 'see masked fields in full',
+  'security_events.read': 'read the tenant\'s security events',
+  'platform_security_events.read': 'read platform security events',
+  'support_grants.request': 'ask a tenant for break-glass read access',
+  'support_grants.read': 'list a tenant\'s support grants',
+  'support_grants.approve': 'approve a support grant',
+  'support_settings.manage': 'pre-authorise support access for the tenant',
+  'audit_log.read': 'read the audit log: tree heads, proofs, and the tenant\'s own entries',
+  'audit.read': 'query the tenant\'s audit entries and record histories',
+  'audit.export': 'export every tenant\'s audit entries (SIEM)',
+};
+
+/** What an approved support grant lets support do on the tenant: read, masked. */
+export const SUPPORT_GRANT_ROLE = 'viewer' satisfies TenantRole;
+
 export function can(role: Role | 'system', action: Action): boolean {
   return (permissions[action] as readonly string[]).includes(role);
 }
+
+const isPlatformRole = (role: Role | 'system') => (PLATFORM_ROLES as readonly string[]).includes(role);
 
 /**
  * Another tenant's id answers 404, never 403, so a key cannot probe which
  * tenants exist. A permitted tenant but a forbidden action answers 403.
  */
 export function authorizeTenant(actor: Actor, tenantId: string, action: Action): void {
-  if (actor.role !== 'operator' && actor.tenantId !== tenantId) throw new RequestError('tenant.not_found');
+  if (!isPlatformRole(actor.role) && actor.tenantId !== tenantId) throw new RequestError('tenant.not_found');
   if (!can(actor.role, action)) throw new RequestError('auth.forbidden', `Role '${actor.role}' may not perform ${action}`);
+}
+
+/**
+ * A key limited to some collections reaches only those collections' routes
+ * (paths naming the collection) and reading its tenant, nothing tenant-wide.
+ */
+export function authorizeScope(actor: Actor, collection: string | undefined, action: Action): void {
+  if (actor.type !== 'api_key' || !actor.collections || action === 'tenants.read') return;
+  if (collection !== undefined && actor.collections.includes(collection)) return;
+  throw new RequestError('auth.out_of_scope', collection === undefined
+    ? 'This key is limited to some collections and cannot act tenant-wide'
+    : 'This key is not limited to this collection');
 }
 
 export function authorizePlatform(actor: Actor, action: Action): void {
   if (!can(actor.role, action)) throw new RequestError('auth.forbidden', `Role '${actor.role}' may not perform ${action}`);
+}
+
+/**
+ * Who may hand out a tenant role: only roles the granter holds or ranks
+ * below (an admin cannot make an owner), and operators any (they bootstrap
+ * a tenant's first owner). Nobody changes their own role (callers check that).
+ */
+export function mayGrantRole(granter: Actor, role: TenantRole): boolean {
+  if (granter.role === 'operator') return true;
+  if (granter.role === 'owner') return true;
+  if (granter.role === 'admin') return role !== 'owner';
+  return false;
 }

@@ -106,7 +106,7 @@ export interface paths {
          * Read a tenant
          * @description A tenant key reads only its own tenant; another id answers 404 as if it did not exist.
          *
-         *     Roles: operator, admin, editor, viewer.
+         *     Roles: operator, owner, admin, editor, viewer, auditor.
          */
         get: operations["getTenant"];
         put?: never;
@@ -128,15 +128,15 @@ export interface paths {
          * List a tenant's API keys
          * @description Keys with their prefix and last use; never the key itself.
          *
-         *     Roles: operator, admin.
+         *     Roles: operator, owner, admin.
          */
         get: operations["listApiKeys"];
         put?: never;
         /**
          * Create an API key for a tenant
-         * @description The answer holds the key itself, shown this once; only its hash is stored.
+         * @description The answer holds the key itself, shown this once; only its hash is stored. Roles are handed out at or below the giver's own (an admin cannot make an owner key). A key made by an operator is recorded as an `operator.key_minted` security event on the tenant. A key limited to `collections` reaches only those collections' routes and reading its tenant.
          *
-         *     Roles: operator, admin.
+         *     Roles: operator, owner, admin.
          */
         post: operations["createApiKey"];
         delete?: never;
@@ -159,7 +159,7 @@ export interface paths {
          * Revoke a tenant's API key
          * @description The key stops working at once.
          *
-         *     Roles: operator, admin.
+         *     Roles: operator, owner, admin.
          */
         delete: operations["revokeApiKey"];
         options?: never;
@@ -228,7 +228,7 @@ export interface paths {
          * List a tenant's collections
          * @description Every collection of the tenant with its field definitions.
          *
-         *     Roles: admin, editor, viewer.
+         *     Roles: owner, admin, editor, viewer.
          */
         get: operations["listCollections"];
         put?: never;
@@ -236,7 +236,7 @@ export interface paths {
          * Create a collection
          * @description Defines a collection and its fields; every problem of a definition is reported at once under `problems`.
          *
-         *     Roles: admin.
+         *     Roles: owner, admin.
          */
         post: operations["createCollection"];
         delete?: never;
@@ -256,7 +256,7 @@ export interface paths {
          * Read a collection
          * @description The collection with its field definitions.
          *
-         *     Roles: admin, editor, viewer.
+         *     Roles: owner, admin, editor, viewer.
          */
         get: operations["getCollection"];
         put?: never;
@@ -278,7 +278,7 @@ export interface paths {
          * List records
          * @description Records a page at a time; pass `nextCursor` back as `cursor`.
          *
-         *     Roles: admin, editor, viewer.
+         *     Roles: owner, admin, editor, viewer.
          */
         get: operations["listRecords"];
         put?: never;
@@ -286,7 +286,7 @@ export interface paths {
          * Create a record
          * @description Validates `data` against the collection's fields, encrypts it and stores it as version 1.
          *
-         *     Roles: admin, editor.
+         *     Roles: owner, admin, editor.
          */
         post: operations["createRecord"];
         delete?: never;
@@ -308,7 +308,7 @@ export interface paths {
          * Search records by exact field values
          * @description Finds records whose searchable or unique fields equal every value in `where` (matched by blind index: values never reach the database in clear).
          *
-         *     Roles: admin, editor, viewer.
+         *     Roles: owner, admin, editor, viewer.
          */
         post: operations["searchRecords"];
         delete?: never;
@@ -328,7 +328,7 @@ export interface paths {
          * Read a record
          * @description The record, decrypted; its version is also sent as the ETag for a later If-Match.
          *
-         *     Roles: admin, editor, viewer.
+         *     Roles: owner, admin, editor, viewer.
          */
         get: operations["getRecord"];
         put?: never;
@@ -337,7 +337,7 @@ export interface paths {
          * Delete a record
          * @description Deletes the record and its search index entries.
          *
-         *     Roles: admin, editor.
+         *     Roles: owner, admin, editor.
          */
         delete: operations["deleteRecord"];
         options?: never;
@@ -346,7 +346,7 @@ export interface paths {
          * Update fields of a record
          * @description Merges `data` into the record and bumps its version; with If-Match, only if the record is still at that version.
          *
-         *     Roles: admin, editor.
+         *     Roles: owner, admin, editor.
          */
         patch: operations["updateRecord"];
         trace?: never;
@@ -362,7 +362,7 @@ export interface paths {
          * Read the tenant's data key status
          * @description Key versions with their record counts, whether a rotation runs, and records that no longer decrypt.
          *
-         *     Roles: operator, admin.
+         *     Roles: operator, owner, admin.
          */
         get: operations["getKeyStatus"];
         put?: never;
@@ -386,7 +386,7 @@ export interface paths {
          * Rotate the tenant's data key
          * @description Adds a data key version and re-encrypts every record under it in the background; poll getKeyStatus.
          *
-         *     Roles: operator, admin.
+         *     Roles: operator, owner, admin.
          */
         post: operations["rotateKeys"];
         delete?: never;
@@ -408,7 +408,7 @@ export interface paths {
          * Discard a record that no longer decrypts
          * @description Deletes a record that no longer decrypts, so the old key version can retire
          *
-         *     Roles: operator, admin.
+         *     Roles: operator, owner, admin.
          */
         post: operations["discardUnreadableRecord"];
         delete?: never;
@@ -450,7 +450,7 @@ export interface paths {
          * The latest signed tree head
          * @description Save it (`tresor audit head > FILE`) to prove later that the log still extends it.
          *
-         *     Roles: operator, admin.
+         *     Roles: operator, owner, admin, auditor.
          */
         get: operations["getAuditTreeHead"];
         put?: never;
@@ -472,7 +472,7 @@ export interface paths {
          * An audit entry by seq, with its canonical bytes
          * @description A tenant key reads only its own tenant's entries.
          *
-         *     Roles: operator, admin.
+         *     Roles: operator, owner, admin, auditor.
          */
         get: operations["getAuditLogEntry"];
         put?: never;
@@ -494,7 +494,7 @@ export interface paths {
          * Proof that entry seq is in the tree of treeSize entries
          * @description RFC 6962 §2.1.1 audit path; verify as in RFC 9162 §2.1.3.2.
          *
-         *     Roles: operator, admin.
+         *     Roles: operator, owner, admin, auditor.
          */
         get: operations["getAuditInclusionProof"];
         put?: never;
@@ -516,7 +516,7 @@ export interface paths {
          * Proof that the tree of second entries extends the tree of first
          * @description RFC 6962 §2.1.2; verify as in RFC 9162 §2.1.4.2. Empty when first is 0 or equals second.
          *
-         *     Roles: operator, admin.
+         *     Roles: operator, owner, admin, auditor.
          */
         get: operations["getAuditConsistencyProof"];
         put?: never;
@@ -538,7 +538,7 @@ export interface paths {
          * Query the tenant's audit log
          * @description Entries of this tenant, newest first, filtered by time range, actor, action and record; pass `nextCursor` back as `cursor`.
          *
-         *     Roles: operator, admin.
+         *     Roles: operator, owner, admin, auditor.
          */
         get: operations["listTenantAudit"];
         put?: never;
@@ -560,7 +560,7 @@ export interface paths {
          * Who read or changed a record, and when
          * @description Every entry naming this record (created, read, listed, found by search, updated, deleted, imported, re-encrypted), newest first. Also answers for a deleted record.
          *
-         *     Roles: operator, admin.
+         *     Roles: operator, owner, admin, auditor.
          */
         get: operations["getRecordHistory"];
         put?: never;
@@ -593,6 +593,50 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/tenants/{tenantId}/security-events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List a tenant's security events
+         * @description Logins, lockouts, refusals, key and role changes, support access: newest first, a page at a time (pass `nextCursor` back as `cursor`).
+         *
+         *     Roles: owner, admin, auditor.
+         */
+        get: operations["listSecurityEvents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/security-events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List platform security events
+         * @description Events of platform actors outside any tenant (operator keys made, operators' and support's refusals): newest first, a page at a time.
+         *
+         *     Roles: operator.
+         */
+        get: operations["listPlatformSecurityEvents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/tenants/{tenantId}/collections/{name}/records/import": {
         parameters: {
             query?: never;
@@ -606,7 +650,7 @@ export interface paths {
          * Import records from NDJSON
          * @description Streams one record per line; lines that fail are reported by line number and code (never their values), the rest imported.
          *
-         *     Roles: admin, editor.
+         *     Roles: owner, admin, editor.
          */
         post: operations["importRecords"];
         delete?: never;
@@ -664,6 +708,10 @@ export interface components {
             createdAt: string;
             lastUsedAt: string | null;
             revokedAt: string | null;
+            /** @description The collections the key is limited to; null: all */
+            collections: string[] | null;
+            /** @description After this the key is refused (401); null: never */
+            expiresAt: string | null;
             /** @description Shown once; only its hash is stored */
             key: string;
         };
@@ -678,6 +726,10 @@ export interface components {
             createdAt: string;
             lastUsedAt: string | null;
             revokedAt: string | null;
+            /** @description The collections the key is limited to; null: all */
+            collections: string[] | null;
+            /** @description After this the key is refused (401); null: never */
+            expiresAt: string | null;
         };
         /** FieldDefinitionInput */
         FieldDefinitionInput: {
@@ -921,6 +973,35 @@ export interface components {
         /** AuditPage */
         AuditPage: {
             items: components["schemas"]["AuditItem"][];
+            /** @description Pass as `cursor` for the next page; null on the last page */
+            nextCursor: string | null;
+        };
+        /** SecurityEvent */
+        SecurityEvent: {
+            /** Format: uuid */
+            id: string;
+            /** @description null for a platform event */
+            tenantId: string | null;
+            /** @enum {string} */
+            type: "access.denied" | "api_key.created" | "api_key.revoked" | "operator.key_minted" | "operator_key.created" | "support_grant.requested" | "support_grant.approved" | "support_grant.used" | "support_settings.changed" | "login.succeeded" | "login.failed" | "mfa.failed" | "account.locked" | "password.changed" | "role.changed" | "user.deactivated" | "user.reactivated" | "mfa.reset";
+            /** Format: date-time */
+            createdAt: string;
+            /** @description Who acted: ids only */
+            actor: {
+                type: string;
+                id: string;
+                role: string;
+            };
+            ip: string | null;
+            userAgent: string | null;
+            /** @description Ids, roles, codes and counts; never a secret or a personal value */
+            detail: {
+                [key: string]: unknown;
+            };
+        };
+        /** SecurityEventPage */
+        SecurityEventPage: {
+            items: components["schemas"]["SecurityEvent"][];
             /** @description Pass as `cursor` for the next page; null on the last page */
             nextCursor: string | null;
         };
@@ -1688,7 +1769,11 @@ export interface operations {
                      *           "prefix": "example",
                      *           "createdAt": "2026-01-15T09:30:00.000Z",
                      *           "lastUsedAt": "2026-01-15T09:30:00.000Z",
-                     *           "revokedAt": "2026-01-15T09:30:00.000Z"
+                     *           "revokedAt": "2026-01-15T09:30:00.000Z",
+                     *           "collections": [
+                     *             "example"
+                     *           ],
+                     *           "expiresAt": "2026-01-15T09:30:00.000Z"
                      *         }
                      *       ]
                      *     }
@@ -1846,13 +1931,21 @@ export interface operations {
                 /**
                  * @example {
                  *       "name": "billing service",
-                 *       "role": "admin"
+                 *       "role": "owner"
                  *     }
                  */
                 "application/json": {
                     /** @example billing service */
                     name: string;
-                    role: "admin" | "editor" | "viewer";
+                    /** @enum {string} */
+                    role: "owner" | "admin" | "editor" | "viewer" | "auditor";
+                    /** @description Limit the key to these collections */
+                    collections?: string[];
+                    /**
+                     * Format: date-time
+                     * @description Refuse the key after this time (at most TRESOR_API_KEY_MAX_DAYS ahead)
+                     */
+                    expiresAt?: string;
                 };
             };
         };
@@ -1872,6 +1965,10 @@ export interface operations {
                      *       "createdAt": "2026-01-15T09:30:00.000Z",
                      *       "lastUsedAt": "2026-01-15T09:30:00.000Z",
                      *       "revokedAt": "2026-01-15T09:30:00.000Z",
+                     *       "collections": [
+                     *         "example"
+                     *       ],
+                     *       "expiresAt": "2026-01-15T09:30:00.000Z",
                      *       "key": "example"
                      *     }
                      */
@@ -1922,7 +2019,7 @@ export interface operations {
                     } & components["schemas"]["Problem"];
                 };
             };
-            /** @description `auth.forbidden`: This role may not do that */
+            /** @description `auth.forbidden`: This role may not do that; `auth.role_not_grantable`: This role may not hand out that role */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1940,7 +2037,7 @@ export interface operations {
                      */
                     "application/problem+json": {
                         /** @enum {string} */
-                        code?: "auth.forbidden";
+                        code?: "auth.forbidden" | "auth.role_not_grantable";
                     } & components["schemas"]["Problem"];
                 };
             };
@@ -2010,7 +2107,7 @@ export interface operations {
                     } & components["schemas"]["Problem"];
                 };
             };
-            /** @description `api_key.invalid_role`: That role cannot be given to this key */
+            /** @description `api_key.invalid_role`: That role cannot be given to this key; `api_key.invalid_expiry`: The key's expiry is not in the future */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2028,7 +2125,7 @@ export interface operations {
                      */
                     "application/problem+json": {
                         /** @enum {string} */
-                        code?: "api_key.invalid_role";
+                        code?: "api_key.invalid_role" | "api_key.invalid_expiry";
                     } & components["schemas"]["Problem"];
                 };
             };
@@ -2256,7 +2353,11 @@ export interface operations {
                      *           "prefix": "example",
                      *           "createdAt": "2026-01-15T09:30:00.000Z",
                      *           "lastUsedAt": "2026-01-15T09:30:00.000Z",
-                     *           "revokedAt": "2026-01-15T09:30:00.000Z"
+                     *           "revokedAt": "2026-01-15T09:30:00.000Z",
+                     *           "collections": [
+                     *             "example"
+                     *           ],
+                     *           "expiresAt": "2026-01-15T09:30:00.000Z"
                      *         }
                      *       ]
                      *     }
@@ -2391,6 +2492,10 @@ export interface operations {
                      *       "createdAt": "2026-01-15T09:30:00.000Z",
                      *       "lastUsedAt": "2026-01-15T09:30:00.000Z",
                      *       "revokedAt": "2026-01-15T09:30:00.000Z",
+                     *       "collections": [
+                     *         "example"
+                     *       ],
+                     *       "expiresAt": "2026-01-15T09:30:00.000Z",
                      *       "key": "example"
                      *     }
                      */
@@ -6408,6 +6513,358 @@ export interface operations {
                     "application/problem+json": {
                         /** @enum {string} */
                         code?: "request.validation_failed" | "request.invalid_cursor" | "audit.invalid_range";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `auth.missing_credentials`: An API key is required; `auth.invalid_credentials`: The API key is not valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/auth.missing_credentials",
+                     *       "title": "An API key is required",
+                     *       "status": 401,
+                     *       "code": "auth.missing_credentials",
+                     *       "detail": "An API key is required",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "auth.missing_credentials" | "auth.invalid_credentials";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `auth.forbidden`: This role may not do that */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/auth.forbidden",
+                     *       "title": "This role may not do that",
+                     *       "status": 403,
+                     *       "code": "auth.forbidden",
+                     *       "detail": "This role may not do that",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "auth.forbidden";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `internal.error`: Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/internal.error",
+                     *       "title": "Internal error",
+                     *       "status": 500,
+                     *       "code": "internal.error",
+                     *       "detail": "Internal error",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "internal.error";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `service.unavailable`: The database is unavailable, retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/service.unavailable",
+                     *       "title": "The database is unavailable, retry later",
+                     *       "status": 503,
+                     *       "code": "service.unavailable",
+                     *       "detail": "The database is unavailable, retry later",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "service.unavailable";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listSecurityEvents: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Only these types, comma-separated
+                 * @example access.denied,account.locked
+                 */
+                type?: string;
+                /** @description Recorded at or after this time */
+                from?: string;
+                /** @description Recorded before this time */
+                to?: string;
+                /** @description At most 500 (TRESOR_LIST_MAX_LIMIT); a larger limit is lowered to it. */
+                limit?: number;
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                tenantId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60",
+                     *           "tenantId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60",
+                     *           "type": "access.denied",
+                     *           "createdAt": "2026-01-15T09:30:00.000Z",
+                     *           "actor": {
+                     *             "type": "example",
+                     *             "id": "example",
+                     *             "role": "example"
+                     *           },
+                     *           "ip": "example",
+                     *           "userAgent": "example",
+                     *           "detail": {}
+                     *         }
+                     *       ],
+                     *       "nextCursor": "example"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["SecurityEventPage"];
+                };
+            };
+            /** @description `request.invalid_url`: The request path is not valid; `request.validation_failed`: The request does not match the schema; `request.invalid_cursor`: The pagination cursor is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/request.invalid_url",
+                     *       "title": "The request path is not valid",
+                     *       "status": 400,
+                     *       "code": "request.invalid_url",
+                     *       "detail": "The request path is not valid",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "request.invalid_url" | "request.validation_failed" | "request.invalid_cursor";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `auth.missing_credentials`: An API key is required; `auth.invalid_credentials`: The API key is not valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/auth.missing_credentials",
+                     *       "title": "An API key is required",
+                     *       "status": 401,
+                     *       "code": "auth.missing_credentials",
+                     *       "detail": "An API key is required",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "auth.missing_credentials" | "auth.invalid_credentials";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `auth.forbidden`: This role may not do that */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/auth.forbidden",
+                     *       "title": "This role may not do that",
+                     *       "status": 403,
+                     *       "code": "auth.forbidden",
+                     *       "detail": "This role may not do that",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "auth.forbidden";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `tenant.not_found`: No such tenant */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/tenant.not_found",
+                     *       "title": "No such tenant",
+                     *       "status": 404,
+                     *       "code": "tenant.not_found",
+                     *       "detail": "No such tenant",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "tenant.not_found";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `internal.error`: Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/internal.error",
+                     *       "title": "Internal error",
+                     *       "status": 500,
+                     *       "code": "internal.error",
+                     *       "detail": "Internal error",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "internal.error";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `service.unavailable`: The database is unavailable, retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/service.unavailable",
+                     *       "title": "The database is unavailable, retry later",
+                     *       "status": 503,
+                     *       "code": "service.unavailable",
+                     *       "detail": "The database is unavailable, retry later",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "service.unavailable";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listPlatformSecurityEvents: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Only these types, comma-separated
+                 * @example access.denied,account.locked
+                 */
+                type?: string;
+                /** @description Recorded at or after this time */
+                from?: string;
+                /** @description Recorded before this time */
+                to?: string;
+                /** @description At most 500 (TRESOR_LIST_MAX_LIMIT); a larger limit is lowered to it. */
+                limit?: number;
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60",
+                     *           "tenantId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60",
+                     *           "type": "access.denied",
+                     *           "createdAt": "2026-01-15T09:30:00.000Z",
+                     *           "actor": {
+                     *             "type": "example",
+                     *             "id": "example",
+                     *             "role": "example"
+                     *           },
+                     *           "ip": "example",
+                     *           "userAgent": "example",
+                     *           "detail": {}
+                     *         }
+                     *       ],
+                     *       "nextCursor": "example"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["SecurityEventPage"];
+                };
+            };
+            /** @description `request.validation_failed`: The request does not match the schema; `request.invalid_cursor`: The pagination cursor is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/request.validation_failed",
+                     *       "title": "The request does not match the schema",
+                     *       "status": 400,
+                     *       "code": "request.validation_failed",
+                     *       "detail": "The request does not match the schema",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "request.validation_failed" | "request.invalid_cursor";
                     } & components["schemas"]["Problem"];
                 };
             };

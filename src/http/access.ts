@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyRequest, RouteOptions } from 'fastify';
 import type { Logger } from 'pino';
 import type { Authenticate, CredentialKind } from '../access/authenticate.ts';
-import { type Action, type Actor, authorizePlatform, authorizeTenant } from '../access/permissions.ts';
+import { type Action, type Actor, authorizePlatform, authorizeScope, authorizeTenant } from '../access/permissions.ts';
 import { canonicalUuid } from './validator.ts';
 import { RequestError } from '../errors.ts';
 import type { AuthFailureReason, Meters } from './metrics.ts';
@@ -54,6 +54,8 @@ function authorize(req: FastifyRequest, actor: Actor, tenantId: string | null): 
   // Anything that is not a UUID is another tenant for a tenant key, and left
   // to validation (400) for operators.
   authorizeTenant(actor, tenantId ?? String((req.params as { tenantId?: unknown }).tenantId), action);
+  const collection = (req.params as { name?: unknown }).name;
+  authorizeScope(actor, typeof collection === 'string' ? collection : undefined, action);
 }
 
 /** The route's tenant in canonical form (the actor's own on platform routes). */
@@ -64,8 +66,11 @@ function tenantOf(req: FastifyRequest, actor: Actor): string | null {
 
 // Bad keys (invalid, revoked) are counted where they are checked, in the api-keys service.
 const refusals: Record<string, AuthFailureReason> = {
-  'auth.missing_credentials': 'missing', 'auth.forbidden': 'forbidden', 'tenant.not_found': 'foreign_tenant',
+  'auth.missing_credentials': 'missing', 'auth.forbidden': 'forbidden', 'auth.out_of_scope': 'forbidden', 'tenant.not_found': 'foreign_tenant',
 };
+
+/** A refusal of a known actor (403, or 404 for another tenant), reported once the answer is decided. */
+export interface Denial { actor: Actor; tenantId: string | null; code: 'auth.forbidden' | 'auth.out_of_scope' | 'tenant.not_found'; req: FastifyRequest }
 
 /**
  * Every route must declare its access (checked as routes are added, so an
@@ -73,7 +78,8 @@ const refusals: Record<string, AuthFailureReason> = {
  * by the one chain and authorised before parsing. The request's logger then
  * carries the actor (ids only, never a secret).
  */
-export function registerAccess(app: FastifyInstance, authenticate: Authenticate, meters: Pick<Meters, 'authFailure'>): void {
+export function registerAccess(app: FastifyInstance, authenticate: Authenticate, meters: Pick<Meters, 'authFailure'>,
+  onDenied: (denial: Denial) => Promise<void> = async () => {}): void {
   app.decorateRequest('actor', null as never);
   app.addHook('onRoute', declareOrRefuse);
   app.addHook('onRequest', async (req) => {
@@ -84,6 +90,9 @@ export function registerAccess(app: FastifyInstance, authenticate: Authenticate,
     } catch (err) {
       const reason = err instanceof RequestError ? refusals[err.code] : undefined;
       if (reason) meters.authFailure(reason);
+      if (req.actor && (reason === 'forbidden' || reason === 'foreign_tenant')) {
+        await onDenied({ actor: req.actor, tenantId: tenantOf(req, req.actor), code: (err as RequestError).code as Denial['code'], req });
+      }
       throw err;
     }
   });

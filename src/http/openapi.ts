@@ -25,11 +25,12 @@ const tags = [
   { name: 'health', description: 'Liveness and readiness probes for load balancers and orchestrators' },
   { name: 'problems', description: 'Descriptions of the error codes that problem+json answers carry in `code`' },
   { name: 'tenants', description: 'Tenants: the isolation boundary for keys, collections and records' },
-  { name: 'api-keys', description: 'API keys of a tenant (admin, editor, viewer) and of operators' },
+  { name: 'api-keys', description: 'API keys of a tenant (owner, admin, editor, viewer, auditor) and of operators' },
   { name: 'collections', description: 'Collections: named sets of typed, classified fields' },
   { name: 'records', description: 'Records of a collection: create, read, update, delete, search, import' },
   { name: 'keys', description: "A tenant's data keys: status and rotation" },
   { name: 'audit-log', description: 'The tamper-evident audit log: queries, record histories and export (ids and field names, never values); signed tree heads, entries by seq, RFC 6962 proofs' },
+  { name: 'security', description: 'Security events, the permission matrix and break-glass support grants' },
 ];
 
 type Schema = Record<string, unknown>;

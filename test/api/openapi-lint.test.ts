@@ -62,7 +62,7 @@ for (const backend of backends) {
           assert.deepEqual(op.security, [], `${where} is public: security []`);
         }
       }
-      assert.equal(doc.paths['/v1/tenants/{tenantId}/collections/{name}/records']?.post['x-required-roles']?.join(), 'admin,editor');
+      assert.equal(doc.paths['/v1/tenants/{tenantId}/collections/{name}/records']?.post['x-required-roles']?.join(), 'owner,admin,editor');
     });
 
     it('types every error response application/problem+json, its code an enum of codes of that status', () => {

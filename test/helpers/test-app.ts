@@ -16,10 +16,10 @@ export interface TestApp {
 }
 
 /** A real app (real DB, real crypto) driven through app.inject. */
-export async function startTestApp(backend: BackendName, opts: { env?: Record<string, string>; onDisk?: boolean } = {}): Promise<TestApp> {
+export async function startTestApp(backend: BackendName, opts: { env?: Record<string, string>; onDisk?: boolean; now?: () => Date } = {}): Promise<TestApp> {
   const store = await openTestStore(backend, opts);
   const keyProvider = await openRootKey(store.config, store.db);
-  const services = createServices(store.config, { db: store.db, keyProvider });
+  const services = createServices(store.config, { db: store.db, keyProvider, now: opts.now });
   const app = await buildApp(store.config, services);
   const { key: operatorKey } = await services.apiKeys.createOperatorKey('test operator');
   return {
