@@ -26,7 +26,7 @@ export interface BenchSettings {
 
 const log = (msg: string) => process.stderr.write(`${msg}\n`);
 
-async function httpOps(t: Tenant, s: BenchSettings, serverPid: number): Promise<Record<string, Figures>> {
+export async function httpOps(t: Tenant, s: Pick<BenchSettings, 'ops' | 'warmupSeconds' | 'concurrencies' | 'seconds'>, serverPid: number): Promise<Record<string, Figures>> {
   const out: Record<string, Figures> = {};
   const created: Created = { ids: [], emails: [] };
   const tag = runTag();

@@ -14,10 +14,12 @@
 //   BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres  (a fresh database is created on this server)
 //   BENCH_SERVER_DIR=/path/to/checkout   run that checkout's server (A/B of two versions with one bench)
 //   BENCH_SERVER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof"   extra node flags for the server
+//   BENCH_AUDIT=1                audit on vs off (create and search against the code before the audit log; 0 skips)
 import { loadavg } from 'node:os';
 import { backendPass, type BenchSettings } from './backend-pass.ts';
 import { type BackendResults, renderReport } from './report.ts';
 import type { Op } from './http-load.ts';
+import { type AuditAbResults, auditAb, renderAuditAb } from './audit-ab.ts';
 
 function intEnv(name: string, def: number): number {
   const raw = process.env[name];
@@ -58,7 +60,10 @@ async function main() {
     const s = backend === 'pglite' ? { ...settings, importRecords: intEnv('BENCH_PGLITE_IMPORT_RECORDS', Math.min(importRecords, 20_000)) } : settings;
     results.push(await backendPass(backend, s));
   }
+  const audit: AuditAbResults[] = [];
+  if (intEnv('BENCH_AUDIT', 1) > 0) for (const backend of backends as Array<'postgres' | 'pglite'>) audit.push(await auditAb(backend, settings));
   process.stdout.write(renderReport(results, { seconds: settings.seconds, concurrencies: settings.concurrencies, loadBefore }));
+  if (audit.length) process.stdout.write(renderAuditAb(audit, settings.concurrencies));
   process.stderr.write(`\nbench took ${Math.round((performance.now() - started) / 1000)} s\n`);
 }
 

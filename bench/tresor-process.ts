@@ -11,8 +11,7 @@ import postgres from 'postgres';
 // measure and break the shipped process, not an in-process app.
 
 // BENCH_SERVER_DIR runs another checkout's server under this bench (A/B of two versions).
-const repoRoot = process.env.BENCH_SERVER_DIR || new URL('..', import.meta.url).pathname;
-const cli = join(repoRoot, 'src', 'cli', 'main.ts');
+export const repoRoot = process.env.BENCH_SERVER_DIR || new URL('..', import.meta.url).pathname;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export interface TresorProcess {
@@ -35,6 +34,8 @@ export interface StartOptions {
   readyTimeoutMs?: number;
   /** Wait until the bootstrap key line appears (first start of a store). */
   expectToken?: boolean;
+  /** The checkout whose server runs (default: this one, or BENCH_SERVER_DIR). */
+  serverDir?: string;
 }
 
 export async function freePort(): Promise<number> {
@@ -70,8 +71,9 @@ export async function startTresor(opts: StartOptions): Promise<TresorProcess> {
   const port = opts.port ?? (await freePort());
   const url = `http://127.0.0.1:${port}`;
   const env: Record<string, string> = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', LOG_LEVEL: 'warn', HOST: '127.0.0.1', ...opts.env, PORT: String(port) };
-  const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), '--import', 'tsx', cli, 'start'], {
-    cwd: repoRoot, env, detached: opts.detached ?? false, stdio: ['ignore', 'pipe', 'pipe'],
+  const serverDir = opts.serverDir ?? repoRoot;
+  const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), '--import', 'tsx', join(serverDir, 'src', 'cli', 'main.ts'), 'start'], {
+    cwd: serverDir, env, detached: opts.detached ?? false, stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';
   let stderr = '';

@@ -34,6 +34,8 @@ export const AuditEntryBody = Type.Object({
 export const AuditItem = Type.Object({
   id: Type.String({ pattern: '^[0-9]+$', examples: ['42'], description: 'the row id (order of writing; the Merkle sequence number is assigned at commit order separately)' }),
   createdAt: Timestamp,
+  seq: Type.Optional(Type.Union([Type.Integer({ minimum: 0 }), Type.Null()], {
+    description: 'export only: the leaf index in the Merkle tree (GET /v1/audit/proofs/inclusion), null until the sequencer reached the entry' })),
   leafHash: Type.String({ description: 'base64 of SHA-256(0x00 ‖ leaf): the RFC 6962 leaf hash, kept after retention redacts the entry' }),
   entry: Type.Union([AuditEntryBody, Type.Null()], { description: 'null once retention has redacted the entry' }),
 }, { title: 'AuditItem' });

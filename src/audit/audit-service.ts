@@ -27,6 +27,7 @@ export function auditItem(row: AuditRow) {
     id: row.id,
     createdAt: row.createdAt.toISOString(),
     leafHash: Buffer.from(row.leafHash).toString('base64'),
+    ...(row.seq !== undefined ? { seq: row.seq === null ? null : Number(row.seq) } : {}),
     entry: row.leaf ? JSON.parse(Buffer.from(row.leaf).toString('utf8')) as AuditEntryView : null,
   };
 }

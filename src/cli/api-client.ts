@@ -92,6 +92,7 @@ export function createApiClient({ url, token }: Remote) {
     rotateKeys: (tenantId: string) => call(() => tresor.POST('/v1/tenants/{tenantId}/keys/rotate', inTenant(tenantId))),
     keyStatus: (tenantId: string) => call(() => tresor.GET('/v1/tenants/{tenantId}/keys', inTenant(tenantId))),
     auditTreeHead: () => call(() => tresor.GET('/v1/audit/tree-head', {})),
+    auditExport: (query: { from?: string; cursor?: string; limit: number }) => call(() => tresor.GET('/v1/audit/export', { params: { query } })),
   };
 }
 

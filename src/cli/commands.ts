@@ -4,6 +4,7 @@ import { bashCompletion, zshCompletion } from './completion.ts';
 import { exitCodes, exitCodesHelp, printResult } from './output.ts';
 import { importFile, rotateKeys, type RemoteOptions } from './remote-commands.ts';
 import { printTreeHead, verifyAuditLog } from './audit-commands.ts';
+import { exportAudit, type ExportOptions } from './audit-export.ts';
 
 // Two kinds of command: [store] commands open the store itself (and on the
 // embedded store refuse while a server holds it); [api] commands call a running
@@ -106,6 +107,14 @@ function auditCommands(program: Command) {
   apiCommand(audit.command('head').description('[api] print the latest signed tree head as JSON (save it to verify against later)')
   , example('tresor audit head > head-$(date +%F).json'),
   (o: RemoteOptions) => printTreeHead(o));
+  apiCommand(audit.command('export').description('[api] stream every entry (all tenants) since a time as JSON lines with seq and proof anchor, or to syslog')
+    .option('--since <time>', 'entries at or after this date or ISO 8601 time (default: all)')
+    .option('--format <format>', 'output format', 'jsonl')
+    .option('--syslog <url>', 'send RFC 5424 messages to tcp://host:port or tls://host:port instead of stdout')
+    .option('--syslog-ca <file>', 'PEM CA certificate(s) the tls:// destination is verified against (default: system roots)')
+    .option('--page-size <n>', 'entries per API request (at most the server\'s TRESOR_LIST_MAX_LIMIT)', '500')
+  , example('tresor audit export --since 2026-01-01 --format jsonl > audit.jsonl', 'tresor audit export --since 2026-01-01T00:00:00Z --syslog tls://siem.example:6514'),
+  (o: ExportOptions) => exportAudit(o));
 }
 
 function apiCommands(program: Command) {

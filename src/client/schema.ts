@@ -965,6 +965,8 @@ export interface components {
             id: string;
             /** Format: date-time */
             createdAt: string;
+            /** @description export only: the leaf index in the Merkle tree (GET /v1/audit/proofs/inclusion), null until the sequencer reached the entry */
+            seq?: number | null;
             /** @description base64 of SHA-256(0x00 ‖ leaf): the RFC 6962 leaf hash, kept after retention redacts the entry */
             leafHash: string;
             /** @description null once retention has redacted the entry */
