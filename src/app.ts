@@ -23,6 +23,8 @@ import { auditLogRoutes } from './audit/merkle/log-routes.ts';
 import { auditRoutes } from './audit/audit-routes.ts';
 import { registerRequestLog } from './audit/request-log-hook.ts';
 import { securityEventsRoutes } from './security-events/security-events-routes.ts';
+import { backupRoutes } from './backup/backup-routes.ts';
+import { registerBackupMetrics } from './backup/backup-metrics.ts';
 
 // Secrets and bodies never reach the log: auth headers and cookies are
 // redacted, and request bodies are not logged at all. URLs carry no personal
@@ -56,7 +58,7 @@ export async function buildApp(config: Config, services: Services, opts: { logge
   // Before any route: every route must declare its access, or start-up fails.
   registerAccess(app, authenticatorChain([apiKeyAuthenticator(services.apiKeys.authenticate)]), services.metrics.meters, services.accessDenied);
   registerMetrics(app, { registry: services.metrics.registry, db: services.db, poolMax: services.db.kind === 'postgres' ? config.dbPoolMax : 1,
-    more: services.jobs.registerMetrics, port: config.metricsPort, host: config.host });
+    more: (registry) => { services.jobs.registerMetrics(registry); registerBackupMetrics(registry, services); }, port: config.metricsPort, host: config.host });
   await registerOpenApi(app, config);
   registerRequestLog(app, services.requestLog, config.requestLogFieldMax);
   app.addHook('onClose', async () => { await services.jobs.stop(); await services.imports.close(); await services.requestLog.close(); });
@@ -73,5 +75,6 @@ export async function buildApp(config: Config, services: Services, opts: { logge
   auditLogRoutes(app, { auditLog: services.auditLog });
   auditRoutes(app, { audit: services.audit });
   securityEventsRoutes(app, { securityEvents: services.securityEvents, listDefaultLimit: config.listDefaultLimit, listMaxLimit: config.listMaxLimit });
+  backupRoutes(app, { backups: services.backups, verifications: services.verifications, listDefaultLimit: config.listDefaultLimit, listMaxLimit: config.listMaxLimit });
   return app;
 }

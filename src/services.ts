@@ -19,6 +19,9 @@ import { sequencerFactory } from './audit/merkle/sequencer.ts';
 import { auditLogServiceFactory } from './audit/merkle/log-service.ts';
 import { securityEventsServiceFactory } from './security-events/security-events-service.ts';
 import { accessDeniedRecorder } from './security-events/access-denied.ts';
+import { backupServiceFactory } from './backup/backup-service.ts';
+import { verifyServiceFactory } from './backup/verify-service.ts';
+import { addBackupJobs } from './backup/backup-jobs.ts';
 
 export interface ServiceDeps {
   db: Db; keyProvider: KeyProvider; onError?: (msg: string, err: unknown) => void; log?: JobLog; metrics?: Metrics;
@@ -43,11 +46,17 @@ export function createServices(config: Config, { db, keyProvider, onError = () =
   const auditSigningKey = signingKeyFor(keyProvider, AUDIT_SIGNING_PURPOSE);
   const sequencer = sequencerFactory({ db, signingKey: auditSigningKey, batchSize: config.auditSequenceBatch });
   jobs.add({ name: 'audit-sequencer', everyMs: config.auditSequenceMs, run: async (ctx) => { await sequencer.sequence(ctx.stopping); } });
+  const backups = backupServiceFactory({ db, keyProvider, backupDir: config.backupDir, keep: config.backupKeep });
+  const verifications = verifyServiceFactory({ db, keyProvider, backups, backupDir: config.backupDir, sample: config.backupVerifySample,
+    signer: signingKeyFor(keyProvider, 'backup.verification') });
+  addBackupJobs(jobs, { backups, verifications, intervalMs: config.backupIntervalMs, verifyIntervalMs: config.backupVerifyIntervalMs, embedded: !!db.snapshot });
   return {
     db,
     metrics,
     jobs,
     keys,
+    backups,
+    verifications,
     collections,
     sequencer,
     auditLog: auditLogServiceFactory({ db, signingKey: auditSigningKey }),

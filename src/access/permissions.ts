@@ -57,6 +57,8 @@ export const permissions = {
   'audit.read': ['operator', 'owner', 'admin', 'auditor'],
   // Every tenant's entries at once (the SIEM export).
   'audit.export': ['operator'],
+  'backups.manage': ['operator'],
+  'backups.read': ['operator'],
 } as const satisfies Record<string, readonly Role[]>;
 
 export type Action = keyof typeof permissions;
@@ -83,6 +85,8 @@ export const actionDescriptions: Record<Action, string> = {
   'audit_log.read': 'read the audit log: tree heads, proofs, and the tenant\'s own entries',
   'audit.read': 'query the tenant\'s audit entries and record histories',
   'audit.export': 'export every tenant\'s audit entries (SIEM)',
+  'backups.manage': 'back up the embedded store, run restore verifications',
+  'backups.read': 'list backups and read the signed restore-verification evidence',
 };
 
 /** What an approved support grant lets support do on the tenant: read, masked. */

@@ -93,6 +93,9 @@ export function createApiClient({ url, token }: Remote) {
     keyStatus: (tenantId: string) => call(() => tresor.GET('/v1/tenants/{tenantId}/keys', inTenant(tenantId))),
     auditTreeHead: () => call(() => tresor.GET('/v1/audit/tree-head', {})),
     auditExport: (query: { from?: string; cursor?: string; limit: number }) => call(() => tresor.GET('/v1/audit/export', { params: { query } })),
+    createBackup: () => call(() => tresor.POST('/v1/backups', {})),
+    listBackups: () => call(() => tresor.GET('/v1/backups', {})),
+    verifyBackup: (backupId?: string) => call(() => tresor.POST('/v1/backups/verifications', { body: backupId ? { backupId } : {} })),
   };
 }
 

@@ -1,10 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { Argument, Command, InvalidArgumentError, Option } from 'commander';
 import { bashCompletion, zshCompletion } from './completion.ts';
-import { exitCodes, exitCodesHelp, printResult } from './output.ts';
+import { CliError, exitCodes, exitCodesHelp, printResult } from './output.ts';
 import { importFile, rotateKeys, type RemoteOptions } from './remote-commands.ts';
 import { printTreeHead, verifyAuditLog } from './audit-commands.ts';
 import { exportAudit, type ExportOptions } from './audit-export.ts';
+import { createBackup, listBackups, restoreBackup, verifyBackup } from './backup-commands.ts';
 
 // Two kinds of command: [store] commands open the store itself (and on the
 // embedded store refuse while a server holds it); [api] commands call a running
@@ -132,6 +133,32 @@ function apiCommands(program: Command) {
   (o: RemoteOptions & { tenant: string }) => rotateKeys(o.tenant, o));
 }
 
+const backupEnv = `
+  TRESOR_BACKUP_DIR the backups (default ./backups); restore reads it directly
+  TRESOR_KEY_FILE, TRESOR_KEY_PROVIDER, TRESOR_KEY_PASSPHRASE   the root key that wrapped the backup key (never in a backup)`;
+
+function backupCommands(program: Command) {
+  const backup = program.command('backup').description('encrypted backups of the embedded store: create, list, verify [api]; restore [store]')
+    .addHelpText('after', `${apiEnv}${backupEnv}${example('tresor backup create', 'tresor backup list --json', 'tresor backup verify --latest', 'tresor backup restore 20261202T041500123Z-9f86d081 --to /srv/tresor/data-restored')}`);
+  apiCommand(backup.command('create').description('[api] back up the running server\'s store now; prints the new id alone on the last line')
+  , example('id=$(tresor backup create | tail -n 1)'), (o: RemoteOptions) => createBackup(o));
+  apiCommand(backup.command('list').description('[api] finished backups, newest first; --json prints [{id, createdAt, sizeBytes, …}]')
+  , example('tresor backup list --json'), (o: RemoteOptions) => listBackups(o));
+  apiCommand(backup.command('verify').description('[api] restore a backup into a scratch store, check it and record signed evidence; exit 1 when a check fails')
+    .argument('[id]', 'the backup to verify (default: the newest)')
+    .option('--latest', 'verify the newest backup (the default when no id is given)')
+  , example('tresor backup verify --latest --json'), (id: string | undefined, o: RemoteOptions & { latest?: boolean }) => {
+    if (id && o.latest) throw new CliError('cli.usage', 'give a backup id or --latest, not both');
+    return verifyBackup(id, o);
+  });
+  withJson(backup.command('restore').description('[store] restore a backup into a new, empty data dir (never over a store)')
+    .argument('<id>', 'the backup id (tresor backup list)')
+    .requiredOption('--to <dir>', 'the new data dir; must not exist or be empty')
+    .addOption(new Option('--progress-every <seconds>', 'seconds between progress lines when stderr is not a terminal').default(5).argParser(positiveSeconds))
+    .addHelpText('after', `${storeEnv}${backupEnv}${example('TRESOR_BACKUP_DIR=/srv/backups tresor backup restore 20261202T041500123Z-9f86d081 --to /srv/tresor/data-restored')}`),
+  (id: string, o: { to: string; json?: boolean; progressEvery: number }) => restoreBackup(id, o.to, o));
+}
+
 function completionCommand(program: Command) {
   withJson(program.command('completion').description('print a shell completion script (commands and options)')
     .addArgument(new Argument('<shell>', 'the shell').choices(['bash', 'zsh']))
@@ -157,6 +184,7 @@ ${exitCodesHelp}${example('tresor start', 'tresor import --tenant $TENANT --coll
   storeCommands(program);
   apiCommands(program);
   auditCommands(program);
+  backupCommands(program);
   completionCommand(program);
   return program;
 }

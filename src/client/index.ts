@@ -23,6 +23,8 @@ export type FieldDefinition = Schemas['FieldDefinition'];
 export type TresorRecord = Schemas['Record'];
 export type RecordPage = Schemas['RecordPage'];
 export type KeyStatus = Schemas['KeyStatus'];
+export type Backup = Schemas['Backup'];
+export type BackupVerification = Schemas['BackupVerification'];
 export type ImportResult = operations['importRecords']['responses'][200]['content']['application/json'];
 
 export type TresorClient = Client<paths>;

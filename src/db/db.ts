@@ -88,6 +88,11 @@ export interface Db extends Queries {
   withTenant<T>(tenantId: string, fn: (tx: TenantTx) => Promise<T>): Promise<T>;
   /** Takes the advisory lock `key` on a connection of its own, or null when another session holds it. */
   leaderLock(key: number): Promise<LeaderLease | null>;
+  /**
+   * Embedded store only: runs `read` and copies the data dir while no other
+   * transaction can run, so the copy and what `read` saw are the same state.
+   */
+  snapshot?<T>(read: (tx: Queries) => Promise<T>): Promise<{ result: T; tar: Blob }>;
   /** Transactions open right now in this process (for /metrics). */
   transactionsInFlight(): number;
   close(): Promise<void>;

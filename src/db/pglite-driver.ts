@@ -29,11 +29,11 @@ async function auditedTransaction<T>(pg: Transaction, fn: (tx: Tx) => Promise<T>
   return result;
 }
 
-/** dataDir undefined → an in-memory store (tests). */
-export async function openPglite(dataDir: string | undefined): Promise<Db> {
+/** dataDir undefined → an in-memory store (tests). loadDataDir: a snapshot (tar) to start from (restore). */
+export async function openPglite(dataDir: string | undefined, opts: { loadDataDir?: Blob } = {}): Promise<Db> {
   // PGlite creates only the last path segment; the parents may not exist yet.
   if (dataDir) mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-  const pg = await PGlite.create(dataDir ? { dataDir } : {});
+  const pg = await PGlite.create({ ...(dataDir ? { dataDir } : {}), ...(opts.loadDataDir ? { loadDataDir: opts.loadDataDir } : {}) });
   const base = queriesOf(pg);
   const open = transactionCounter();
   return {
@@ -56,6 +56,15 @@ export async function openPglite(dataDir: string | undefined): Promise<Db> {
     // The embedded store has one owner process (the data-dir lock): it always leads.
     leaderLock: async () => ({ alive: async () => !pg.closed, release: async () => {} }),
     exec: base.exec,
+    // Inside a transaction no other one can start (PGlite runs one at a time),
+    // and dumpDataDir copies the files between statements: the copy is the
+    // committed state plus this read-only transaction, which recovery discards.
+    // The checkpoint first leaves little WAL to replay on restore.
+    snapshot: (read) => open.track(() => pg.transaction(async (tx) => {
+      await tx.query('checkpoint');
+      const result = await read(queriesOf(tx));
+      return { result, tar: await pg.dumpDataDir('none') };
+    })),
     close: async () => {
       if (pg.closed) return;
       await pg.query('checkpoint');

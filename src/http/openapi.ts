@@ -31,6 +31,7 @@ const tags = [
   { name: 'keys', description: "A tenant's data keys: status and rotation" },
   { name: 'audit-log', description: 'The tamper-evident audit log: queries, record histories and export (ids and field names, never values); signed tree heads, entries by seq, RFC 6962 proofs' },
   { name: 'security', description: 'Security events, the permission matrix and break-glass support grants' },
+  { name: 'backups', description: 'Encrypted backups of the embedded store and signed evidence of restore verifications (operators)' },
 ];
 
 type Schema = Record<string, unknown>;

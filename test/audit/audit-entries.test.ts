@@ -72,6 +72,30 @@ for (const backend of backends) {
         await leavesNone(a.tenantId, 'api_key.revoke', () =>
           t.call('DELETE', `/v1/tenants/${a.tenantId}/api-keys/0190a000-0000-7000-8000-00000000dead`), 404);
       },
+      async createBackup() {
+        const res = await t.call('POST', '/v1/backups');
+        if (backend === 'postgres') {
+          assert.equal(res.statusCode, 409);
+          assert.deepEqual(await platformLog('action=backup.create'), [], 'a refused backup leaves no entry');
+          return;
+        }
+        assert.equal(res.statusCode, 201, res.body);
+        const [entry] = (await platformLog('action=backup.create')).filter((e) => e.target!.id === res.json().id);
+        assert.equal(entry.actor!.type, 'api_key');
+        assert.equal(entry.detail!.sizeBytes, res.json().sizeBytes);
+      },
+      async verifyBackup() {
+        const res = await t.call('POST', '/v1/backups/verifications', { body: {} });
+        if (backend === 'postgres') {
+          assert.equal(res.statusCode, 404);
+          assert.deepEqual(await platformLog('action=backup.verify'), []);
+          return;
+        }
+        if (res.statusCode === 404) await t.call('POST', '/v1/backups');
+        const v = res.statusCode === 201 ? res.json() : (await t.call('POST', '/v1/backups/verifications', { body: {} })).json();
+        const [entry] = (await platformLog('action=backup.verify')).filter((e) => e.target!.id === v.backupId);
+        assert.deepEqual(entry.detail, { result: v.result });
+      },
       async createOperatorKey() {
         const id = (await t.call('POST', '/v1/operator-keys', { body: { name: 'second operator' } })).json().id;
         const [entry] = (await platformLog('action=operator_key.create')).filter((e) => e.target!.id === id);

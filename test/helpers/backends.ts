@@ -51,7 +51,9 @@ export async function createTestDatabase(): Promise<{ url: string; drop: () => P
 }
 
 export function testConfig(dir: string, env: Record<string, string> = {}): Config {
-  return loadConfig({ TRESOR_DATA_DIR: join(dir, 'data'), TRESOR_KEY_FILE: join(dir, 'keys', 'root.key'), LOG_LEVEL: 'silent', ...env });
+  // Backups too stay in the test's temp dir, never in the working directory.
+  return loadConfig({ TRESOR_DATA_DIR: join(dir, 'data'), TRESOR_KEY_FILE: join(dir, 'keys', 'root.key'), TRESOR_BACKUP_DIR: join(dir, 'backups'),
+    LOG_LEVEL: 'silent', ...env });
 }
 
 /**

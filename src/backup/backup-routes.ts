@@ -1,0 +1,50 @@
+import { Type } from 'typebox';
+import type { App } from '../http/app-types.ts';
+import { access } from '../http/access.ts';
+import { PageQuery, Page, bearer, errorResponses } from '../http/schemas.ts';
+import { BackupId, BackupSummary, Verification } from './backup-schemas.ts';
+import type { BackupService } from './backup-service.ts';
+import type { VerifyService } from './verify-service.ts';
+
+const BackupParams = Type.Object({ backupId: BackupId });
+const VerifyBody = Type.Object({
+  backupId: Type.Optional(BackupId),
+}, { additionalProperties: false, description: 'the backup to verify; the newest when left out' });
+
+export interface BackupRoutesDeps { backups: BackupService; verifications: VerifyService; listDefaultLimit: number; listMaxLimit: number }
+
+export function backupRoutes(app: App, { backups, verifications, listDefaultLimit, listMaxLimit }: BackupRoutesDeps) {
+  app.post('/v1/backups', {
+    config: { ...access.platform('backups.manage'), problems: ['backup.in_progress', 'backup.unsupported_store'] },
+    schema: { operationId: 'createBackup', summary: 'Back up the embedded store now', tags: ['backups'], security: bearer,
+      description: 'Writes an encrypted, consistent snapshot to TRESOR_BACKUP_DIR and answers when it is complete; older backups beyond TRESOR_BACKUP_KEEP are deleted. PostgreSQL deployments use pgBackRest instead (409 backup.unsupported_store).',
+      response: { 201: BackupSummary, ...errorResponses } },
+  }, async (req, reply) => reply.code(201).send(await backups.create(req.actor)));
+
+  app.get('/v1/backups', {
+    config: access.platform('backups.read'),
+    schema: { operationId: 'listBackups', summary: 'List backups, newest first', tags: ['backups'], security: bearer,
+      description: 'Every finished backup in TRESOR_BACKUP_DIR (at most TRESOR_BACKUP_KEEP).',
+      response: { 200: Type.Object({ items: Type.Array(BackupSummary) }, { title: 'BackupList' }), ...errorResponses } },
+  }, async () => ({ items: backups.list() }));
+
+  app.get('/v1/backups/:backupId', {
+    config: { ...access.platform('backups.read'), problems: ['backup.not_found'] },
+    schema: { operationId: 'getBackup', summary: 'Read one backup\'s manifest', tags: ['backups'], security: bearer, params: BackupParams,
+      response: { 200: BackupSummary, ...errorResponses } },
+  }, async (req) => backups.get(req.params.backupId));
+
+  app.post('/v1/backups/verifications', {
+    config: { ...access.platform('backups.manage'), problems: ['backup.not_found'] },
+    schema: { operationId: 'verifyBackup', summary: 'Restore a backup into a scratch store and check it', tags: ['backups'], security: bearer, body: VerifyBody,
+      description: 'Restores the backup into a scratch data dir, runs every check (checksums, decryption, row counts, record decryption, migrations, audit log, erasure ledger) and records the signed evidence, passed or failed.',
+      response: { 201: Verification, ...errorResponses } },
+  }, async (req, reply) => reply.code(201).send(await verifications.verify(req.actor, req.body?.backupId)));
+
+  app.get('/v1/backups/verifications', {
+    config: access.platform('backups.read'),
+    schema: { operationId: 'listBackupVerifications', summary: 'Signed evidence of restore verifications, newest first', tags: ['backups'], security: bearer,
+      querystring: PageQuery, description: 'Each restore test with its checks, result and Ed25519 signature over `evidence`; pass `nextCursor` back as `cursor`.',
+      response: { 200: Page(Verification, 'BackupVerificationPage'), ...errorResponses } },
+  }, async (req) => verifications.list({ limit: Math.min(req.query.limit ?? listDefaultLimit, listMaxLimit), cursor: req.query.cursor }));
+}

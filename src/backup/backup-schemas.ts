@@ -1,0 +1,63 @@
+import { Type, type Static } from 'typebox';
+import { StringEnum, Timestamp, Uuid } from '../http/schemas.ts';
+
+// Backup ids sort by creation time and are safe as file names: 20261202T041500123Z-9f86d081.
+export const BACKUP_ID_PATTERN = '^[0-9]{8}T[0-9]{9}Z-[0-9a-f]{8}$';
+export const BackupId = Type.String({ pattern: BACKUP_ID_PATTERN, description: 'time-ordered backup id', examples: ['20261202T041500123Z-9f86d081'] });
+
+export const TenantRows = Type.Object({
+  tenantId: Uuid,
+  rows: Type.Record(Type.String(), Type.Integer({ minimum: 0 }), { description: 'rows per tenant-owned table' }),
+}, { title: 'BackupTenantRows' });
+
+/** Everything known about a backup before its data is read: it travels in the file's authenticated header. */
+export const BackupManifest = Type.Object({
+  id: BackupId,
+  createdAt: Timestamp,
+  store: StringEnum(['pglite'] as const),
+  schemaVersion: Type.Integer({ description: 'highest migration applied in the backed-up store' }),
+  snapshotBytes: Type.Integer({ description: 'bytes of the unencrypted snapshot' }),
+  tenants: Type.Array(TenantRows),
+  auditTreeHead: Type.Union([Type.Object({
+    treeSize: Type.Integer(), rootHash: Type.String({ description: 'base64' }), timestampMs: Type.Integer(),
+    signature: Type.String({ description: 'base64 Ed25519 signature (as GET /v1/audit/tree-head)' }), keyId: Type.String(),
+  }, { title: 'BackupAuditTreeHead' }), Type.Null()], {
+    description: 'the latest signed audit tree head in the store, null while it has none; verification checks the restored log against it' }),
+}, { title: 'BackupManifest' });
+export type BackupManifest = Static<typeof BackupManifest>;
+
+/** A finished backup as listed: its manifest plus the file's size and checksums. */
+export const BackupSummary = Type.Object({
+  ...BackupManifest.properties,
+  sizeBytes: Type.Integer({ description: 'bytes of the encrypted file' }),
+  sha256: Type.String({ description: 'SHA-256 (hex) of the encrypted file' }),
+  snapshotSha256: Type.String({ description: 'SHA-256 (hex) of the unencrypted snapshot' }),
+}, { title: 'Backup' });
+export type BackupSummary = Static<typeof BackupSummary>;
+
+export const CheckStatus = StringEnum(['passed', 'failed', 'skipped', 'not_applicable'] as const);
+export const VerificationCheck = Type.Object({
+  name: Type.String({ description: 'checksum, decryption, migrations, row_counts, record_decryption, audit_log, erasure_ledger' }),
+  status: CheckStatus,
+  detail: Type.String(),
+}, { title: 'VerificationCheck' });
+export type VerificationCheck = Static<typeof VerificationCheck>;
+
+/** What is signed: the canonical JSON of these fields (keys sorted). */
+export const VerificationEvidence = Type.Object({
+  backupId: BackupId,
+  verifiedAt: Timestamp,
+  result: StringEnum(['passed', 'failed'] as const),
+  checks: Type.Array(VerificationCheck),
+}, { title: 'VerificationEvidence' });
+export type VerificationEvidence = Static<typeof VerificationEvidence>;
+
+export const Verification = Type.Object({
+  id: Uuid,
+  ...VerificationEvidence.properties,
+  evidence: Type.String({ description: 'base64 of the signed bytes: UTF-8 JSON of backupId, checks, result, verifiedAt with sorted keys' }),
+  signature: Type.String({ description: 'base64 Ed25519 signature over `evidence`' }),
+  keyId: Type.String({ description: 'the signing key that made `signature`' }),
+  publicKey: Type.String({ description: 'base64 of the raw 32-byte Ed25519 public key' }),
+}, { title: 'BackupVerification' });
+export type Verification = Static<typeof Verification>;

@@ -1,0 +1,114 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { Readable, Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { Db } from '../db/db.ts';
+import type { KeyProvider } from '../crypto/key-provider.ts';
+import { RequestError } from '../errors.ts';
+import type { Actor } from '../access/permissions.ts';
+import { auditActor } from '../audit/audit-leaf.ts';
+import { encodeHeader, encryptFrames, newBackupKey } from './backup-format.ts';
+import { ensureBackupDir, listSummaries, partialFile, pruneBackups, readSummary, removeBackup, writeSummary } from './backup-files.ts';
+import { backupRepo } from './backup-repo.ts';
+import type { BackupManifest, BackupSummary } from './backup-schemas.ts';
+
+export interface BackupDeps {
+  db: Db;
+  keyProvider: KeyProvider;
+  backupDir: string;
+  /** Backups kept after each new one (TRESOR_BACKUP_KEEP). */
+  keep: number;
+  now?: () => Date;
+}
+
+export type Progress = (done: number, total: number) => void;
+
+/** 20261202T041500123Z-9f86d081: sorts by time, safe as a file name. */
+export function newBackupId(at: Date): string {
+  return `${at.toISOString().replace(/[-:.]/g, '')}-${randomBytes(4).toString('hex')}`;
+}
+
+/** Counts and hashes the snapshot's plaintext on its way to the cipher. */
+function plaintextTap(hash: ReturnType<typeof createHash>, total: number, onProgress: Progress): Transform {
+  let done = 0;
+  return new Transform({ transform(chunk: Buffer, _e, cb) {
+    hash.update(chunk);
+    done += chunk.length;
+    onProgress(done, total);
+    cb(null, chunk);
+  } });
+}
+
+function fileTap(hash: ReturnType<typeof createHash>, size: { bytes: number }): Transform {
+  return new Transform({ transform(chunk: Buffer, _e, cb) { hash.update(chunk); size.bytes += chunk.length; cb(null, chunk); } });
+}
+
+// Backups of the embedded store: a consistent copy of the PGlite data dir
+// (dumpDataDir inside a transaction, see the driver), encrypted as it streams
+// to TRESOR_BACKUP_DIR. A copy of the data dir rather than a logical export:
+// it restores byte for byte what the store held (roles, policies, sequences,
+// migrations table), needs no schema knowledge, and opens with PGlite as is.
+// PostgreSQL deployments back up with pgBackRest (ops/pgbackrest/).
+export function backupServiceFactory({ db, keyProvider, backupDir, keep, now = () => new Date() }: BackupDeps) {
+  let running = false;
+
+  async function snapshot(id: string) {
+    if (!db.snapshot) {
+      throw new RequestError('backup.unsupported_store', 'Tresor backs up the embedded store itself; back up PostgreSQL with pgBackRest (docs/operations.md, Backups)');
+    }
+    const createdAt = now().toISOString();
+    const { result, tar } = await db.snapshot(async (tx) => ({
+      tenants: await backupRepo.tenantRowCounts(tx),
+      schemaVersion: Math.max(0, ...(await backupRepo.appliedMigrations(tx)).map((m) => m.version)),
+      auditTreeHead: await backupRepo.latestTreeHead(tx),
+      salt: await backupRepo.passphraseSalt(tx),
+    }));
+    const manifest: BackupManifest = { id, createdAt, store: 'pglite', schemaVersion: result.schemaVersion, snapshotBytes: tar.size,
+      tenants: result.tenants, auditTreeHead: result.auditTreeHead };
+    return { manifest, tar, salt: result.salt };
+  }
+
+  async function write(manifest: BackupManifest, tar: Blob, salt: Buffer | null, onProgress: Progress): Promise<BackupSummary> {
+    const { key, header } = newBackupKey(keyProvider, manifest, keyProvider.name === 'passphrase' ? salt : null);
+    const plain = createHash('sha256');
+    const file = createHash('sha256');
+    const size = { bytes: 0 };
+    ensureBackupDir(backupDir);
+    await pipeline(Readable.fromWeb(tar.stream() as import('node:stream/web').ReadableStream), plaintextTap(plain, tar.size, onProgress),
+      encryptFrames(key, encodeHeader(header), manifest.id), fileTap(file, size), createWriteStream(partialFile(backupDir, manifest.id), { mode: 0o600 }));
+    key.fill(0);
+    const summary: BackupSummary = { ...manifest, sizeBytes: size.bytes, sha256: file.digest('hex'), snapshotSha256: plain.digest('hex') };
+    writeSummary(backupDir, summary);
+    return summary;
+  }
+
+  return {
+    /** Takes a backup now, then keeps only the newest `keep`. One at a time per process. */
+    async create(actor: Actor, onProgress: Progress = () => {}): Promise<BackupSummary> {
+      if (running) throw new RequestError('backup.in_progress');
+      running = true;
+      const id = newBackupId(now());
+      try {
+        const { manifest, tar, salt } = await snapshot(id);
+        const summary = await write(manifest, tar, salt, onProgress);
+        const pruned = pruneBackups(backupDir, keep);
+        await db.transaction(async (tx) => tx.audit({ tenantId: null, action: 'backup.create', actor: auditActor(actor),
+          target: { type: 'backup', id }, detail: { sizeBytes: summary.sizeBytes, pruned: pruned.length } }));
+        return summary;
+      } catch (err) {
+        removeBackup(backupDir, id);
+        throw err;
+      } finally {
+        running = false;
+      }
+    },
+    list: (): BackupSummary[] => listSummaries(backupDir),
+    get(id: string): BackupSummary {
+      const summary = readSummary(backupDir, id);
+      if (!summary) throw new RequestError('backup.not_found', `No backup ${id} in the backup directory`);
+      return summary;
+    },
+  };
+}
+
+export type BackupService = ReturnType<typeof backupServiceFactory>;

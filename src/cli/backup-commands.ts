@@ -1,0 +1,67 @@
+import { join, resolve } from 'node:path';
+import type { Backup, BackupVerification } from '../client/index.ts';
+import { createApiClient, resolveRemote } from './api-client.ts';
+import { CliError, exitCodes, printResult } from './output.ts';
+import { startProgress } from './progress.ts';
+import type { RemoteOptions } from './remote-commands.ts';
+
+// `tresor backup …`. create, list and verify ask the running server (it owns
+// the embedded store); restore reads TRESOR_BACKUP_DIR itself and writes a
+// new data dir, so it works with the server stopped or gone.
+
+const mib = (n: number) => `${(n / 1024 / 1024).toFixed(1)} MiB`;
+const rows = (b: Backup) => b.tenants.reduce((n, t) => n + (t.rows.records ?? 0), 0);
+
+/** The new backup's id alone on the last line, for scripts: `id=$(tresor backup create | tail -1)`. */
+export async function createBackup(o: RemoteOptions): Promise<number> {
+  const api = createApiClient(resolveRemote(o));
+  if (!o.json) process.stderr.write('backing up (the server writes the snapshot; this waits for it)…\n');
+  const b = await api.createBackup();
+  printResult(!!o.json, b, `backup of ${b.tenants.length} tenant(s), ${rows(b)} record(s), ${mib(b.sizeBytes)} encrypted\n${b.id}`);
+  return exitCodes.done;
+}
+
+/** With --json: the array itself, newest first ([{id, createdAt, sizeBytes, …}]). */
+export async function listBackups(o: RemoteOptions): Promise<number> {
+  const { items } = await createApiClient(resolveRemote(o)).listBackups();
+  const text = items.length ? items.map((b) => `${b.id}  ${b.createdAt}  ${mib(b.sizeBytes).padStart(10)}  ${rows(b)} record(s)`).join('\n') : 'no backups';
+  printResult(!!o.json, items, text);
+  return exitCodes.done;
+}
+
+function verificationText(v: BackupVerification): string {
+  return [`backup ${v.backupId}: restore verification ${v.result.toUpperCase()} (signed by key ${v.keyId})`,
+    ...v.checks.map((c) => `  ${c.status.padEnd(14)} ${c.name}: ${c.detail}`)].join('\n');
+}
+
+/** Exit 0 when the restore test passed, 1 when it failed (the evidence is recorded either way). */
+export async function verifyBackup(id: string | undefined, o: RemoteOptions): Promise<number> {
+  const api = createApiClient(resolveRemote(o));
+  if (!o.json) process.stderr.write(`verifying ${id ?? 'the newest backup'} (the server restores it into a scratch store)…\n`);
+  const v = await api.verifyBackup(id);
+  printResult(!!o.json, v, verificationText(v));
+  return v.result === 'passed' ? exitCodes.done : exitCodes.failed;
+}
+
+/** Restores into a new data dir with the configured root key; the key file is not in the backup and stays where it is. */
+export async function restoreBackup(id: string, to: string, o: { json?: boolean; progressEvery: number }): Promise<number> {
+  const [{ loadConfig }, { readSummary }, restore, { openFileKeyProvider, openPassphraseKeyProvider }, { BackupError }] = await Promise.all([
+    import('../config.ts'), import('../backup/backup-files.ts'), import('../backup/backup-restore.ts'), import('../crypto/key-provider.ts'), import('../backup/backup-format.ts')]);
+  const config = loadConfig();
+  const summary = readSummary(config.backupDir, id);
+  if (!summary) throw new CliError('cli.file_unreadable', `no finished backup ${id} in ${config.backupDir} (TRESOR_BACKUP_DIR)`, { backupId: id });
+  const progress = startProgress({ label: `restore ${id}`, unit: 'bytes', total: summary.snapshotBytes, everyMs: o.progressEvery * 1000 });
+  const target = resolve(to);
+  try {
+    const db = await restore.restoreBackup({ backupDir: config.backupDir, summary, target, onProgress: (done) => progress.update(done),
+      keyProvider: (header) => {
+        if (header.key.provider !== config.keyProvider) throw new BackupError('backup.wrong_key', `backup ${id} was made with the '${header.key.provider}' key provider, TRESOR_KEY_PROVIDER is '${config.keyProvider}'`);
+        return config.keyProvider === 'file' ? openFileKeyProvider({ path: config.keyFile, allowCreate: false })
+          : openPassphraseKeyProvider({ passphrase: config.keyPassphrase!, salt: Buffer.from(header.key.salt ?? '', 'base64') });
+      } });
+    await db.close();
+  } finally { progress.stop(); }
+  const next = `start it with TRESOR_DATA_DIR=${target}${config.keyProvider === 'file' ? ` TRESOR_KEY_FILE=${config.keyFile}` : ''} tresor start`;
+  printResult(!!o.json, { ...summary, restoredTo: target, store: join(target, 'pglite') }, `restored backup ${id} into ${target}\n${next}`);
+  return exitCodes.done;
+}

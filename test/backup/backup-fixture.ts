@@ -1,0 +1,38 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { buildApp } from '../../src/app.ts';
+import { createServices } from '../../src/services.ts';
+import { openPglite } from '../../src/db/pglite-driver.ts';
+import { openRootKey, testConfig, type BackendName } from '../helpers/backends.ts';
+import { seedTenant, startTestApp, type TestApp } from '../helpers/test-app.ts';
+
+/** A test app whose backups go to a temp dir of their own, with one seeded tenant holding `records` customers. */
+export async function backupFixture(backend: BackendName, opts: { records?: number; env?: Record<string, string> } = {}) {
+  const backupDir = mkdtempSync(join(tmpdir(), 'tresor-backups-'));
+  const t = await startTestApp(backend, { env: { TRESOR_BACKUP_DIR: backupDir, ...opts.env } });
+  const tenant = await seedTenant(t);
+  const ids: string[] = [];
+  for (let i = 0; i < (opts.records ?? 3); i++) {
+    const res = await t.call('POST', tenant.base, { token: tenant.adminKey,
+      body: { data: { email: `p${i}@example.com`, name: `Person ${i}`, birthdate: '1980-01-02', tier: 'gold' } } });
+    if (res.statusCode !== 201) throw new Error(res.body);
+    ids.push(res.json().id);
+  }
+  return {
+    t, tenant, ids, backupDir,
+    /** The environment a CLI run needs to restore this app's backups with its root key. */
+    cliEnv: (extra: Record<string, string> = {}) => ({ TRESOR_BACKUP_DIR: backupDir, TRESOR_KEY_FILE: t.store.config.keyFile,
+      TRESOR_DATA_DIR: join(t.store.dir, 'unused-data'), ...extra }),
+    close: async () => { await t.close(); rmSync(backupDir, { recursive: true, force: true }); },
+  };
+}
+
+/** Opens a restored data dir as `tresor start` would (same key file) and serves it through the API. */
+export async function openRestored(dataDir: string, keyFile: string): Promise<TestApp['app'] & { closeAll(): Promise<void> }> {
+  const config = testConfig(join(dataDir, '..'), { TRESOR_DATA_DIR: dataDir, TRESOR_KEY_FILE: keyFile });
+  const db = await openPglite(join(dataDir, 'pglite'));
+  const keyProvider = await openRootKey(config, db);
+  const app = await buildApp(config, createServices(config, { db, keyProvider }));
+  return Object.assign(app, { closeAll: async () => { await app.close(); await db.close(); } });
+}
