@@ -6,17 +6,7 @@ import { assertProblem } from '../../helpers/problem.ts';
 import { leafHash, verifyConsistency, verifyInclusion } from '../../../src/audit/merkle/tree.ts';
 import { treeHeadInput } from '../../../src/audit/merkle/tree-head.ts';
 import { verifyEd25519 } from '../../../src/crypto/signing.ts';
-import type { Tx } from '../../../src/db/db.ts';
-
-// Entries arrive as the audit writer stores them: canonical JSON bytes (keys
-// sorted) and their RFC 6962 leaf hash, one row each, in platform context.
-export async function writeEntries(tx: Tx, tenantId: string | null, n: number, from = 0): Promise<void> {
-  for (let i = from; i < from + n; i++) {
-    const leaf = Buffer.from(JSON.stringify({ action: 'records.read', actor: 'key-1', at: i, tenant: tenantId }));
-    await tx.query(`insert into audit_entries (tenant_id, created_at, kind, action, leaf, leaf_hash)
-      values ($1, now(), 'data', 'records.read', $2, $3)`, [tenantId, leaf, leafHash(leaf)]);
-  }
-}
+import { writeEntries } from './entries.ts';
 
 const b = (s: string) => Buffer.from(s, 'base64');
 
@@ -42,16 +32,17 @@ for (const backend of backends) {
     test('entries get seqs in batches; every head is signed over the 50 documented bytes by the published key', async () => {
       await t.store.db.transaction(async (tx) => { await writeEntries(tx, acme.tenantId, 10); await writeEntries(tx, other.tenantId, 10, 10); });
       const before = (await t.call('GET', '/v1/audit/tree-head')).json().treeSize;
-      assert.equal(await t.services.sequencer.sequence(), 20);
+      const sequenced = await t.services.sequencer.sequence();
+      assert.ok(sequenced >= 20);
+      assert.equal(await t.services.sequencer.sequence(), 0);
       const pub = (await t.call('GET', '/v1/audit/public-key', { token: 'none' })).json();
       assert.equal(pub.algorithm, 'Ed25519');
       const head = (await t.call('GET', '/v1/audit/tree-head')).json();
-      assert.equal(head.treeSize, before + 20);
+      assert.equal(head.treeSize, before + sequenced);
       assert.equal(head.keyId, pub.keyId);
       const input = treeHeadInput(head.treeSize, head.timestamp, b(head.rootHash));
       assert.equal(input.length, 50);
       assert.equal(verifyEd25519(b(pub.publicKey), input, b(head.signature)), true);
-      assert.equal(await t.services.sequencer.sequence(), 0);
     });
 
     test('an entry by seq carries the very bytes hashed; its inclusion proof verifies against the signed root', async () => {

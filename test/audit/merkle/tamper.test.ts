@@ -1,0 +1,131 @@
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { backends, type BackendName } from '../../helpers/backends.ts';
+import { startTestApp, type TestApp } from '../../helpers/test-app.ts';
+import { tresor } from '../../cli/run-cli.ts';
+import { writeEntries } from './entries.ts';
+import { signingKeyFromSeed } from '../../../src/crypto/signing.ts';
+import { treeHeadInput } from '../../../src/audit/merkle/tree-head.ts';
+import type { Tx } from '../../../src/db/db.ts';
+
+// The tampering runs on the owner's (superuser's) connection with triggers
+// off, as a database administrator could; `tresor audit verify` must name
+// the first bad seq. 40 entries in batches of 8: heads at 0, 8, 16, 24, 32, 40.
+const ENTRIES = 40;
+
+// Entries the app itself wrote while being set up come first: seqs below are counted from them.
+let base = 0;
+
+async function arrange(backend: BackendName) {
+  const t = await startTestApp(backend, { onDisk: true, env: { TRESOR_AUDIT_SEQUENCE_BATCH: '8' } });
+  await t.services.sequencer.sequence();
+  base = (await t.call('GET', '/v1/audit/tree-head')).json().treeSize;
+  await t.store.db.transaction((tx) => writeEntries(tx, null, ENTRIES));
+  await t.services.sequencer.sequence();
+  const headFile = join(t.store.dir, 'head.json');
+  writeFileSync(headFile, (await t.call('GET', '/v1/audit/tree-head')).body);
+  assert.equal(JSON.parse(readFileSync(headFile, 'utf8')).treeSize, base + ENTRIES);
+  return { t, headFile };
+}
+
+const tamper = (t: TestApp, fn: (tx: Tx) => Promise<unknown>) => t.store.db.transaction(async (tx) => {
+  await tx.query("set local session_replication_role = 'replica'");
+  await fn(tx);
+});
+
+const entryOf = async (tx: Tx, seq: number) => Number((await tx.query('select entry_id::text as id from audit_log where seq = $1', [base + seq]))[0]!.id);
+
+/** Runs the CLI on the store; PGlite's store is released first (the CLI opens it directly). */
+async function verify(t: TestApp, args: string[] = []) {
+  const env: Record<string, string> = { TRESOR_DATA_DIR: join(t.store.dir, 'data'), TRESOR_KEY_FILE: join(t.store.dir, 'keys', 'root.key'), LOG_LEVEL: 'silent',
+    ...(t.store.databaseUrl ? { DATABASE_URL: t.store.databaseUrl } : {}) };
+  if (t.store.backend === 'pglite') {
+    await t.app.close();
+    await t.store.db.close();
+    const run = await tresor(['audit', 'verify', ...args], env);
+    rmSync(t.store.dir, { recursive: true, force: true });
+    return run;
+  }
+  const run = await tresor(['audit', 'verify', ...args], env);
+  await t.close();
+  return run;
+}
+
+const firstBad = (stderr: string) => Number(/first bad seq (\d+)/.exec(stderr)?.[1]);
+
+const cases: { name: string; seq: number; withHead?: boolean; act: (tx: Tx) => Promise<unknown> }[] = [
+  { name: 'one field of one entry changed', seq: 13, act: async (tx) =>
+    tx.query(`update audit_entries set leaf = convert_to(replace(convert_from(leaf, 'UTF8'), 'records.read', 'records.list'), 'UTF8') where id = $1`, [await entryOf(tx, 13)]) },
+  { name: 'one entry deleted', seq: 21, act: async (tx) => tx.query('delete from audit_entries where id = $1', [await entryOf(tx, 21)]) },
+  { name: 'one entry and its log row deleted, later seqs moved down', seq: 9, act: async (tx) => {
+    await tx.query('delete from audit_entries where id = $1', [await entryOf(tx, 9)]);
+    await tx.query('create temp table moved as select seq - 1 as seq, entry_id from audit_log where seq > $1', [base + 9]);
+    await tx.query('delete from audit_log where seq >= $1', [base + 9]);
+    await tx.query('insert into audit_log select * from moved');
+  } },
+  { name: 'a forged entry inserted, later seqs moved up', seq: 17, act: async (tx) => {
+    const leaf = Buffer.from(JSON.stringify({ action: 'records.read', actor: 'nobody', at: 16.5, tenant: null }));
+    const [forged] = await tx.query(`insert into audit_entries (tenant_id, created_at, kind, action, leaf, leaf_hash)
+      values (null, now(), 'data', 'records.read', $1, sha256('\\x00'::bytea || $1)) returning id::text as id`, [leaf]);
+    await tx.query('create temp table moved as select seq + 1 as seq, entry_id from audit_log where seq >= $1', [base + 17]);
+    await tx.query('delete from audit_log where seq >= $1', [base + 17]);
+    await tx.query('insert into audit_log select * from moved');
+    await tx.query('insert into audit_log values ($1, $2)', [base + 17, Number(forged!.id)]);
+  } },
+  { name: 'a forged entry inserted behind the sequencer', seq: 0, act: (tx) => tx.query(`insert into audit_entries (id, tenant_id, created_at, kind, action, leaf, leaf_hash)
+      values (0, null, now(), 'data', 'records.read', '\\x7b7d', sha256('\\x007b7d'::bytea))`) },
+  { name: 'two entries swapped', seq: 5, act: async (tx) => {
+    const [a, b] = [await entryOf(tx, 5), await entryOf(tx, 6)];
+    await tx.query('update audit_log set entry_id = -1 where seq = $1', [base + 5]);
+    await tx.query('update audit_log set entry_id = $1 where seq = $2', [a, base + 6]);
+    await tx.query('update audit_log set entry_id = $1 where seq = $2', [b, base + 5]);
+  } },
+  { name: 'tail truncated (entries, log, subtrees and heads), caught with the saved head', seq: 30, withHead: true, act: async (tx) => {
+    await tx.query('delete from audit_entries where id in (select entry_id from audit_log where seq >= $1)', [base + 30]);
+    await tx.query('delete from audit_log where seq >= $1', [base + 30]);
+    await tx.query('delete from audit_tree_nodes where (index + 1) * (2 ^ level)::bigint > $1', [base + 30]);
+    await tx.query('delete from audit_tree_heads where tree_size > $1', [base + 30]);
+  } },
+  { name: 'a tree head\'s root altered', seq: 16, act: (tx) => tx.query(`update audit_tree_heads set root_hash = sha256(root_hash) where tree_size = $1`, [base + 24]) },
+  { name: 'a tree head\'s signature altered', seq: 24, act: (tx) => tx.query(`update audit_tree_heads set signature = overlay(signature placing '\\x00' from 1 for 1) where tree_size = $1`, [base + 32]) },
+  { name: 'a tree head re-signed with another key', seq: 8, act: async (tx) => {
+    const other = signingKeyFromSeed(randomBytes(32));
+    const [h] = await tx.query('select timestamp_ms::text as ts, root_hash as root from audit_tree_heads where tree_size = $1', [base + 16]);
+    const root = Buffer.from(randomBytes(32));
+    const sig = other.sign(treeHeadInput(base + 16, Number(h!.ts), root));
+    await tx.query('update audit_tree_heads set root_hash = $1, signature = $2, key_id = $3 where tree_size = $4', [root, sig, other.keyId, base + 16]);
+  } },
+];
+
+for (const backend of backends) {
+  describe(`[${backend}] tresor audit verify: the tamper matrix`, () => {
+    test('an untouched log verifies (exit 0), against its stored heads and a saved head', async () => {
+      const { t, headFile } = await arrange(backend);
+      const run = await verify(t, ['--head', headFile, '--json']);
+      assert.equal(run.code, 0, run.stderr + run.stdout);
+      const out = JSON.parse(run.stdout);
+      assert.equal(out.ok, true);
+            assert.equal(out.entries, base + ENTRIES);
+    });
+
+    for (const c of cases) {
+      test(`${c.name}: exit 1, first bad seq ${c.seq}`, async () => {
+        const { t, headFile } = await arrange(backend);
+        await tamper(t, c.act);
+        const run = await verify(t, c.withHead ? ['--head', headFile] : []);
+        assert.equal(run.code, 1, run.stdout + run.stderr);
+        // Behind the sequencer (id 0) sorts before everything: seq 0 whatever came first.
+        assert.equal(firstBad(run.stderr), c.seq === 0 ? 0 : base + c.seq, run.stderr);
+      });
+    }
+
+    test('a truncated tail without a saved head is not detectable: the saved head is what proves it', async () => {
+      const { t } = await arrange(backend);
+      await tamper(t, cases.find((c) => c.withHead)!.act);
+      assert.equal((await verify(t)).code, 0);
+    });
+  });
+}
