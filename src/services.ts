@@ -12,6 +12,7 @@ import { importServiceFactory } from './records/import-service.ts';
 import { createJobs, type JobLog } from './jobs/jobs.ts';
 import { auditQueryServiceFactory } from './audit/audit-service.ts';
 import { createRequestLog } from './audit/request-log.ts';
+import { auditRetentionFactory } from './audit/retention.ts';
 import { createMetrics, type Metrics } from './http/metrics.ts';
 import { signingKeyFor } from './crypto/signing.ts';
 import { AUDIT_SIGNING_PURPOSE } from './audit/merkle/tree-head.ts';
@@ -45,6 +46,11 @@ export function createServices(config: Config, { db, keyProvider, onError = () =
   const jobs = createJobs({ db, log, retries: config.jobRetries, retryBaseMs: config.jobRetryBaseMs });
   const auditSigningKey = signingKeyFor(keyProvider, AUDIT_SIGNING_PURPOSE);
   const sequencer = sequencerFactory({ db, signingKey: auditSigningKey, batchSize: config.auditSequenceBatch });
+  const auditRetention = auditRetentionFactory({ db, months: config.auditRetentionMonths, batchSize: config.auditRetentionBatch });
+  jobs.add({ name: 'audit-retention', everyMs: config.auditRetentionPollMs, run: async (ctx) => {
+    const n = await auditRetention.purge(ctx.stopping);
+    if (n) ctx.log.info({ entries: n }, 'audit entries of closed tenants redacted');
+  } });
   jobs.add({ name: 'audit-sequencer', everyMs: config.auditSequenceMs, run: async (ctx) => { await sequencer.sequence(ctx.stopping); } });
   const backups = backupServiceFactory({ db, keyProvider, backupDir: config.backupDir, keep: config.backupKeep });
   const verifications = verifyServiceFactory({ db, keyProvider, backups, backupDir: config.backupDir, sample: config.backupVerifySample,
@@ -59,6 +65,7 @@ export function createServices(config: Config, { db, keyProvider, onError = () =
     verifications,
     collections,
     sequencer,
+    auditRetention,
     auditLog: auditLogServiceFactory({ db, signingKey: auditSigningKey }),
     records,
     securityEvents,

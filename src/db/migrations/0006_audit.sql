@@ -94,3 +94,17 @@ create trigger audit_record_refs_no_change before update or delete on audit_reco
   for each row execute function audit_record_refs_append_only();
 create trigger audit_record_refs_no_truncate before truncate on audit_record_refs
   for each statement execute function audit_record_refs_append_only();
+
+-- Retention counts from a tenant's closure. The status 'closed' exists; its
+-- time did not: closed_at is set when the status becomes 'closed' (cleared
+-- on reopening), whatever code closes the tenant. A tenant closed before this
+-- column existed has none, and its entries are never purged automatically.
+alter table tenants add column closed_at timestamptz;
+create function tenants_closed_at() returns trigger language plpgsql as $$
+begin
+  if new.status = 'closed' and old.status is distinct from 'closed' then new.closed_at := coalesce(new.closed_at, now()); end if;
+  if new.status <> 'closed' then new.closed_at := null; end if;
+  return new;
+end
+$$;
+create trigger tenants_closed_at before update of status on tenants for each row execute function tenants_closed_at();
