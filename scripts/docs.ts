@@ -2,7 +2,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { configTable } from './config-table.ts';
-import { permissionsTable } from './permissions-table.ts';
+import { permissionsTable, rolesTable } from './permissions-table.ts';
 import { errorsMarkdown } from './errors-doc.ts';
 import { replaceSection } from './marked-section.ts';
 import { securityEventsTable } from './security-events-table.ts';
@@ -18,6 +18,8 @@ function rewrite(path: string, name: string, body: string) {
 
 rewrite('docs/configuration.md', 'config', configTable());
 rewrite('docs/api.md', 'permissions', permissionsTable());
+rewrite('README.md', 'roles', rolesTable());
+rewrite('README.md', 'permissions', permissionsTable());
 rewrite('docs/security.md', 'security-event-types', securityEventsTable());
 
 const errorsPath = 'docs/errors.md';

@@ -25,6 +25,7 @@ import { registerRequestLog } from './audit/request-log-hook.ts';
 import { securityEventsRoutes } from './security-events/security-events-routes.ts';
 import { backupRoutes } from './backup/backup-routes.ts';
 import { registerBackupMetrics } from './backup/backup-metrics.ts';
+import { permissionsRoutes } from './access/permissions-routes.ts';
 
 // Secrets and bodies never reach the log: auth headers and cookies are
 // redacted, and request bodies are not logged at all. URLs carry no personal
@@ -74,6 +75,7 @@ export async function buildApp(config: Config, services: Services, opts: { logge
   keysRoutes(app, { rotation: services.rotation });
   auditLogRoutes(app, { auditLog: services.auditLog });
   auditRoutes(app, { audit: services.audit });
+  permissionsRoutes(app);
   securityEventsRoutes(app, { securityEvents: services.securityEvents, listDefaultLimit: config.listDefaultLimit, listMaxLimit: config.listMaxLimit });
   backupRoutes(app, { backups: services.backups, verifications: services.verifications, listDefaultLimit: config.listDefaultLimit, listMaxLimit: config.listMaxLimit });
   return app;

@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { configTable } from '../scripts/config-table.ts';
-import { permissionsTable } from '../scripts/permissions-table.ts';
+import { permissionsTable, rolesTable } from '../scripts/permissions-table.ts';
 import { readSection } from '../scripts/marked-section.ts';
 import { securityEventsTable } from '../scripts/security-events-table.ts';
 import { settings } from '../src/config.ts';
@@ -19,6 +19,12 @@ describe('generated documentation', () => {
   it('docs/api.md permission matrix matches src/access/permissions.ts (run `npm run docs`)', () => {
     const api = readFileSync(new URL('../docs/api.md', import.meta.url), 'utf8');
     assert.equal(readSection(api, 'permissions'), permissionsTable());
+  });
+
+  it('the README shows the roles and the permission matrix of src/access/permissions.ts (run `npm run docs`)', () => {
+    const front = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+    assert.equal(readSection(front, 'roles'), rolesTable());
+    assert.equal(readSection(front, 'permissions'), permissionsTable());
   });
 
   it('docs/security.md lists every security event type (run `npm run docs`)', () => {

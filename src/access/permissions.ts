@@ -10,6 +10,7 @@ export const ROLES = ['operator', 'support', 'owner', 'admin', 'editor', 'viewer
 export const TENANT_ROLES = ['owner', 'admin', 'editor', 'viewer', 'auditor'] as const satisfies readonly Role[];
 export const PLATFORM_ROLES = ['operator', 'support'] as const satisfies readonly Role[];
 export type TenantRole = (typeof TENANT_ROLES)[number];
+export type PlatformRole = (typeof PLATFORM_ROLES)[number];
 
 /**
  * Who is acting, carried from the authenticator chain to every service call
@@ -87,6 +88,17 @@ export const actionDescriptions: Record<Action, string> = {
   'audit.export': 'export every tenant\'s audit entries (SIEM)',
   'backups.manage': 'back up the embedded store, run restore verifications',
   'backups.read': 'list backups and read the signed restore-verification evidence',
+};
+
+/** One line per role, for GET /v1/permissions and the README. */
+export const roleDescriptions: Record<Role, string> = {
+  operator: 'platform: runs tenants, keys and rotation; never reads tenant data',
+  support: 'platform: nothing, until a tenant grants time-boxed read access (break-glass)',
+  owner: 'tenant: everything in the tenant; the only tenant role that approves support access or makes owners',
+  admin: 'tenant: collections, keys (up to admin), records, security events',
+  editor: 'tenant: reads and writes records, sees masked fields in full',
+  viewer: 'tenant: reads records with masked fields masked',
+  auditor: 'tenant: reads the audit log and security events, never personal data',
 };
 
 /** What an approved support grant lets support do on the tenant: read, masked. */

@@ -2,7 +2,7 @@ import { Type } from 'typebox';
 import type { App } from '../http/app-types.ts';
 import { access } from '../http/access.ts';
 import { Name, StringEnum, TenantParams, Timestamp, Uuid, bearer, errorResponses } from '../http/schemas.ts';
-import { TENANT_ROLES } from '../access/permissions.ts';
+import { PLATFORM_ROLES, TENANT_ROLES } from '../access/permissions.ts';
 import { requestMeta } from '../http/request-meta.ts';
 import type { ApiKeysService } from './api-keys-service.ts';
 
@@ -50,22 +50,26 @@ export function apiKeysRoutes(app: App, { apiKeys }: { apiKeys: ApiKeysService }
 
   app.post('/v1/operator-keys', {
     config: access.platform('operator_keys.manage'),
-    schema: { operationId: 'createOperatorKey', summary: 'Create an operator key', tags: ['api-keys'], security: bearer,
-      description: 'Operator keys manage tenants and keys and never read tenant data. The key is shown this once.',
-      body: Type.Object({ name: Type.String({ minLength: 1, maxLength: 200 }) }, { additionalProperties: false }),
+    schema: { operationId: 'createOperatorKey', summary: 'Create a platform key (operator or support)', tags: ['api-keys'], security: bearer,
+      description: 'Operator keys manage tenants and keys and never read tenant data; support keys may only ask a tenant for '
+        + 'a break-glass grant (see createSupportGrant). The key is shown this once.',
+      body: Type.Object({
+        name: Type.String({ minLength: 1, maxLength: 200 }),
+        role: Type.Optional(StringEnum(PLATFORM_ROLES, { description: 'operator (the default) or support' })),
+      }, { additionalProperties: false }),
       response: { 201: NewApiKey, ...errorResponses } },
-  }, async (req, reply) => reply.code(201).send(await apiKeys.createOperatorKeyAs(req.actor, req.body.name, requestMeta(req))));
+  }, async (req, reply) => reply.code(201).send(await apiKeys.createOperatorKeyAs(req.actor, req.body.name, requestMeta(req), req.body.role)));
 
   app.get('/v1/operator-keys', {
     config: access.platform('operator_keys.manage'),
-    schema: { operationId: 'listOperatorKeys', summary: 'List operator keys', tags: ['api-keys'], security: bearer,
-      description: 'Operator keys with their prefix and last use; never the key itself.',
+    schema: { operationId: 'listOperatorKeys', summary: 'List platform keys', tags: ['api-keys'], security: bearer,
+      description: 'Operator and support keys with their prefix and last use; never the key itself.',
       response: { 200: Type.Object({ items: Type.Array(ApiKey) }), ...errorResponses } },
   }, async (req) => ({ items: await apiKeys.listOperatorKeys(req.actor) }));
 
   app.delete('/v1/operator-keys/:keyId', {
     config: { ...access.platform('operator_keys.manage'), problems: ['api_key.not_found', 'api_key.last_operator'] },
-    schema: { operationId: 'revokeOperatorKey', summary: 'Revoke an operator key', tags: ['api-keys'], security: bearer, params: Type.Object({ keyId: Uuid }),
+    schema: { operationId: 'revokeOperatorKey', summary: 'Revoke a platform key', tags: ['api-keys'], security: bearer, params: Type.Object({ keyId: Uuid }),
       description: 'Refused for the last active operator key, so the store is never left without one.', response: { 204: Type.Null(), ...errorResponses } },
   }, async (req, reply) => {
     await apiKeys.revokeOperatorKey(req.actor, req.params.keyId, requestMeta(req));

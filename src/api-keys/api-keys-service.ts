@@ -1,7 +1,7 @@
 import { v7 as uuidv7 } from 'uuid';
 import { type Db, type Queries, type Tx, enterTenant, isForeignKeyViolation, isUniqueViolation } from '../db/db.ts';
 import { RequestError, assertThat } from '../errors.ts';
-import { type Actor, type Role, type TenantRole, PLATFORM_ROLES, TENANT_ROLES, authorizePlatform, authorizeTenant, mayGrantRole, systemActor } from '../access/permissions.ts';
+import { type Actor, type PlatformRole, type Role, type TenantRole, PLATFORM_ROLES, TENANT_ROLES, authorizePlatform, authorizeTenant, mayGrantRole, systemActor } from '../access/permissions.ts';
 import type { RequestMeta, SecurityEventsService } from '../security-events/security-events-service.ts';
 import { hashApiKey, newApiKey, parseApiKey, safeEqual } from '../crypto/api-key-secret.ts';
 import { createKeyCache } from '../crypto/keyring.ts';
@@ -72,9 +72,9 @@ export function apiKeysServiceFactory({ db, securityEvents, now = () => new Date
   // Inner forms: run in the caller's platform transaction (a change and, later,
   // its audit entry commit together).
   const inner = {
-    async createOperatorKey(tx: Tx, actor: Actor, input: { name: string }, meta: RequestMeta = {}) {
+    async createOperatorKey(tx: Tx, actor: Actor, input: { name: string; role?: PlatformRole }, meta: RequestMeta = {}) {
       authorizePlatform(actor, 'operator_keys.manage');
-      const key = await insert(tx, actor, null, input.name, 'operator');
+      const key = await insert(tx, actor, null, input.name, input.role ?? 'operator');
       await securityEvents.recordPlatform(tx, { type: 'operator_key.created', actor, ...meta, detail: { keyId: key.id } });
       return key;
     },
@@ -138,8 +138,8 @@ export function apiKeysServiceFactory({ db, securityEvents, now = () => new Date
       retryingClash(() => db.transaction((tx) => insert(tx, systemActor('bootstrap'), null, name, 'operator'))),
     operatorKeysEver: () => apiKeysRepo.countOperatorsEver(db),
 
-    createOperatorKeyAs: (actor: Actor, name: string, meta?: RequestMeta) =>
-      retryingClash(() => db.transaction((tx) => inner.createOperatorKey(tx, actor, { name }, meta))),
+    createOperatorKeyAs: (actor: Actor, name: string, meta?: RequestMeta, role?: PlatformRole) =>
+      retryingClash(() => db.transaction((tx) => inner.createOperatorKey(tx, actor, { name, role }, meta))),
     // Single reads run as one statement on the pool (no BEGIN/COMMIT round trips).
     listOperatorKeys: (actor: Actor) => inner.listOperatorKeys(db, actor),
     revokeOperatorKey: (actor: Actor, keyId: string, meta?: RequestMeta) =>

@@ -175,16 +175,16 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * List operator keys
-         * @description Operator keys with their prefix and last use; never the key itself.
+         * List platform keys
+         * @description Operator and support keys with their prefix and last use; never the key itself.
          *
          *     Roles: operator.
          */
         get: operations["listOperatorKeys"];
         put?: never;
         /**
-         * Create an operator key
-         * @description Operator keys manage tenants and keys and never read tenant data. The key is shown this once.
+         * Create a platform key (operator or support)
+         * @description Operator keys manage tenants and keys and never read tenant data; support keys may only ask a tenant for a break-glass grant (see createSupportGrant). The key is shown this once.
          *
          *     Roles: operator.
          */
@@ -206,7 +206,7 @@ export interface paths {
         put?: never;
         post?: never;
         /**
-         * Revoke an operator key
+         * Revoke a platform key
          * @description Refused for the last active operator key, so the store is never left without one.
          *
          *     Roles: operator.
@@ -585,6 +585,28 @@ export interface paths {
          *     Roles: operator.
          */
         get: operations["exportAudit"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/permissions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The role × action matrix
+         * @description Every role and every action with the roles allowed to perform it: the same matrix the server enforces.
+         *
+         *     Public: no credentials needed.
+         */
+        get: operations["getPermissions"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1053,6 +1075,23 @@ export interface components {
             items: components["schemas"]["AuditItem"][];
             /** @description Pass as `cursor` for the next page; null on the last page */
             nextCursor: string | null;
+        };
+        /** Permissions */
+        Permissions: {
+            roles: {
+                /** @enum {string} */
+                name: "operator" | "support" | "owner" | "admin" | "editor" | "viewer" | "auditor";
+                /** @enum {string} */
+                scope: "platform" | "tenant";
+                description: string;
+            }[];
+            actions: {
+                name: string;
+                description: string;
+                roles: ("operator" | "support" | "owner" | "admin" | "editor" | "viewer" | "auditor")[];
+            }[];
+            /** @description The role support acts as on a tenant while a grant is approved and unexpired */
+            supportGrantRole: string;
         };
         /** SecurityEvent */
         SecurityEvent: {
@@ -2636,6 +2675,11 @@ export interface operations {
                  */
                 "application/json": {
                     name: string;
+                    /**
+                     * @description operator (the default) or support
+                     * @enum {string}
+                     */
+                    role?: "operator" | "support";
                 };
             };
         };
@@ -6764,6 +6808,69 @@ export interface operations {
                     "application/problem+json": {
                         /** @enum {string} */
                         code?: "service.unavailable";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getPermissions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "roles": [
+                     *         {
+                     *           "name": "operator",
+                     *           "scope": "platform",
+                     *           "description": "example"
+                     *         }
+                     *       ],
+                     *       "actions": [
+                     *         {
+                     *           "name": "example",
+                     *           "description": "example",
+                     *           "roles": [
+                     *             "operator"
+                     *           ]
+                     *         }
+                     *       ],
+                     *       "supportGrantRole": "example"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Permissions"];
+                };
+            };
+            /** @description `internal.error`: Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/internal.error",
+                     *       "title": "Internal error",
+                     *       "status": 500,
+                     *       "code": "internal.error",
+                     *       "detail": "Internal error",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "internal.error";
                     } & components["schemas"]["Problem"];
                 };
             };

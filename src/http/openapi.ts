@@ -99,7 +99,7 @@ function describeRoute({ schema, route }: { schema: unknown; route: RouteOptions
     schema: {
       ...own,
       description: own.description ? `${own.description}\n\n${who}` : who,
-      ...(roles ? { 'x-required-roles': roles } : { security: [] }),
+      ...(roles ? { 'x-required-roles': roles, 'x-action': route.config?.action, 'x-scope': route.config?.scope } : { security: [] }),
       response: { ...response, ...problemResponses(codes) },
     },
   };
