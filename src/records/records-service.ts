@@ -11,6 +11,7 @@ import { decodeCursor, encodeCursor } from '../http/cursor.ts';
 import { type EncodedRecord, decodeRecord, encodeRecord, indexHash } from './record-codec.ts';
 import { type RecordRow, type WrittenRow, recordsRepo } from './records-repo.ts';
 import { fitPage } from './page-budget.ts';
+import { maskRecord } from '../access/masking.ts';
 
 export interface RecordsDeps {
   db: Db;
@@ -54,7 +55,7 @@ export function recordsServiceFactory({ db, collections, keys, listDefaultLimit,
     fields?: string[]) {
     const needs = rows.map((r) => r.keyVersion);
     if (!needs.every((v) => ring.data.has(v))) ring = await keys.ringFor(t.tx, t.tx.tenantId, needs);
-    const views = rows.map((r) => view(r, decodeRecord(ring, { tenantId: t.tx.tenantId, collectionId: r.collectionId, recordId: r.id }, r)));
+    const views = rows.map((r) => view(r, maskRecord(t.actor, c.fields, decodeRecord(ring, { tenantId: t.tx.tenantId, collectionId: r.collectionId, recordId: r.id }, r))));
     t.tx.audit({ action, actor: t.actor, collection: c.name, recordIds: views.map((v) => v.id), ...(fields ? { fields } : {}) });
     return views;
   }
@@ -91,7 +92,7 @@ export function recordsServiceFactory({ db, collections, keys, listDefaultLimit,
       seen?.(c, rec);
       t.tx.audit({ action: 'record.create', actor: t.actor, collection: c.name, recordIds: [id], fields: changed(valid.values, 'create') });
       const row = await recordsRepo.insert(last(t), { tenantId: t.tx.tenantId, id, collectionId: c.id, keyVersion: ring.activeVersion, rec });
-      return view(row, stored(valid.values));
+      return view(row, maskRecord(t.actor, c.fields, stored(valid.values)));
     },
 
     async get(t: InTx, input: { collection: string; id: string }) {
@@ -119,7 +120,7 @@ export function recordsServiceFactory({ db, collections, keys, listDefaultLimit,
       seen?.(c, rec);
       t.tx.audit({ action: 'record.update', actor: t.actor, collection: c.name, recordIds: [input.id], fields: changed(valid.values, 'patch') });
       const updated = await recordsRepo.update(last(t), { tenantId: t.tx.tenantId, id: input.id, collectionId: c.id, keyVersion: ring.activeVersion, rec });
-      return view(updated, stored(merged));
+      return view(updated, maskRecord(t.actor, c.fields, stored(merged)));
     },
 
     async remove(t: InTx, input: { collection: string; id: string }) {
