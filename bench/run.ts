@@ -14,12 +14,14 @@
 //   BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres  (a fresh database is created on this server)
 //   BENCH_SERVER_DIR=/path/to/checkout   run that checkout's server (A/B of two versions with one bench)
 //   BENCH_SERVER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof"   extra node flags for the server
+//   BENCH_BACKUP_RECORDS=1000000 records in the embedded store for backup/restore throughput (0 skips)
 //   BENCH_AUDIT=1                audit on vs off (create and search against the code before the audit log; 0 skips)
 import { loadavg } from 'node:os';
 import { backendPass, type BenchSettings } from './backend-pass.ts';
 import { type BackendResults, renderReport } from './report.ts';
 import type { Op } from './http-load.ts';
 import { type AuditAbResults, auditAb, renderAuditAb } from './audit-ab.ts';
+import { type BackupBenchResult, backupBench, renderBackupBench } from './backup.ts';
 
 function intEnv(name: string, def: number): number {
   const raw = process.env[name];
@@ -62,8 +64,11 @@ async function main() {
   }
   const audit: AuditAbResults[] = [];
   if (intEnv('BENCH_AUDIT', 1) > 0) for (const backend of backends as Array<'postgres' | 'pglite'>) audit.push(await auditAb(backend, settings));
+  const backupRecords = intEnv('BENCH_BACKUP_RECORDS', 1_000_000);
+  const backup: BackupBenchResult | null = backupRecords > 0 ? await backupBench(backupRecords) : null;
   process.stdout.write(renderReport(results, { seconds: settings.seconds, concurrencies: settings.concurrencies, loadBefore }));
   if (audit.length) process.stdout.write(renderAuditAb(audit, settings.concurrencies));
+  if (backup) process.stdout.write(renderBackupBench(backup));
   process.stderr.write(`\nbench took ${Math.round((performance.now() - started) / 1000)} s\n`);
 }
 

@@ -1,0 +1,83 @@
+// Backup and restore throughput of the embedded store: a real server process
+// on PGlite holding BENCH_BACKUP_RECORDS records (imported through the API in
+// batches), `POST /v1/backups` timed end to end (snapshot, encryption, write),
+// then the restore (checksum, decryption, new data dir) timed as
+// `tresor backup restore` does it, and a restore verification.
+import { join } from 'node:path';
+import { createTresorClient } from '../src/client/index.ts';
+import { loadConfig } from '../src/config.ts';
+import { readSummary } from '../src/backup/backup-files.ts';
+import { restoreBackup } from '../src/backup/backup-restore.ts';
+import { openFileKeyProvider } from '../src/crypto/key-provider.ts';
+import { fmt } from './measure.ts';
+import { peopleNdjson, runTag } from './people.ts';
+import { importNdjson, seedTenant } from './tresor-client.ts';
+import { startTresor, tresorDirs } from './tresor-process.ts';
+
+export interface BackupBenchResult {
+  records: number; snapshotBytes: number; fileBytes: number;
+  backupSeconds: number; restoreSeconds: number; verifySeconds: number; verifyResult: string;
+}
+
+const IMPORT_BATCH = 100_000;
+
+async function fill(url: string, token: string, records: number) {
+  const tenant = await seedTenant(url, token);
+  const tag = runTag();
+  for (let done = 0; done < records; done += IMPORT_BATCH) {
+    const n = Math.min(IMPORT_BATCH, records - done);
+    const r = await importNdjson(tenant, peopleNdjson(n, tag, done));
+    if (r.imported !== n) throw new Error(`import: ${r.imported} of ${n} imported`);
+    process.stderr.write(`  backup bench: ${fmt(done + n)} / ${fmt(records)} records imported\n`);
+  }
+}
+
+export async function backupBench(records: number): Promise<BackupBenchResult> {
+  const dirs = tresorDirs('tresor-bench-backup-');
+  try {
+    const server = await startTresor({ env: { ...dirs.env, TRESOR_BACKUP_VERIFY_SAMPLE: '100' }, expectToken: true, readyTimeoutMs: 120_000 });
+    const operator = createTresorClient({ baseUrl: server.url, token: server.token! });
+    let backupId: string;
+    let backupSeconds: number;
+    let verifySeconds: number;
+    let verifyResult: string;
+    try {
+      await fill(server.url, server.token!, records);
+      let t0 = performance.now();
+      const made = await operator.POST('/v1/backups', {});
+      backupSeconds = (performance.now() - t0) / 1000;
+      if (!made.data) throw new Error(`backup → ${made.response.status}: ${JSON.stringify(made.error)}`);
+      backupId = made.data.id;
+      t0 = performance.now();
+      const verified = await operator.POST('/v1/backups/verifications', { body: { backupId } });
+      verifySeconds = (performance.now() - t0) / 1000;
+      verifyResult = verified.data?.result ?? `HTTP ${verified.response.status}`;
+    } finally { await server.stop(60_000); }
+    const config = loadConfig({ ...dirs.env, LOG_LEVEL: 'silent' });
+    const summary = readSummary(config.backupDir, backupId)!;
+    const t0 = performance.now();
+    const db = await restoreBackup({ backupDir: config.backupDir, summary, target: join(dirs.dir, 'restored'),
+      keyProvider: () => openFileKeyProvider({ path: config.keyFile, allowCreate: false }) });
+    await db.close();
+    const restoreSeconds = (performance.now() - t0) / 1000;
+    return { records, snapshotBytes: summary.snapshotBytes, fileBytes: summary.sizeBytes, backupSeconds, restoreSeconds, verifySeconds, verifyResult };
+  } finally { dirs.remove(); }
+}
+
+const mb = (bytes: number) => bytes / 1e6;
+
+export function renderBackupBench(r: BackupBenchResult): string {
+  const row = (what: string, s: number) => `| ${what} | ${fmt(s, 1)} | ${fmt(mb(r.snapshotBytes) / s, 1)} | ${fmt(r.records / s)} |`;
+  return `\n## Backups of the embedded store (${fmt(r.records)} records)\n\n` +
+    `Snapshot ${fmt(mb(r.snapshotBytes), 1)} MB, encrypted file ${fmt(mb(r.fileBytes), 1)} MB. MB/s over the snapshot (10^6 bytes).\n\n` +
+    `| step | seconds | MB/s | records/s |\n|---|---|---|---|\n` +
+    `${row('backup (POST /v1/backups: snapshot, encrypt, write)', r.backupSeconds)}\n` +
+    `${row('restore (checksum, decrypt, new data dir)', r.restoreSeconds)}\n` +
+    `${row(`restore verification (restore + checks; ${r.verifyResult})`, r.verifySeconds)}\n`;
+}
+
+// Run alone: BENCH_BACKUP_RECORDS=100000 node --import tsx bench/backup.ts
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const records = Number(process.env.BENCH_BACKUP_RECORDS ?? 1_000_000);
+  backupBench(records).then((r) => process.stdout.write(renderBackupBench(r)), (err) => { process.stderr.write(`${err.stack}\n`); process.exit(1); });
+}
