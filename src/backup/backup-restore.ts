@@ -21,7 +21,7 @@ export interface RestoreInput {
   onProgress?: Progress;
 }
 
-function assertEmpty(target: string): void {
+export function assertEmpty(target: string): void {
   let entries: string[];
   try { entries = readdirSync(target); } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;

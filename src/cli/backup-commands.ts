@@ -9,11 +9,26 @@ import type { RemoteOptions } from './remote-commands.ts';
 // the embedded store); restore reads TRESOR_BACKUP_DIR itself and writes a
 // new data dir, so it works with the server stopped or gone.
 
+/** pgBackRest when TRESOR_PGBACKREST_STANZA is set (PostgreSQL), else undefined: the embedded store's own backups. */
+async function pgBackRest() {
+  const { loadConfig } = await import('../config.ts');
+  const config = loadConfig();
+  if (!config.pgbackrestStanza) return undefined;
+  return { cfg: { stanza: config.pgbackrestStanza, configFile: config.pgbackrestConfig }, ...(await import('../backup/pgbackrest.ts')) };
+}
+
 const mib = (n: number) => `${(n / 1024 / 1024).toFixed(1)} MiB`;
 const rows = (b: Backup) => b.tenants.reduce((n, t) => n + (t.rows.records ?? 0), 0);
 
 /** The new backup's id alone on the last line, for scripts: `id=$(tresor backup create | tail -1)`. */
-export async function createBackup(o: RemoteOptions): Promise<number> {
+export async function createBackup(o: RemoteOptions & { type: 'full' | 'diff' }): Promise<number> {
+  const pg = await pgBackRest();
+  if (pg) {
+    if (!o.json) process.stderr.write(`pgbackrest --stanza=${pg.cfg.stanza} --type=${o.type} backup…\n`);
+    const b = await pg.createPgBackup(pg.cfg, o.type);
+    printResult(!!o.json, b, `pgBackRest ${b.type} backup, ${mib(b.sizeBytes)} in the repository\n${b.id}`);
+    return exitCodes.done;
+  }
   const api = createApiClient(resolveRemote(o));
   if (!o.json) process.stderr.write('backing up (the server writes the snapshot; this waits for it)…\n');
   const b = await api.createBackup();
@@ -23,6 +38,12 @@ export async function createBackup(o: RemoteOptions): Promise<number> {
 
 /** With --json: the array itself, newest first ([{id, createdAt, sizeBytes, …}]). */
 export async function listBackups(o: RemoteOptions): Promise<number> {
+  const pg = await pgBackRest();
+  if (pg) {
+    const items = await pg.listPgBackups(pg.cfg);
+    printResult(!!o.json, items, items.length ? items.map((b) => `${b.id}  ${b.type.padEnd(4)}  ${b.createdAt}  ${mib(b.sizeBytes).padStart(10)}`).join('\n') : 'no backups');
+    return exitCodes.done;
+  }
   const { items } = await createApiClient(resolveRemote(o)).listBackups();
   const text = items.length ? items.map((b) => `${b.id}  ${b.createdAt}  ${mib(b.sizeBytes).padStart(10)}  ${rows(b)} record(s)`).join('\n') : 'no backups';
   printResult(!!o.json, items, text);
@@ -44,7 +65,15 @@ export async function verifyBackup(id: string | undefined, o: RemoteOptions): Pr
 }
 
 /** Restores into a new data dir with the configured root key; the key file is not in the backup and stays where it is. */
-export async function restoreBackup(id: string, to: string, o: { json?: boolean; progressEvery: number }): Promise<number> {
+export async function restoreBackup(id: string, to: string, o: { json?: boolean; progressEvery: number; targetTime?: string }): Promise<number> {
+  const pg = await pgBackRest();
+  if (pg) {
+    await pg.restorePgBackup(pg.cfg, { id, to: resolve(to), targetTime: o.targetTime });
+    printResult(!!o.json, { id, restoredTo: resolve(to), targetTime: o.targetTime ?? null },
+      `restored ${id}${o.targetTime ? ` to ${o.targetTime}` : ''} into ${resolve(to)}: start PostgreSQL on it (it replays the archived WAL, then opens)`);
+    return exitCodes.done;
+  }
+  if (o.targetTime) throw new CliError('cli.usage', '--target-time needs pgBackRest (TRESOR_PGBACKREST_STANZA): an embedded backup restores the moment it was made');
   const [{ loadConfig }, { readSummary }, restore, { openFileKeyProvider, openPassphraseKeyProvider }, { BackupError }] = await Promise.all([
     import('../config.ts'), import('../backup/backup-files.ts'), import('../backup/backup-restore.ts'), import('../crypto/key-provider.ts'), import('../backup/backup-format.ts')]);
   const config = loadConfig();

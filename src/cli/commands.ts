@@ -135,13 +135,16 @@ function apiCommands(program: Command) {
 
 const backupEnv = `
   TRESOR_BACKUP_DIR the backups (default ./backups); restore reads it directly
+  TRESOR_PGBACKREST_STANZA, TRESOR_PGBACKREST_CONFIG   PostgreSQL: create, list and restore run pgBackRest (as postgres)
   TRESOR_KEY_FILE, TRESOR_KEY_PROVIDER, TRESOR_KEY_PASSPHRASE   the root key that wrapped the backup key (never in a backup)`;
 
 function backupCommands(program: Command) {
   const backup = program.command('backup').description('encrypted backups of the embedded store: create, list, verify [api]; restore [store]')
     .addHelpText('after', `${apiEnv}${backupEnv}${example('tresor backup create', 'tresor backup list --json', 'tresor backup verify --latest', 'tresor backup restore 20261202T041500123Z-9f86d081 --to /srv/tresor/data-restored')}`);
-  apiCommand(backup.command('create').description('[api] back up the running server\'s store now; prints the new id alone on the last line')
-  , example('id=$(tresor backup create | tail -n 1)'), (o: RemoteOptions) => createBackup(o));
+  apiCommand(backup.command('create').description('[api] back up the running server\'s store now (with TRESOR_PGBACKREST_STANZA: pgBackRest); prints the new id alone on the last line')
+    .addOption(new Option('--type <type>', 'pgBackRest only: full or differential').choices(['full', 'diff']).default('diff'))
+  , example('id=$(tresor backup create | tail -n 1)', 'sudo -u postgres TRESOR_PGBACKREST_STANZA=tresor tresor backup create --type full'),
+  (o: RemoteOptions & { type: 'full' | 'diff' }) => createBackup(o));
   apiCommand(backup.command('list').description('[api] finished backups, newest first; --json prints [{id, createdAt, sizeBytes, …}]')
   , example('tresor backup list --json'), (o: RemoteOptions) => listBackups(o));
   apiCommand(backup.command('verify').description('[api] restore a backup into a scratch store, check it and record signed evidence; exit 1 when a check fails')
@@ -153,10 +156,11 @@ function backupCommands(program: Command) {
   });
   withJson(backup.command('restore').description('[store] restore a backup into a new, empty data dir (never over a store)')
     .argument('<id>', 'the backup id (tresor backup list)')
-    .requiredOption('--to <dir>', 'the new data dir; must not exist or be empty')
+    .requiredOption('--to <dir>', 'the new data dir (PostgreSQL: the new cluster\'s data dir); must not exist or be empty')
+    .option('--target-time <time>', 'pgBackRest only: recover to this moment, e.g. "2026-12-02 04:30:00+00" (id: the set to start from, or latest)')
     .addOption(new Option('--progress-every <seconds>', 'seconds between progress lines when stderr is not a terminal').default(5).argParser(positiveSeconds))
     .addHelpText('after', `${storeEnv}${backupEnv}${example('TRESOR_BACKUP_DIR=/srv/backups tresor backup restore 20261202T041500123Z-9f86d081 --to /srv/tresor/data-restored')}`),
-  (id: string, o: { to: string; json?: boolean; progressEvery: number }) => restoreBackup(id, o.to, o));
+  (id: string, o: { to: string; json?: boolean; progressEvery: number; targetTime?: string }) => restoreBackup(id, o.to, o));
 }
 
 function completionCommand(program: Command) {
