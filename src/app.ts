@@ -26,6 +26,8 @@ import { securityEventsRoutes } from './security-events/security-events-routes.t
 import { backupRoutes } from './backup/backup-routes.ts';
 import { registerBackupMetrics } from './backup/backup-metrics.ts';
 import { permissionsRoutes } from './access/permissions-routes.ts';
+import { usersRoutes } from './identity/users-routes.ts';
+import { authRoutes } from './identity/auth-routes.ts';
 
 // Secrets and bodies never reach the log: auth headers and cookies are
 // redacted, and request bodies are not logged at all. URLs carry no personal
@@ -57,7 +59,7 @@ export async function buildApp(config: Config, services: Services, opts: { logge
   registerValidators(app);
   registerProblemHandlers(app, { retryAfterSeconds: config.retryAfterSeconds, meters: services.metrics.meters });
   // Before any route: every route must declare its access, or start-up fails.
-  registerAccess(app, authenticatorChain([apiKeyAuthenticator(services.apiKeys.authenticate)]), services.metrics.meters, services.accessDenied);
+  registerAccess(app, authenticatorChain([apiKeyAuthenticator(services.apiKeys.authenticate), services.identity.sessions.authenticator]), services.metrics.meters, services.accessDenied);
   registerMetrics(app, { registry: services.metrics.registry, db: services.db, poolMax: services.db.kind === 'postgres' ? config.dbPoolMax : 1,
     more: (registry) => { services.jobs.registerMetrics(registry); registerBackupMetrics(registry, services); }, port: config.metricsPort, host: config.host });
   await registerOpenApi(app, config);
@@ -78,5 +80,7 @@ export async function buildApp(config: Config, services: Services, opts: { logge
   permissionsRoutes(app);
   securityEventsRoutes(app, { securityEvents: services.securityEvents, listDefaultLimit: config.listDefaultLimit, listMaxLimit: config.listMaxLimit });
   backupRoutes(app, { backups: services.backups, verifications: services.verifications, listDefaultLimit: config.listDefaultLimit, listMaxLimit: config.listMaxLimit });
+  usersRoutes(app, { users: services.identity.users });
+  authRoutes(app, services.identity);
   return app;
 }

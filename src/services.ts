@@ -23,14 +23,16 @@ import { accessDeniedRecorder } from './security-events/access-denied.ts';
 import { backupServiceFactory } from './backup/backup-service.ts';
 import { verifyServiceFactory } from './backup/verify-service.ts';
 import { addBackupJobs } from './backup/backup-jobs.ts';
+import { createIdentity } from './identity/identity.ts';
 
 export interface ServiceDeps {
   db: Db; keyProvider: KeyProvider; onError?: (msg: string, err: unknown) => void; log?: JobLog; metrics?: Metrics;
-  /** The clock of time-bound access (support grants, key expiry, events); tests move it instead of sleeping. */
+  /** The clock of time-bound access (support grants, key expiry, events, sessions, tokens, throttling): tests move it instead of sleeping. */
   now?: () => Date;
 }
 
 const silent: JobLog = { info: () => {}, warn: () => {}, error: () => {} };
+
 
 /** Wires the feature services once; the HTTP app and the CLI share them. */
 export function createServices(config: Config, { db, keyProvider, onError = () => {}, log = silent, metrics = createMetrics(), now = () => new Date() }: ServiceDeps) {
@@ -56,7 +58,9 @@ export function createServices(config: Config, { db, keyProvider, onError = () =
   const verifications = verifyServiceFactory({ db, keyProvider, backups, backupDir: config.backupDir, sample: config.backupVerifySample,
     signer: signingKeyFor(keyProvider, 'backup.verification') });
   addBackupJobs(jobs, { backups, verifications, intervalMs: config.backupIntervalMs, verifyIntervalMs: config.backupVerifyIntervalMs, embedded: !!db.snapshot });
+  const identity = createIdentity(config, { db, keyProvider, keys, now, meters, securityEvents: securityEvents.inner });
   return {
+    identity,
     db,
     metrics,
     jobs,

@@ -20,7 +20,7 @@ export type PlatformRole = (typeof PLATFORM_ROLES)[number];
  */
 export type Actor =
   | { type: 'api_key'; id: string; name: string; role: Role; tenantId: string | null; collections?: readonly string[] | null; expiresAt?: Date | null }
-  | { type: 'user'; id: string; name: string; role: Role; tenantId: string | null; sessionId?: string }
+  | { type: 'user'; id: string; name: string; role: Role; tenantId: string | null; sessionId: string }
   | { type: 'system'; id: string; name: string; role: 'system'; tenantId: null };
 
 /** Background work (rotation, sequencing, retention) acts as the system, named by its job. */
@@ -56,6 +56,14 @@ export const permissions = {
   'audit_log.read': ['operator', 'owner', 'admin', 'auditor'],
   // The tenant's audit log and record histories; operators read any tenant's.
   'audit.read': ['operator', 'owner', 'admin', 'auditor'],
+  // Operators may invite only a tenant's first owner (checked by the users service).
+  'users.invite': ['operator', 'owner', 'admin'],
+  'users.manage': ['owner', 'admin'],
+  'platform_users.manage': ['operator'],
+  // Resetting a lost authenticator: an operator can help a locked-out owner.
+  'users.reset_mfa': ['operator', 'owner', 'admin'],
+  // One's own session, password and second factor.
+  'account.self': ['operator', 'support', 'owner', 'admin', 'editor', 'viewer', 'auditor'],
   // Every tenant's entries at once (the SIEM export).
   'audit.export': ['operator'],
   'backups.manage': ['operator'],
@@ -88,6 +96,11 @@ export const actionDescriptions: Record<Action, string> = {
   'audit.export': 'export every tenant\'s audit entries (SIEM)',
   'backups.manage': 'back up the embedded store, run restore verifications',
   'backups.read': 'list backups and read the signed restore-verification evidence',
+  'users.invite': 'invite users (roles at or below one\'s own; operators only a tenant\'s first owner)',
+  'users.manage': 'list users, change their role or status, issue password resets',
+  'platform_users.manage': 'invite and manage operator and support users',
+  'users.reset_mfa': 'reset a user\'s second factor',
+  'account.self': 'one\'s own session, sessions list, logout and password',
 };
 
 /** One line per role, for GET /v1/permissions and the README. */

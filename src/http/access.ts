@@ -21,12 +21,15 @@ declare module 'fastify' {
   interface FastifyContextConfig extends Partial<RouteAccess> {}
 }
 
-const API_KEY: readonly CredentialKind[] = ['api_key'];
+// Routes take API keys and sessions alike unless they say otherwise (a
+// user's own session routes take sessions only).
+const ANY_CREDENTIAL: readonly CredentialKind[] = ['api_key', 'session'];
+export const SESSION_ONLY: readonly CredentialKind[] = ['session'];
 
 export const access = {
   public: { auth: 'public' } as RouteAccess,
-  tenant: (action: Action, auth = API_KEY): RouteAccess => ({ auth, action, scope: 'tenant' }),
-  platform: (action: Action, auth = API_KEY): RouteAccess => ({ auth, action, scope: 'platform' }),
+  tenant: (action: Action, auth = ANY_CREDENTIAL): RouteAccess => ({ auth, action, scope: 'tenant' }),
+  platform: (action: Action, auth = ANY_CREDENTIAL): RouteAccess => ({ auth, action, scope: 'platform' }),
 };
 
 // Routes a plugin registers that cannot carry our config: the OpenAPI UI.
@@ -66,7 +69,7 @@ function tenantOf(req: FastifyRequest, actor: Actor): string | null {
 
 // Bad keys (invalid, revoked) are counted where they are checked, in the api-keys service.
 const refusals: Record<string, AuthFailureReason> = {
-  'auth.missing_credentials': 'missing', 'auth.forbidden': 'forbidden', 'auth.out_of_scope': 'forbidden', 'tenant.not_found': 'foreign_tenant',
+  'auth.missing_credentials': 'missing', 'auth.forbidden': 'forbidden', 'auth.out_of_scope': 'forbidden', 'tenant.not_found': 'foreign_tenant', 'auth.csrf_failed': 'csrf',
 };
 
 /** A refusal of a known actor (403, or 404 for another tenant), reported once the answer is decided. */
@@ -99,7 +102,7 @@ export function registerAccess(app: FastifyInstance, authenticate: Authenticate,
 }
 
 async function authenticateAndAuthorize(req: FastifyRequest, authenticate: Authenticate, auth: readonly CredentialKind[]): Promise<void> {
-  const actor = await authenticate(req.headers, auth);
+  const actor = await authenticate(req, auth);
   req.actor = actor;
   const tenantId = tenantOf(req, actor);
   // The request's logger is its own (reply.log is the same object): adding

@@ -4,7 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import { AggregatorRegistry, Counter, Histogram, Registry, collectDefaultMetrics, Gauge } from 'prom-client';
 import { access } from './access.ts';
 
-export type AuthFailureReason = 'missing' | 'invalid' | 'revoked' | 'expired' | 'forbidden' | 'foreign_tenant';
+export type AuthFailureReason = 'missing' | 'invalid' | 'revoked' | 'expired' | 'forbidden' | 'foreign_tenant' | 'csrf' | 'session_invalid';
 
 /**
  * The domain events services count. Services get this interface, never

@@ -32,6 +32,8 @@ const tags = [
   { name: 'audit-log', description: 'The tamper-evident audit log: queries, record histories and export (ids and field names, never values); signed tree heads, entries by seq, RFC 6962 proofs' },
   { name: 'security', description: 'Security events, the permission matrix and break-glass support grants' },
   { name: 'backups', description: 'Encrypted backups of the embedded store and signed evidence of restore verifications (operators)' },
+  { name: 'users', description: "A tenant's users (and the platform's): invitation, roles, deactivation, 2FA and password resets" },
+  { name: 'auth', description: 'Login with password and TOTP, 2FA enrolment, sessions, passwords' },
 ];
 
 type Schema = Record<string, unknown>;
@@ -59,6 +61,9 @@ function impliedProblems(route: RouteOptions, schema: RouteSchema): ErrorCode[] 
     codes.push('request.body_too_large', 'request.unsupported_media_type');
   }
   if (!isPublic) codes.push('auth.missing_credentials', 'auth.invalid_credentials', 'auth.forbidden');
+  const auth = route.config?.auth;
+  const writes = [route.method].flat().some((m) => !['GET', 'HEAD', 'OPTIONS'].includes(m));
+  if (Array.isArray(auth) && auth.includes('session') && writes) codes.push('auth.csrf_failed');
   if (route.config?.scope === 'tenant') codes.push('tenant.not_found');
   if (!isPublic) codes.push('service.unavailable');
   codes.push('internal.error');
@@ -95,11 +100,15 @@ function describeRoute({ schema, route }: { schema: unknown; route: RouteOptions
   const who = roles ? `Roles: ${roles.join(', ')}.` : 'Public: no credentials needed.';
   const response = Object.fromEntries(Object.entries(own.response ?? {}).filter(([status]) => /^[123]/.test(status)));
   const codes = [...impliedProblems(route, own), ...(route.config?.problems ?? [])];
+  // The credentials the route accepts, from its access declaration.
+  const auth = route.config?.auth;
+  const security = Array.isArray(auth) ? auth.map((kind) => (kind === 'api_key' ? { bearer: [] } : { session: [] })) : [];
   return {
     schema: {
       ...own,
       description: own.description ? `${own.description}\n\n${who}` : who,
-      ...(roles ? { 'x-required-roles': roles, 'x-action': route.config?.action, 'x-scope': route.config?.scope } : { security: [] }),
+      security,
+      ...(roles ? { 'x-required-roles': roles, 'x-action': route.config?.action, 'x-scope': route.config?.scope } : {}),
       response: { ...response, ...problemResponses(codes) },
     },
   };
@@ -178,7 +187,11 @@ export async function registerOpenApi(app: App, config: Config): Promise<void> {
       },
       servers: [{ url: baseUrl(config), description: 'This server, as configured (HOST, PORT)' }],
       tags,
-      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'An API key: Authorization: Bearer <key>' } } },
+      components: { securitySchemes: {
+        bearer: { type: 'http', scheme: 'bearer', description: 'An API key: Authorization: Bearer <key>' },
+        session: { type: 'apiKey', in: 'cookie', name: '__Host-tresor',
+          description: 'A session from POST /v1/auth/mfa/verify; writes also send its csrfToken as X-CSRF-Token' },
+      } },
     },
     transform: describeRoute as never,
     transformObject: (d) => finishDocument((d as unknown as { openapiObject: Schema }).openapiObject, config) as never,
