@@ -29,8 +29,10 @@ export const InviteTenantUser = Type.Object({ email: Email, role: StringEnum(USE
 export const InvitePlatformUser = Type.Object({ email: Email, role: StringEnum(USER_PLATFORM_ROLES), name }, { additionalProperties: false });
 
 const status = Type.Optional(StringEnum(['active', 'deactivated'] as const, { description: 'deactivated ends every session at once' }));
-export const UpdateTenantUser = Type.Object({ role: Type.Optional(StringEnum(USER_TENANT_ROLES)), status }, { additionalProperties: false, minProperties: 1 });
-export const UpdatePlatformUser = Type.Object({ role: Type.Optional(StringEnum(USER_PLATFORM_ROLES)), status }, { additionalProperties: false, minProperties: 1 });
+export const UpdateTenantUser = Type.Object({ role: Type.Optional(StringEnum(USER_TENANT_ROLES)), status },
+  { additionalProperties: false, minProperties: 1, examples: [{ role: 'editor' }] });
+export const UpdatePlatformUser = Type.Object({ role: Type.Optional(StringEnum(USER_PLATFORM_ROLES)), status },
+  { additionalProperties: false, minProperties: 1, examples: [{ status: 'deactivated' }] });
 
 export const UserParams = Type.Object({ tenantId: Uuid, userId: Uuid });
 export const PlatformUserParams = Type.Object({ userId: Uuid });
