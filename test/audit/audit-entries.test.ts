@@ -5,6 +5,7 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { backends } from '../helpers/backends.ts';
 import { seedTenant, startTestApp, type TestApp } from '../helpers/test-app.ts';
+import { asUser, login, manualClock, onboard } from '../helpers/people.ts';
 
 type Entry = { action?: string; kind: string; actor: { type: string; id: string } | null; collection?: string; recordIds?: string[];
   fields?: string[]; target?: { type: string; id: string }; detail?: Record<string, unknown> };
@@ -39,13 +40,104 @@ for (const backend of backends) {
     };
 
     before(async () => {
-      t = await startTestApp(backend, { env: { TRESOR_KEY_CACHE_TTL_MS: '100' } });
+      t = await startTestApp(backend, { env: { TRESOR_KEY_CACHE_TTL_MS: '100' }, now: clock.now });
       a = await seedTenant(t, 'Walked');
       keyId = (await log(a.tenantId, 'action=api_key.create'))[0].target!.id;
     });
     after(async () => t.close());
 
+    // People: one user onboarded through the public API, reused by the identity cases.
+    const clock = manualClock(Date.now());
+    let person1: Awaited<ReturnType<typeof onboard>> | undefined;
+    const owner = async () => (person1 ??= await onboard(t, clock, a.tenantId, { email: 'owner@audit.example', role: 'owner' }));
+    const about = async (action: string, userId: string, tenantId: string | null = a.tenantId) =>
+      (tenantId ? await log(tenantId, `action=${action}`) : await platformLog(`action=${action}`)).filter((e) => e.target?.id === userId);
+    const invited = async (role: string) => {
+      const res = await t.call('POST', `/v1/tenants/${a.tenantId}/users`, { token: a.adminKey, body: { email: `${role}-${Math.random()}@audit.example`, role } });
+      assert.equal(res.statusCode, 201, res.body);
+      return res.json();
+    };
+    const identityCases: Record<string, () => Promise<void>> = {
+      async inviteUser() {
+        const u = await owner();
+        const [entry] = await about('user.invite', u.userId);
+        assert.deepEqual(entry.detail, { role: 'owner' });
+        assert.doesNotMatch(JSON.stringify(entry), /audit\.example/, 'no e-mail in the log');
+      },
+      async acceptInvitation() { assert.equal((await about('user.accept_invitation', (await owner()).userId)).length, 1); },
+      async enrollMfa() { assert.equal((await about('user.mfa_enroll', (await owner()).userId)).length, 1); },
+      async confirmMfaEnrollment() { assert.equal((await about('user.mfa_confirm', (await owner()).userId)).length, 1); },
+      async login() {
+        const u = await owner();
+        await login(t, clock, a.tenantId, 'owner@audit.example', u.secret);
+        assert.ok((await about('user.login_password', u.userId)).length >= 1);
+      },
+      async verifyMfa() {
+        const u = await owner();
+        const s = await login(t, clock, a.tenantId, 'owner@audit.example', u.secret);
+        const me = (await asUser(t, 'GET', '/v1/auth/me', s)).json();
+        assert.ok((await about('session.create', u.userId)).some((e) => e.detail?.sessionId === me.sessionId));
+      },
+      async updateUser() {
+        const u = await invited('viewer');
+        assert.equal((await t.call('PATCH', `/v1/tenants/${a.tenantId}/users/${u.id}`, { token: a.adminKey, body: { role: 'editor' } })).statusCode, 200);
+        assert.deepEqual((await about('user.update', u.id))[0].detail, { role: 'editor', status: 'invited' });
+      },
+      async resetUserMfa() {
+        const u = await invited('viewer');
+        assert.equal((await t.call('POST', `/v1/tenants/${a.tenantId}/users/${u.id}/mfa-reset`)).statusCode, 200);
+        assert.equal((await about('user.mfa_reset', u.id))[0].actor!.type, 'api_key');
+      },
+      async issuePasswordReset() {
+        const u = await owner();
+        const s = await login(t, clock, a.tenantId, 'owner@audit.example', u.secret);
+        const target = await onboard(t, clock, a.tenantId, { email: 'reset@audit.example', role: 'viewer', inviter: a.adminKey });
+        const issued = await asUser(t, 'POST', `/v1/tenants/${a.tenantId}/users/${target.userId}/password-reset`, s);
+        assert.equal(issued.statusCode, 201, issued.body);
+        assert.equal((await about('user.password_reset_issue', target.userId))[0].actor!.id, u.userId);
+        const done = await asUser(t, 'POST', '/v1/auth/password/reset', null, { token: issued.json().token, newPassword: 'granite lilac meridian 5' });
+        assert.equal(done.statusCode, 204, done.body);
+      },
+      async completePasswordReset() {
+        const [target] = (await log(a.tenantId, 'action=user.password_reset_issue'));
+        assert.ok(target, 'issuePasswordReset ran first');
+        assert.equal((await about('user.password_reset', target.target!.id)).length, 1);
+      },
+      async changePassword() {
+        const u = await onboard(t, clock, a.tenantId, { email: 'changer@audit.example', role: 'viewer', inviter: a.adminKey });
+        const res = await asUser(t, 'POST', '/v1/auth/password', u.session, { currentPassword: u.password, newPassword: 'cobalt thistle ember 8' });
+        assert.equal(res.statusCode, 204, res.body);
+        assert.equal((await about('user.password_change', u.userId)).length, 1);
+      },
+      async logout() {
+        const u = await onboard(t, clock, a.tenantId, { email: 'leaving@audit.example', role: 'viewer', inviter: a.adminKey });
+        assert.equal((await asUser(t, 'POST', '/v1/auth/logout', u.session)).statusCode, 204);
+        assert.equal((await about('session.end', u.userId))[0].detail?.sessionId !== undefined, true);
+      },
+      async logoutAll() {
+        const u = await onboard(t, clock, a.tenantId, { email: 'everywhere@audit.example', role: 'viewer', inviter: a.adminKey });
+        assert.equal((await asUser(t, 'POST', '/v1/auth/logout-all', u.session)).statusCode, 204);
+        assert.equal((await about('session.end_all', u.userId)).length, 1);
+      },
+      async invitePlatformUser() {
+        const res = await t.call('POST', '/v1/users', { body: { email: 'support@audit.example', role: 'support' } });
+        assert.equal(res.statusCode, 201, res.body);
+        assert.deepEqual((await about('user.invite', res.json().id, null))[0].detail, { role: 'support' });
+      },
+      async updatePlatformUser() {
+        const id = (await t.call('POST', '/v1/users', { body: { email: 'ops2@audit.example', role: 'operator' } })).json().id;
+        assert.equal((await t.call('PATCH', `/v1/users/${id}`, { body: { status: 'deactivated' } })).statusCode, 200);
+        assert.deepEqual((await about('user.update', id, null))[0].detail, { role: 'operator', status: 'deactivated' });
+      },
+      async resetPlatformUserMfa() {
+        const id = (await t.call('POST', '/v1/users', { body: { email: 'ops3@audit.example', role: 'operator' } })).json().id;
+        assert.equal((await t.call('POST', `/v1/users/${id}/mfa-reset`)).statusCode, 200);
+        assert.equal((await about('user.mfa_reset', id, null)).length, 1);
+      },
+    };
+
     const cases: Record<string, () => Promise<void>> = {
+      ...identityCases,
       async createTenant() {
         const [tenant] = await log(a.tenantId, 'action=tenant.create');
         assert.deepEqual(tenant.target, { type: 'tenant', id: a.tenantId });
