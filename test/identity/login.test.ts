@@ -110,6 +110,21 @@ for (const backend of backends) {
       await login(t, clock, tenantId, 'owner@example.com', owner.secret);
     });
 
+    test('logins, 2FA failures and the lockout are security events, with address and agent but no e-mail or secret', async () => {
+      const key = await seedTenantKey();
+      const events = async (type: string) =>
+        (await t.call('GET', `/v1/tenants/${tenantId}/security-events?type=${type}`, { token: key })).json().items as { detail: Record<string, unknown>; ip: string; actor: { type: string } }[];
+      const [ok] = await events('login.succeeded');
+      assert.equal(ok.detail.userId, owner.userId);
+      assert.equal(ok.ip, '127.0.0.1');
+      assert.ok((await events('login.failed')).some((e) => e.detail.userId === owner.userId));
+      assert.ok((await events('login.failed')).some((e) => e.detail.userId === null), 'an unknown account is recorded too, without naming it');
+      assert.ok((await events('mfa.failed')).some((e) => e.detail.userId === owner.userId));
+      assert.ok((await events('account.locked')).some((e) => e.detail.userId === owner.userId));
+      const all = JSON.stringify(await (await t.call('GET', `/v1/tenants/${tenantId}/security-events?limit=500`, { token: key })).json());
+      assert.doesNotMatch(all, /example\.com|violet harbour|tses_|tmfa_/i);
+    });
+
     async function seedTenantKey() {
       return (await t.call('POST', `/v1/tenants/${tenantId}/api-keys`, { body: { name: 'admin', role: 'admin' } })).json().key as string;
     }
