@@ -15,7 +15,7 @@
 //   BENCH_SERVER_DIR=/path/to/checkout   run that checkout's server (A/B of two versions with one bench)
 //   BENCH_SERVER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof"   extra node flags for the server
 //   BENCH_BACKUP_RECORDS=1000000 records in the embedded store for backup/restore throughput (0 skips)
-//   BENCH_AUDIT=1                audit on vs off (create and search against the code before the audit log; 0 skips)
+//   BENCH_AUDIT=1                audit on vs off (create and search against the code before the audit log; 0 skips it; `only` runs nothing else)
 import { loadavg } from 'node:os';
 import { backendPass, type BenchSettings } from './backend-pass.ts';
 import { type BackendResults, renderReport } from './report.ts';
@@ -58,15 +58,16 @@ async function main() {
   const started = performance.now();
   const loadBefore = loadavg();
   const results: BackendResults[] = [];
-  for (const backend of backends as Array<'postgres' | 'pglite'>) {
+  const auditOnly = process.env.BENCH_AUDIT === 'only';
+  for (const backend of auditOnly ? [] : backends as Array<'postgres' | 'pglite'>) {
     const s = backend === 'pglite' ? { ...settings, importRecords: intEnv('BENCH_PGLITE_IMPORT_RECORDS', Math.min(importRecords, 20_000)) } : settings;
     results.push(await backendPass(backend, s));
   }
   const audit: AuditAbResults[] = [];
-  if (intEnv('BENCH_AUDIT', 1) > 0) for (const backend of backends as Array<'postgres' | 'pglite'>) audit.push(await auditAb(backend, settings));
-  const backupRecords = intEnv('BENCH_BACKUP_RECORDS', 1_000_000);
+  if (auditOnly || intEnv('BENCH_AUDIT', 1) > 0) for (const backend of backends as Array<'postgres' | 'pglite'>) audit.push(await auditAb(backend, settings));
+  const backupRecords = auditOnly ? 0 : intEnv('BENCH_BACKUP_RECORDS', 1_000_000);
   const backup: BackupBenchResult | null = backupRecords > 0 ? await backupBench(backupRecords) : null;
-  process.stdout.write(renderReport(results, { seconds: settings.seconds, concurrencies: settings.concurrencies, loadBefore }));
+  if (results.length) process.stdout.write(renderReport(results, { seconds: settings.seconds, concurrencies: settings.concurrencies, loadBefore }));
   if (audit.length) process.stdout.write(renderAuditAb(audit, settings.concurrencies));
   if (backup) process.stdout.write(renderBackupBench(backup));
   process.stderr.write(`\nbench took ${Math.round((performance.now() - started) / 1000)} s\n`);

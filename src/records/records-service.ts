@@ -42,9 +42,20 @@ export function recordsServiceFactory({ db, collections, keys, listDefaultLimit,
 
   async function open(t: InTx, name: string, action: 'records.read' | 'records.write') {
     authorizeTenant(t.actor, t.tx.tenantId, action);
+    if (action === 'records.read') readCommitsAsync(t);
     const [c, ring] = await Promise.all([collections.find(t.tx, t.tx.tenantId, name), keys.ringFor(t.tx, t.tx.tenantId)]);
     return { c, ring };
   }
+
+  // A read's only write is its audit entry. Committed synchronously, that
+  // entry would make every read wait for a WAL flush (a read wrote nothing
+  // before the audit log). Its commit is asynchronous instead: atomic as ever,
+  // but a database crash within a few hundred ms can lose the entries of the
+  // reads just before it (docs/audit.md). Sent with the transaction's first
+  // statements and not awaited, it costs no round trip of its own (a failure
+  // would fail the transaction's next statement). Changes keep synchronous
+  // commit: their entry is as durable as the change.
+  const readCommitsAsync = (t: InTx) => { t.tx.query("select set_config('synchronous_commit', 'off', true)").catch(() => {}); };
 
   /**
    * Decrypts rows read in the still-open transaction (a ring lacking a
