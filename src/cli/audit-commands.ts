@@ -28,7 +28,7 @@ function readSavedHead(file: string): SavedHead {
 
 function reportText(r: VerifyReport): string {
   const rate = Math.round(r.entries / Math.max(r.ms / 1000, 0.001));
-  const stats = `${r.entries} entries, ${r.heads} signed heads in ${(r.ms / 1000).toFixed(2)} s (${rate} entries/s)`;
+  const stats = `${r.entries} entries, ${r.heads} signed heads in ${(r.ms / 1000).toFixed(2)} s (${(r.cpuMs / 1000).toFixed(2)} s CPU; ${rate} entries/s)`;
   return r.firstBad ? `audit log NOT verified: first bad seq ${r.firstBad.seq}: ${r.firstBad.reason}\n${stats}` : `audit log verified: ${stats}`;
 }
 
