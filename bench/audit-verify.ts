@@ -36,7 +36,7 @@ const GENERATE = `insert into audit_entries (tenant_id, created_at, kind, action
   select null, now(), 'data', 'records.read', l, sha256('\\x00'::bytea || l) from (
     select convert_to(json_build_object('action', 'records.read', 'actor', 'bench', 'collection', 'customers',
       'recordIds', json_build_array(md5(i::text)::uuid), 'seq', i)::text, 'UTF8') as l
-    from generate_series(1, $1) as i) g`;
+    from generate_series($1::int, $2::int) as i) g`;
 
 function cli(args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => execFile(process.execPath, [bin, ...args], { env: { PATH: process.env.PATH ?? '', ...env }, maxBuffer: 1 << 24 },
@@ -51,9 +51,9 @@ export async function auditVerifyBench(baseUrl: string, entries: number): Promis
     const config = loadConfig(env);
     const { db, keyProvider } = await openStore(config);
     log(`# audit verify: generating ${entries} entries`);
-    await db.query(GENERATE, [entries]);
+    for (let from = 1; from <= entries; from += 100_000) await db.query(GENERATE, [from, Math.min(from + 99_999, entries)]);
     await db.query('analyze audit_entries');
-    const sequencer = sequencerFactory({ db, signingKey: signingKeyFor(keyProvider, AUDIT_SIGNING_PURPOSE), batchSize: 100_000 });
+    const sequencer = sequencerFactory({ db, signingKey: signingKeyFor(keyProvider, AUDIT_SIGNING_PURPOSE), batchSize: 20_000 });
     let t0 = performance.now();
     const sequenced = await sequencer.sequence();
     const sequenceSeconds = (performance.now() - t0) / 1000;
