@@ -28,6 +28,8 @@ import { registerBackupMetrics } from './backup/backup-metrics.ts';
 import { permissionsRoutes } from './access/permissions-routes.ts';
 import { usersRoutes } from './identity/users-routes.ts';
 import { authRoutes } from './identity/auth-routes.ts';
+import { supportGrantsRoutes } from './access/support-grants-routes.ts';
+import { requestMeta } from './http/request-meta.ts';
 
 // Secrets and bodies never reach the log: auth headers and cookies are
 // redacted, and request bodies are not logged at all. URLs carry no personal
@@ -59,7 +61,11 @@ export async function buildApp(config: Config, services: Services, opts: { logge
   registerValidators(app);
   registerProblemHandlers(app, { retryAfterSeconds: config.retryAfterSeconds, meters: services.metrics.meters });
   // Before any route: every route must declare its access, or start-up fails.
-  registerAccess(app, authenticatorChain([apiKeyAuthenticator(services.apiKeys.authenticate), services.identity.sessions.authenticator]), services.metrics.meters, services.accessDenied);
+  registerAccess(app, authenticatorChain([apiKeyAuthenticator(services.apiKeys.authenticate), services.identity.sessions.authenticator]), services.metrics.meters, {
+    onDenied: services.accessDenied,
+    actAs: (actor, tenantId, req) => services.supportGrants.actAs(actor, tenantId,
+      { action: req.routeOptions.config.action ?? '', method: req.method, route: req.routeOptions.url ?? null, ...requestMeta(req) }),
+  });
   registerMetrics(app, { registry: services.metrics.registry, db: services.db, poolMax: services.db.kind === 'postgres' ? config.dbPoolMax : 1,
     more: (registry) => { services.jobs.registerMetrics(registry); registerBackupMetrics(registry, services); }, port: config.metricsPort, host: config.host });
   await registerOpenApi(app, config);
@@ -78,6 +84,7 @@ export async function buildApp(config: Config, services: Services, opts: { logge
   auditLogRoutes(app, { auditLog: services.auditLog });
   auditRoutes(app, { audit: services.audit });
   permissionsRoutes(app);
+  supportGrantsRoutes(app, { supportGrants: services.supportGrants, maxMinutes: config.supportGrantMaxMinutes });
   securityEventsRoutes(app, { securityEvents: services.securityEvents, listDefaultLimit: config.listDefaultLimit, listMaxLimit: config.listMaxLimit });
   backupRoutes(app, { backups: services.backups, verifications: services.verifications, listDefaultLimit: config.listDefaultLimit, listMaxLimit: config.listMaxLimit });
   usersRoutes(app, { users: services.identity.users });

@@ -96,6 +96,8 @@ export const ConfigSchema = Type.Object({
   collectionCacheMax: int(10_000, { minimum: 1 }, { env: 'TRESOR_COLLECTION_CACHE_MAX', description: 'collection definitions kept in memory' }),
   apiKeyMaxDays: int(3650, { minimum: 1, maximum: 36_500 }, { env: 'TRESOR_API_KEY_MAX_DAYS',
     description: 'furthest a tenant API key\'s `expiresAt` may lie ahead, in days' }),
+  supportGrantMaxMinutes: int(240, { minimum: 1, maximum: 240 }, { env: 'TRESOR_SUPPORT_GRANT_MAX_MINUTES',
+    description: 'longest break-glass support grant a support actor may ask for, in minutes (at most 4 hours)' }),
   retryAfterSeconds: int(5, { minimum: 1, maximum: 3600 }, { env: 'TRESOR_RETRY_AFTER_S',
     description: '`Retry-After` of a 503 answer while the database is unavailable' }),
   rotationBatchSize: int(500, { minimum: 1, maximum: 10000 }, { env: 'TRESOR_ROTATION_BATCH',

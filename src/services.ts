@@ -20,6 +20,7 @@ import { sequencerFactory } from './audit/merkle/sequencer.ts';
 import { auditLogServiceFactory } from './audit/merkle/log-service.ts';
 import { securityEventsServiceFactory } from './security-events/security-events-service.ts';
 import { accessDeniedRecorder } from './security-events/access-denied.ts';
+import { supportGrantsServiceFactory } from './access/support-grants-service.ts';
 import { backupServiceFactory } from './backup/backup-service.ts';
 import { verifyServiceFactory } from './backup/verify-service.ts';
 import { addBackupJobs } from './backup/backup-jobs.ts';
@@ -74,6 +75,7 @@ export function createServices(config: Config, { db, keyProvider, onError = () =
     records,
     securityEvents,
     accessDenied: accessDeniedRecorder(securityEvents, onError),
+    supportGrants: supportGrantsServiceFactory({ db, securityEvents, now, maxMinutes: config.supportGrantMaxMinutes, listMax: config.listMaxLimit }),
     apiKeys: apiKeysServiceFactory({ db, securityEvents, now, maxDays: config.apiKeyMaxDays, authCache: { max: config.authCacheMax, ttlMs: config.authCacheTtlMs }, touchIntervalMs: config.keyTouchIntervalMs, meters, onTouchError: (err) => onError('api key touch failed', err) }),
     tenants: tenantsServiceFactory({ db, keys }),
     requestLog: createRequestLog({ db, flushMs: config.requestLogFlushMs, bufferMax: config.requestLogBufferMax, batchMax: config.requestLogBatchMax,

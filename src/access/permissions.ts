@@ -16,11 +16,12 @@ export type PlatformRole = (typeof PLATFORM_ROLES)[number];
  * Who is acting, carried from the authenticator chain to every service call
  * and log line (ids only, never a secret). `tenantId` is null for platform
  * actors (operators, support) and for the system. An API key may be limited to
- * some collections (`collections`, null = all) and may expire.
+ * some collections (`collections`, null = all) and may expire. `grantId`: a
+ * support actor acting on a tenant under that approved support grant.
  */
 export type Actor =
-  | { type: 'api_key'; id: string; name: string; role: Role; tenantId: string | null; collections?: readonly string[] | null; expiresAt?: Date | null }
-  | { type: 'user'; id: string; name: string; role: Role; tenantId: string | null; sessionId: string }
+  | { type: 'api_key'; id: string; name: string; role: Role; tenantId: string | null; collections?: readonly string[] | null; expiresAt?: Date | null; grantId?: string }
+  | { type: 'user'; id: string; name: string; role: Role; tenantId: string | null; sessionId: string; grantId?: string }
   | { type: 'system'; id: string; name: string; role: 'system'; tenantId: null };
 
 /** Background work (rotation, sequencing, retention) acts as the system, named by its job. */

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyRequest, RouteOptions } from 'fastify';
 import type { Logger } from 'pino';
 import type { Authenticate, CredentialKind } from '../access/authenticate.ts';
-import { type Action, type Actor, authorizePlatform, authorizeScope, authorizeTenant } from '../access/permissions.ts';
+import { type Action, type Actor, authorizePlatform, authorizeScope, authorizeTenant, can } from '../access/permissions.ts';
 import { canonicalUuid } from './validator.ts';
 import { RequestError } from '../errors.ts';
 import type { AuthFailureReason, Meters } from './metrics.ts';
@@ -81,30 +81,43 @@ export interface Denial { actor: Actor; tenantId: string | null; code: 'auth.for
  * by the one chain and authorised before parsing. The request's logger then
  * carries the actor (ids only, never a secret).
  */
-export function registerAccess(app: FastifyInstance, authenticate: Authenticate, meters: Pick<Meters, 'authFailure'>,
-  onDenied: (denial: Denial) => Promise<void> = async () => {}): void {
+/**
+ * `onDenied` hears of each refusal; `actAs` may lend an actor whose own role
+ * lacks a tenant action a role on that tenant (support under a grant).
+ */
+export interface AccessHooks {
+  onDenied?: (denial: Denial) => Promise<void>;
+  actAs?: (actor: Actor, tenantId: string, req: FastifyRequest) => Promise<Actor>;
+}
+
+export function registerAccess(app: FastifyInstance, authenticate: Authenticate, meters: Pick<Meters, 'authFailure'>, hooks: AccessHooks = {}): void {
   app.decorateRequest('actor', null as never);
   app.addHook('onRoute', declareOrRefuse);
   app.addHook('onRequest', async (req) => {
     const auth = req.routeOptions.config.auth;
     if (auth === undefined || auth === 'public') return; // unmatched routes answer 404
     try {
-      await authenticateAndAuthorize(req, authenticate, auth);
+      await authenticateAndAuthorize(req, authenticate, auth, hooks.actAs);
     } catch (err) {
       const reason = err instanceof RequestError ? refusals[err.code] : undefined;
       if (reason) meters.authFailure(reason);
-      if (req.actor && (reason === 'forbidden' || reason === 'foreign_tenant')) {
-        await onDenied({ actor: req.actor, tenantId: tenantOf(req, req.actor), code: (err as RequestError).code as Denial['code'], req });
+      if (req.actor && hooks.onDenied && (reason === 'forbidden' || reason === 'foreign_tenant')) {
+        await hooks.onDenied({ actor: req.actor, tenantId: tenantOf(req, req.actor), code: (err as RequestError).code as Denial['code'], req });
       }
       throw err;
     }
   });
 }
 
-async function authenticateAndAuthorize(req: FastifyRequest, authenticate: Authenticate, auth: readonly CredentialKind[]): Promise<void> {
-  const actor = await authenticate(req, auth);
+async function authenticateAndAuthorize(req: FastifyRequest, authenticate: Authenticate, auth: readonly CredentialKind[],
+  actAs: AccessHooks['actAs']): Promise<void> {
+  let actor = await authenticate(req, auth);
   req.actor = actor;
   const tenantId = tenantOf(req, actor);
+  const action = req.routeOptions.config.action;
+  if (actAs && tenantId && action && req.routeOptions.config.scope === 'tenant' && !can(actor.role, action)) {
+    req.actor = actor = await actAs(actor, tenantId, req);
+  }
   // The request's logger is its own (reply.log is the same object): adding
   // bindings to it costs about a fifth of a second child logger per request.
   // Fastify's disabled logger has no bindings to set.
