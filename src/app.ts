@@ -70,7 +70,7 @@ export async function buildApp(config: Config, services: Services, opts: { logge
     more: (registry) => { services.jobs.registerMetrics(registry); registerBackupMetrics(registry, services); }, port: config.metricsPort, host: config.host });
   await registerOpenApi(app, config);
   registerRequestLog(app, services.requestLog, config.requestLogFieldMax);
-  app.addHook('onClose', async () => { await services.jobs.stop(); await services.imports.close(); await services.requestLog.close(); });
+  app.addHook('onClose', async () => { await services.backups.idle(); await services.jobs.stop(); await services.imports.close(); await services.requestLog.close(); });
 
   healthRoutes(app, { db: services.db });
   problemsRoutes(app);

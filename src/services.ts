@@ -55,7 +55,7 @@ export function createServices(config: Config, { db, keyProvider, onError = () =
     if (n) ctx.log.info({ entries: n }, 'audit entries of closed tenants redacted');
   } });
   jobs.add({ name: 'audit-sequencer', everyMs: config.auditSequenceMs, run: async (ctx) => { await sequencer.sequence(ctx.stopping); } });
-  const backups = backupServiceFactory({ db, keyProvider, backupDir: config.backupDir, keep: config.backupKeep });
+  const backups = backupServiceFactory({ db, keyProvider, backupDir: config.backupDir, keep: config.backupKeep, onError });
   const verifications = verifyServiceFactory({ db, keyProvider, backups, backupDir: config.backupDir, sample: config.backupVerifySample,
     signer: signingKeyFor(keyProvider, 'backup.verification') });
   addBackupJobs(jobs, { backups, verifications, intervalMs: config.backupIntervalMs, verifyIntervalMs: config.backupVerifyIntervalMs, embedded: !!db.snapshot });

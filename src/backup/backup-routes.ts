@@ -2,7 +2,7 @@ import { Type } from 'typebox';
 import type { App } from '../http/app-types.ts';
 import { access } from '../http/access.ts';
 import { PageQuery, Page, bearer, errorResponses } from '../http/schemas.ts';
-import { BackupId, BackupSummary, Verification } from './backup-schemas.ts';
+import { BackupId, BackupRun, BackupSummary, Verification } from './backup-schemas.ts';
 import type { BackupService } from './backup-service.ts';
 import type { VerifyService } from './verify-service.ts';
 
@@ -16,10 +16,16 @@ export interface BackupRoutesDeps { backups: BackupService; verifications: Verif
 export function backupRoutes(app: App, { backups, verifications, listDefaultLimit, listMaxLimit }: BackupRoutesDeps) {
   app.post('/v1/backups', {
     config: { ...access.platform('backups.manage'), problems: ['backup.in_progress', 'backup.unsupported_store'] },
-    schema: { operationId: 'createBackup', summary: 'Back up the embedded store now', tags: ['backups'], security: bearer,
-      description: 'Writes an encrypted, consistent snapshot to TRESOR_BACKUP_DIR and answers when it is complete; older backups beyond TRESOR_BACKUP_KEEP are deleted. PostgreSQL deployments use pgBackRest instead (409 backup.unsupported_store).',
-      response: { 201: BackupSummary, ...errorResponses } },
-  }, async (req, reply) => reply.code(201).send(await backups.create(req.actor)));
+    schema: { operationId: 'createBackup', summary: 'Start a backup of the embedded store', tags: ['backups'], security: bearer,
+      description: 'Starts an encrypted, consistent snapshot into TRESOR_BACKUP_DIR and answers at once; follow it with getBackupStatus until `status` is complete or failed. Older backups beyond TRESOR_BACKUP_KEEP are then deleted. PostgreSQL deployments use pgBackRest instead (409 backup.unsupported_store).',
+      response: { 202: BackupRun, ...errorResponses } },
+  }, async (req, reply) => reply.code(202).send(backups.start(req.actor)));
+
+  app.get('/v1/backups/:backupId/status', {
+    config: { ...access.platform('backups.read'), problems: ['backup.not_found'] },
+    schema: { operationId: 'getBackupStatus', summary: 'Follow a backup: running, complete or failed', tags: ['backups'], security: bearer, params: BackupParams,
+      response: { 200: BackupRun, ...errorResponses } },
+  }, async (req) => backups.status(req.params.backupId));
 
   app.get('/v1/backups', {
     config: access.platform('backups.read'),

@@ -35,6 +35,17 @@ export const BackupSummary = Type.Object({
 }, { title: 'Backup' });
 export type BackupSummary = Static<typeof BackupSummary>;
 
+/** A backup started over the API: it runs in the background (minutes for a large store). */
+export const BackupRun = Type.Object({
+  id: BackupId,
+  status: StringEnum(['running', 'complete', 'failed'] as const),
+  bytesDone: Type.Integer({ description: 'snapshot bytes encrypted and written so far' }),
+  bytesTotal: Type.Integer({ description: 'snapshot bytes in all (0 until the snapshot is taken)' }),
+  error: Type.Union([Type.Object({ code: Type.String(), detail: Type.String() }), Type.Null()], { description: 'why it failed' }),
+  backup: Type.Union([BackupSummary, Type.Null()], { description: 'the finished backup' }),
+}, { title: 'BackupRun' });
+export type BackupRun = Static<typeof BackupRun>;
+
 export const CheckStatus = StringEnum(['passed', 'failed', 'skipped', 'not_applicable'] as const);
 export const VerificationCheck = Type.Object({
   name: Type.String({ description: 'checksum, decryption, migrations, row_counts, record_decryption, audit_log, erasure_ledger' }),

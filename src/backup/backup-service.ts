@@ -10,7 +10,7 @@ import { auditActor } from '../audit/audit-leaf.ts';
 import { encodeHeader, encryptFrames, newBackupKey } from './backup-format.ts';
 import { ensureBackupDir, listSummaries, partialFile, pruneBackups, readSummary, removeBackup, writeSummary } from './backup-files.ts';
 import { backupRepo } from './backup-repo.ts';
-import type { BackupManifest, BackupSummary } from './backup-schemas.ts';
+import type { BackupManifest, BackupRun, BackupSummary } from './backup-schemas.ts';
 
 export interface BackupDeps {
   db: Db;
@@ -19,6 +19,8 @@ export interface BackupDeps {
   /** Backups kept after each new one (TRESOR_BACKUP_KEEP). */
   keep: number;
   now?: () => Date;
+  /** Where a background backup's unexpected failure is logged. */
+  onError?: (msg: string, err: unknown) => void;
 }
 
 export type Progress = (done: number, total: number) => void;
@@ -49,13 +51,15 @@ function fileTap(hash: ReturnType<typeof createHash>, size: { bytes: number }): 
 // it restores byte for byte what the store held (roles, policies, sequences,
 // migrations table), needs no schema knowledge, and opens with PGlite as is.
 // PostgreSQL deployments back up with pgBackRest (ops/pgbackrest/).
-export function backupServiceFactory({ db, keyProvider, backupDir, keep, now = () => new Date() }: BackupDeps) {
+export function backupServiceFactory({ db, keyProvider, backupDir, keep, now = () => new Date(), onError = () => {} }: BackupDeps) {
   let running = false;
+  let settled: Promise<unknown> = Promise.resolve();
+  // Runs started over the API, newest last (a handful: they are also on disk once complete).
+  const runs = new Map<string, BackupRun>();
+  const remember = (run: BackupRun) => { runs.set(run.id, run); if (runs.size > 20) runs.delete(runs.keys().next().value as string); };
 
   async function snapshot(id: string) {
-    if (!db.snapshot) {
-      throw new RequestError('backup.unsupported_store', 'Tresor backs up the embedded store itself; back up PostgreSQL with pgBackRest (docs/operations.md, Backups)');
-    }
+    if (!db.snapshot) throw new Error('claim() checks for an embedded store first');
     const createdAt = now().toISOString();
     const { result, tar } = await db.snapshot(async (tx) => ({
       tenants: await backupRepo.tenantRowCounts(tx),
@@ -82,26 +86,56 @@ export function backupServiceFactory({ db, keyProvider, backupDir, keep, now = (
     return summary;
   }
 
+  async function make(actor: Actor, id: string, onProgress: Progress): Promise<BackupSummary> {
+    try {
+      const { manifest, tar, salt } = await snapshot(id);
+      const summary = await write(manifest, tar, salt, onProgress);
+      const pruned = pruneBackups(backupDir, keep);
+      await db.transaction(async (tx) => tx.audit({ tenantId: null, action: 'backup.create', actor: auditActor(actor),
+        target: { type: 'backup', id }, detail: { sizeBytes: summary.sizeBytes, pruned: pruned.length } }));
+      return summary;
+    } catch (err) {
+      removeBackup(backupDir, id);
+      throw err;
+    }
+  }
+
+  function claim(): string {
+    if (!db.snapshot) throw new RequestError('backup.unsupported_store', 'Tresor backs up the embedded store itself; back up PostgreSQL with pgBackRest (docs/operations.md, Backups)');
+    if (running) throw new RequestError('backup.in_progress');
+    running = true;
+    return newBackupId(now());
+  }
+
   return {
     /** Takes a backup now, then keeps only the newest `keep`. One at a time per process. */
     async create(actor: Actor, onProgress: Progress = () => {}): Promise<BackupSummary> {
-      if (running) throw new RequestError('backup.in_progress');
-      running = true;
-      const id = newBackupId(now());
-      try {
-        const { manifest, tar, salt } = await snapshot(id);
-        const summary = await write(manifest, tar, salt, onProgress);
-        const pruned = pruneBackups(backupDir, keep);
-        await db.transaction(async (tx) => tx.audit({ tenantId: null, action: 'backup.create', actor: auditActor(actor),
-          target: { type: 'backup', id }, detail: { sizeBytes: summary.sizeBytes, pruned: pruned.length } }));
-        return summary;
-      } catch (err) {
-        removeBackup(backupDir, id);
-        throw err;
-      } finally {
-        running = false;
-      }
+      const id = claim();
+      try { return await make(actor, id, onProgress); } finally { running = false; }
     },
+    /** Starts a backup in the background (a large store takes minutes); follow it with status(id). */
+    start(actor: Actor): BackupRun {
+      const run: BackupRun = { id: claim(), status: 'running', bytesDone: 0, bytesTotal: 0, error: null, backup: null };
+      remember(run);
+      settled = make(actor, run.id, (done, total) => { run.bytesDone = done; run.bytesTotal = total; }).then(
+        (backup) => { run.status = 'complete'; run.backup = backup; },
+        (err) => {
+          run.status = 'failed';
+          const coded = err instanceof RequestError;
+          run.error = { code: coded ? err.code : 'internal.error', detail: coded ? err.message : 'the backup failed; the server log has the details' };
+          if (!coded) onError(`backup ${run.id} failed`, err);
+        }).finally(() => { running = false; });
+      return { ...run };
+    },
+    status(id: string): BackupRun {
+      const run = runs.get(id);
+      if (run) return { ...run };
+      const backup = readSummary(backupDir, id);
+      if (!backup) throw new RequestError('backup.not_found', `No backup ${id} in the backup directory`);
+      return { id, status: 'complete', bytesDone: backup.snapshotBytes, bytesTotal: backup.snapshotBytes, error: null, backup };
+    },
+    /** Resolves when the backup started last has finished (tests, shutdown). */
+    idle: () => settled.then(() => {}),
     list: (): BackupSummary[] => listSummaries(backupDir),
     get(id: string): BackupSummary {
       const summary = readSummary(backupDir, id);

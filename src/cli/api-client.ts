@@ -94,6 +94,7 @@ export function createApiClient({ url, token }: Remote) {
     auditTreeHead: () => call(() => tresor.GET('/v1/audit/tree-head', {})),
     auditExport: (query: { from?: string; cursor?: string; limit: number }) => call(() => tresor.GET('/v1/audit/export', { params: { query } })),
     createBackup: () => call(() => tresor.POST('/v1/backups', {})),
+    backupStatus: (backupId: string) => call(() => tresor.GET('/v1/backups/{backupId}/status', { params: { path: { backupId } } })),
     listBackups: () => call(() => tresor.GET('/v1/backups', {})),
     verifyBackup: (backupId?: string) => call(() => tresor.POST('/v1/backups/verifications', { body: backupId ? { backupId } : {} })),
   };

@@ -2,7 +2,7 @@ import { join, resolve } from 'node:path';
 import type { Backup, BackupVerification } from '../client/index.ts';
 import { createApiClient, resolveRemote } from './api-client.ts';
 import { CliError, exitCodes, printResult } from './output.ts';
-import { startProgress } from './progress.ts';
+import { type Progress, startProgress } from './progress.ts';
 import type { RemoteOptions } from './remote-commands.ts';
 
 // `tresor backup …`. create, list and verify ask the running server (it owns
@@ -30,8 +30,19 @@ export async function createBackup(o: RemoteOptions & { type: 'full' | 'diff' })
     return exitCodes.done;
   }
   const api = createApiClient(resolveRemote(o));
-  if (!o.json) process.stderr.write('backing up (the server writes the snapshot; this waits for it)…\n');
-  const b = await api.createBackup();
+  let run = await api.createBackup();
+  // The bar starts once the snapshot is taken (its size is the total): encryption and writing follow it.
+  let progress: Progress | undefined;
+  try {
+    while (run.status === 'running') {
+      await new Promise((r) => setTimeout(r, 500));
+      run = await api.backupStatus(run.id);
+      if (run.bytesTotal && !progress) progress = startProgress({ label: `backup ${run.id}`, unit: 'bytes', total: run.bytesTotal, everyMs: o.progressEvery * 1000 });
+      progress?.update(run.bytesDone);
+    }
+  } finally { progress?.stop(); }
+  if (run.status === 'failed' || !run.backup) throw new CliError('cli.failed', `backup ${run.id} failed: ${run.error?.code}: ${run.error?.detail}`, { backupId: run.id, error: run.error });
+  const b = run.backup;
   printResult(!!o.json, b, `backup of ${b.tenants.length} tenant(s), ${rows(b)} record(s), ${mib(b.sizeBytes)} encrypted\n${b.id}`);
   return exitCodes.done;
 }

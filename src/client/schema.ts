@@ -747,12 +747,32 @@ export interface paths {
         get: operations["listBackups"];
         put?: never;
         /**
-         * Back up the embedded store now
-         * @description Writes an encrypted, consistent snapshot to TRESOR_BACKUP_DIR and answers when it is complete; older backups beyond TRESOR_BACKUP_KEEP are deleted. PostgreSQL deployments use pgBackRest instead (409 backup.unsupported_store).
+         * Start a backup of the embedded store
+         * @description Starts an encrypted, consistent snapshot into TRESOR_BACKUP_DIR and answers at once; follow it with getBackupStatus until `status` is complete or failed. Older backups beyond TRESOR_BACKUP_KEEP are then deleted. PostgreSQL deployments use pgBackRest instead (409 backup.unsupported_store).
          *
          *     Roles: operator.
          */
         post: operations["createBackup"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/backups/{backupId}/status": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Follow a backup: running, complete or failed
+         * @description Roles: operator.
+         */
+        get: operations["getBackupStatus"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1664,6 +1684,27 @@ export interface components {
             sha256: string;
             /** @description SHA-256 (hex) of the unencrypted snapshot */
             snapshotSha256: string;
+        };
+        /** BackupRun */
+        BackupRun: {
+            /**
+             * @description time-ordered backup id
+             * @example 20261202T041500123Z-9f86d081
+             */
+            id: string;
+            /** @enum {string} */
+            status: "running" | "complete" | "failed";
+            /** @description snapshot bytes encrypted and written so far */
+            bytesDone: number;
+            /** @description snapshot bytes in all (0 until the snapshot is taken) */
+            bytesTotal: number;
+            /** @description why it failed */
+            error: {
+                code: string;
+                detail: string;
+            } | null;
+            /** @description the finished backup */
+            backup: components["schemas"]["Backup"] | null;
         };
         /** BackupList */
         BackupList: {
@@ -8789,7 +8830,7 @@ export interface operations {
         requestBody?: never;
         responses: {
             /** @description Default Response */
-            201: {
+            202: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8797,29 +8838,39 @@ export interface operations {
                     /**
                      * @example {
                      *       "id": "20261202T041500123Z-9f86d081",
-                     *       "createdAt": "2026-01-15T09:30:00.000Z",
-                     *       "store": "pglite",
-                     *       "schemaVersion": 1,
-                     *       "snapshotBytes": 1,
-                     *       "tenants": [
-                     *         {
-                     *           "tenantId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60",
-                     *           "rows": {}
-                     *         }
-                     *       ],
-                     *       "auditTreeHead": {
-                     *         "treeSize": 1,
-                     *         "rootHash": "example",
-                     *         "timestampMs": 1,
-                     *         "signature": "example",
-                     *         "keyId": "example"
+                     *       "status": "running",
+                     *       "bytesDone": 1,
+                     *       "bytesTotal": 1,
+                     *       "error": {
+                     *         "code": "example",
+                     *         "detail": "example"
                      *       },
-                     *       "sizeBytes": 1,
-                     *       "sha256": "example",
-                     *       "snapshotSha256": "example"
+                     *       "backup": {
+                     *         "id": "20261202T041500123Z-9f86d081",
+                     *         "createdAt": "2026-01-15T09:30:00.000Z",
+                     *         "store": "pglite",
+                     *         "schemaVersion": 1,
+                     *         "snapshotBytes": 1,
+                     *         "tenants": [
+                     *           {
+                     *             "tenantId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60",
+                     *             "rows": {}
+                     *           }
+                     *         ],
+                     *         "auditTreeHead": {
+                     *           "treeSize": 1,
+                     *           "rootHash": "example",
+                     *           "timestampMs": 1,
+                     *           "signature": "example",
+                     *           "keyId": "example"
+                     *         },
+                     *         "sizeBytes": 1,
+                     *         "sha256": "example",
+                     *         "snapshotSha256": "example"
+                     *       }
                      *     }
                      */
-                    "application/json": components["schemas"]["Backup"];
+                    "application/json": components["schemas"]["BackupRun"];
                 };
             };
             /** @description `auth.missing_credentials`: An API key or a session is required; `auth.invalid_credentials`: The API key or session is not valid */
@@ -8885,6 +8936,199 @@ export interface operations {
                     "application/problem+json": {
                         /** @enum {string} */
                         code?: "backup.in_progress" | "backup.unsupported_store";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `internal.error`: Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/internal.error",
+                     *       "title": "Internal error",
+                     *       "status": 500,
+                     *       "code": "internal.error",
+                     *       "detail": "Internal error",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "internal.error";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `service.unavailable`: The database is unavailable, retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/service.unavailable",
+                     *       "title": "The database is unavailable, retry later",
+                     *       "status": 503,
+                     *       "code": "service.unavailable",
+                     *       "detail": "The database is unavailable, retry later",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "service.unavailable";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getBackupStatus: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description time-ordered backup id
+                 * @example 20261202T041500123Z-9f86d081
+                 */
+                backupId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "20261202T041500123Z-9f86d081",
+                     *       "status": "running",
+                     *       "bytesDone": 1,
+                     *       "bytesTotal": 1,
+                     *       "error": {
+                     *         "code": "example",
+                     *         "detail": "example"
+                     *       },
+                     *       "backup": {
+                     *         "id": "20261202T041500123Z-9f86d081",
+                     *         "createdAt": "2026-01-15T09:30:00.000Z",
+                     *         "store": "pglite",
+                     *         "schemaVersion": 1,
+                     *         "snapshotBytes": 1,
+                     *         "tenants": [
+                     *           {
+                     *             "tenantId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60",
+                     *             "rows": {}
+                     *           }
+                     *         ],
+                     *         "auditTreeHead": {
+                     *           "treeSize": 1,
+                     *           "rootHash": "example",
+                     *           "timestampMs": 1,
+                     *           "signature": "example",
+                     *           "keyId": "example"
+                     *         },
+                     *         "sizeBytes": 1,
+                     *         "sha256": "example",
+                     *         "snapshotSha256": "example"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["BackupRun"];
+                };
+            };
+            /** @description `request.invalid_url`: The request path is not valid; `request.validation_failed`: The request does not match the schema */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/request.invalid_url",
+                     *       "title": "The request path is not valid",
+                     *       "status": 400,
+                     *       "code": "request.invalid_url",
+                     *       "detail": "The request path is not valid",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "request.invalid_url" | "request.validation_failed";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `auth.missing_credentials`: An API key is required; `auth.invalid_credentials`: The API key is not valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/auth.missing_credentials",
+                     *       "title": "An API key is required",
+                     *       "status": 401,
+                     *       "code": "auth.missing_credentials",
+                     *       "detail": "An API key is required",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "auth.missing_credentials" | "auth.invalid_credentials";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `auth.forbidden`: This role may not do that */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/auth.forbidden",
+                     *       "title": "This role may not do that",
+                     *       "status": 403,
+                     *       "code": "auth.forbidden",
+                     *       "detail": "This role may not do that",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "auth.forbidden";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `backup.not_found`: No such backup */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/backup.not_found",
+                     *       "title": "No such backup",
+                     *       "status": 404,
+                     *       "code": "backup.not_found",
+                     *       "detail": "No such backup",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "backup.not_found";
                     } & components["schemas"]["Problem"];
                 };
             };

@@ -171,10 +171,12 @@ for (const backend of backends) {
           assert.deepEqual(await platformLog('action=backup.create'), [], 'a refused backup leaves no entry');
           return;
         }
-        assert.equal(res.statusCode, 201, res.body);
-        const [entry] = (await platformLog('action=backup.create')).filter((e) => e.target!.id === res.json().id);
+        assert.equal(res.statusCode, 202, res.body);
+        await t.services.backups.idle();
+        const made = (await t.call('GET', `/v1/backups/${res.json().id}/status`)).json().backup;
+        const [entry] = (await platformLog('action=backup.create')).filter((e) => e.target!.id === made.id);
         assert.equal(entry.actor!.type, 'api_key');
-        assert.equal(entry.detail!.sizeBytes, res.json().sizeBytes);
+        assert.equal(entry.detail!.sizeBytes, made.sizeBytes);
       },
       async verifyBackup() {
         const res = await t.call('POST', '/v1/backups/verifications', { body: {} });
@@ -183,7 +185,7 @@ for (const backend of backends) {
           assert.deepEqual(await platformLog('action=backup.verify'), []);
           return;
         }
-        if (res.statusCode === 404) await t.call('POST', '/v1/backups');
+        if (res.statusCode === 404) { await t.call('POST', '/v1/backups'); await t.services.backups.idle(); }
         const v = res.statusCode === 201 ? res.json() : (await t.call('POST', '/v1/backups/verifications', { body: {} })).json();
         const [entry] = (await platformLog('action=backup.verify')).filter((e) => e.target!.id === v.backupId);
         assert.deepEqual(entry.detail, { result: v.result });

@@ -5,7 +5,7 @@ import { randomBytes, createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { tresor } from '../cli/run-cli.ts';
-import { backupFixture } from './backup-fixture.ts';
+import { backupFixture, makeBackup } from './backup-fixture.ts';
 
 // Each fault: the restore exits 1 with its code and leaves nothing behind.
 // Embedded store only: PostgreSQL is restored by pgBackRest (test:backup-pg).
@@ -15,7 +15,7 @@ describe('restore refuses damaged or foreign backups [pglite]', () => {
   let scratch: string;
   before(async () => {
     f = await backupFixture('pglite');
-    id = (await f.t.call('POST', '/v1/backups')).json().id;
+    id = (await makeBackup(f.t)).id;
     scratch = mkdtempSync(join(tmpdir(), 'tresor-faults-'));
   });
   after(async () => { await f.close(); rmSync(scratch, { recursive: true, force: true }); });
@@ -83,7 +83,7 @@ describe('restore refuses damaged or foreign backups [pglite]', () => {
   it('a backup from a newer schema is refused (backup.newer_schema)', async () => {
     // What a newer Tresor leaves behind: a migration this one does not know.
     await f.t.services.db.query("insert into schema_migrations (version, name) values (9999, 'from_a_newer_tresor')");
-    const newer = (await f.t.call('POST', '/v1/backups')).json();
+    const newer = (await makeBackup(f.t));
     await f.t.services.db.query('delete from schema_migrations where version = 9999');
     assert.equal(newer.schemaVersion, 9999);
     const before = id;

@@ -28,6 +28,21 @@ export async function backupFixture(backend: BackendName, opts: { records?: numb
   };
 }
 
+/**
+ * A backup as an operator makes one: POST /v1/backups answers 202 at once,
+ * then its status reads complete (awaiting the service rather than polling).
+ */
+export async function makeBackup(t: TestApp) {
+  const res = await t.call('POST', '/v1/backups');
+  if (res.statusCode !== 202) throw new Error(`backup → ${res.statusCode}: ${res.body}`);
+  const { id, status } = res.json();
+  if (status !== 'running') throw new Error(`a new backup reads ${status}`);
+  await t.services.backups.idle();
+  const run = (await t.call('GET', `/v1/backups/${id}/status`)).json();
+  if (run.status !== 'complete') throw new Error(`backup ${id}: ${JSON.stringify(run)}`);
+  return run.backup;
+}
+
 /** Opens a restored data dir as `tresor start` would (same key file) and serves it through the API. */
 export async function openRestored(dataDir: string, keyFile: string): Promise<TestApp['app'] & { closeAll(): Promise<void> }> {
   const config = testConfig(join(dataDir, '..'), { TRESOR_DATA_DIR: dataDir, TRESOR_KEY_FILE: keyFile });

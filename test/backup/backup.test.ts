@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { backends } from '../helpers/backends.ts';
 import { assertProblem } from '../helpers/problem.ts';
 import { tresor } from '../cli/run-cli.ts';
-import { backupFixture, openRestored } from './backup-fixture.ts';
+import { backupFixture, makeBackup, openRestored } from './backup-fixture.ts';
 
 const ID = /^[0-9]{8}T[0-9]{9}Z-[0-9a-f]{8}$/;
 
@@ -27,8 +27,14 @@ for (const backend of backends) {
 
     it('writes an encrypted backup whose manifest counts each tenant\'s rows', async () => {
       const res = await f.t.call('POST', '/v1/backups');
-      assert.equal(res.statusCode, 201, res.body);
-      const b = res.json();
+      assert.equal(res.statusCode, 202, res.body);
+      assert.deepEqual({ ...(res.json() as object), id: 'x' }, { id: 'x', status: 'running', bytesDone: 0, bytesTotal: 0, error: null, backup: null });
+      assertProblem(await f.t.call('POST', '/v1/backups'), 409, 'backup.in_progress');
+      await f.t.services.backups.idle();
+      const run = (await f.t.call('GET', `/v1/backups/${res.json().id}/status`)).json();
+      assert.equal(run.status, 'complete');
+      assert.equal(run.bytesDone, run.bytesTotal);
+      const b = run.backup;
       assert.match(b.id, ID);
       assert.equal(b.store, 'pglite');
       assert.ok(b.schemaVersion >= 8);
@@ -41,7 +47,7 @@ for (const backend of backends) {
 
     it('lists newest first and keeps only the newest TRESOR_BACKUP_KEEP', async () => {
       const made = [];
-      for (let i = 0; i < 2; i++) made.push((await f.t.call('POST', '/v1/backups')).json().id as string);
+      for (let i = 0; i < 2; i++) made.push((await makeBackup(f.t)).id as string);
       const items = (await f.t.call('GET', '/v1/backups')).json().items.map((b: { id: string }) => b.id);
       assert.deepEqual(items, [made[1], made[0]]);
       assert.equal(readdirSync(f.backupDir).length, 4);
@@ -53,7 +59,7 @@ for (const backend of backends) {
     });
 
     it('tresor backup restore writes a new data dir that serves the same records', async () => {
-      const id = (await f.t.call('POST', '/v1/backups')).json().id;
+      const id = (await makeBackup(f.t)).id;
       const target = join(mkdtempSync(join(tmpdir(), 'tresor-restore-')), 'data');
       try {
         const run = await tresor(['backup', 'restore', id, '--to', target, '--json'], f.cliEnv());
@@ -72,7 +78,7 @@ for (const backend of backends) {
     });
 
     it('the backup file holds no plaintext of a record', async () => {
-      const id = (await f.t.call('POST', '/v1/backups')).json().id;
+      const id = (await makeBackup(f.t)).id;
       const { readFileSync } = await import('node:fs');
       const bytes = readFileSync(join(f.backupDir, `${id}.tresorbak`));
       for (const needle of ['p0@example.com', 'Person 1', 'PG_VERSION', 'base/']) assert.equal(bytes.indexOf(needle), -1, needle);

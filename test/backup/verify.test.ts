@@ -6,7 +6,7 @@ import { backends } from '../helpers/backends.ts';
 import { assertProblem } from '../helpers/problem.ts';
 import { sample } from '../helpers/metrics.ts';
 import { verifyEd25519 } from '../../src/crypto/signing.ts';
-import { backupFixture } from './backup-fixture.ts';
+import { backupFixture, makeBackup } from './backup-fixture.ts';
 
 const metric = async (f: Awaited<ReturnType<typeof backupFixture>>) =>
   sample((await f.t.call('GET', '/metrics')).body, 'tresor_backup_last_verified_timestamp_seconds');
@@ -28,7 +28,7 @@ for (const backend of backends) {
 
     it('restores the newest backup, runs every check and signs the evidence', async () => {
       await f.t.services.jobs.kick('audit-sequencer');
-      const made = (await f.t.call('POST', '/v1/backups')).json();
+      const made = (await makeBackup(f.t));
       const id = made.id;
       assert.ok(made.auditTreeHead.treeSize > 0, 'the seeding requests are in the audit log');
       assert.equal(await metric(f), 0);
@@ -56,7 +56,7 @@ for (const backend of backends) {
 
     it('a damaged backup is recorded as failed at the checksum step, and the last-verified metric stays', async () => {
       const before = await metric(f);
-      const id = (await f.t.call('POST', '/v1/backups')).json().id;
+      const id = (await makeBackup(f.t)).id;
       const path = join(f.backupDir, `${id}.tresorbak`);
       const bytes = readFileSync(path);
       bytes[bytes.length - 10] ^= 0xff;
