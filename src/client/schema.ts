@@ -9066,7 +9066,7 @@ export interface operations {
                     } & components["schemas"]["Problem"];
                 };
             };
-            /** @description `auth.missing_credentials`: An API key is required; `auth.invalid_credentials`: The API key is not valid */
+            /** @description `auth.missing_credentials`: An API key or a session is required; `auth.invalid_credentials`: The API key or session is not valid */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -9075,10 +9075,10 @@ export interface operations {
                     /**
                      * @example {
                      *       "type": "/problems/auth.missing_credentials",
-                     *       "title": "An API key is required",
+                     *       "title": "An API key or a session is required",
                      *       "status": 401,
                      *       "code": "auth.missing_credentials",
-                     *       "detail": "An API key is required",
+                     *       "detail": "An API key or a session is required",
                      *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
                      *     }
                      */
