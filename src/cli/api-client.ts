@@ -93,6 +93,10 @@ export function createApiClient({ url, token }: Remote) {
     keyStatus: (tenantId: string) => call(() => tresor.GET('/v1/tenants/{tenantId}/keys', inTenant(tenantId))),
     auditTreeHead: () => call(() => tresor.GET('/v1/audit/tree-head', {})),
     auditExport: (query: { from?: string; cursor?: string; limit: number }) => call(() => tresor.GET('/v1/audit/export', { params: { query } })),
+    inviteUser: (tenantId: string, body: { email: string; role: 'owner' | 'admin' | 'editor' | 'viewer' | 'auditor' }) =>
+      call(() => tresor.POST('/v1/tenants/{tenantId}/users', { ...inTenant(tenantId), body })),
+    resetUserMfa: (tenantId: string, userId: string) =>
+      call(() => tresor.POST('/v1/tenants/{tenantId}/users/{userId}/mfa-reset', { params: { path: { tenantId, userId } } })),
     createBackup: () => call(() => tresor.POST('/v1/backups', {})),
     backupStatus: (backupId: string) => call(() => tresor.GET('/v1/backups/{backupId}/status', { params: { path: { backupId } } })),
     listBackups: () => call(() => tresor.GET('/v1/backups', {})),

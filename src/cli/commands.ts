@@ -6,6 +6,7 @@ import { importFile, rotateKeys, type RemoteOptions } from './remote-commands.ts
 import { printTreeHead, verifyAuditLog } from './audit-commands.ts';
 import { exportAudit, type ExportOptions } from './audit-export.ts';
 import { createBackup, listBackups, restoreBackup, verifyBackup } from './backup-commands.ts';
+import { userCommands } from './user-commands.ts';
 
 // Two kinds of command: [store] commands open the store itself (and on the
 // embedded store refuse while a server holds it); [api] commands call a running
@@ -187,6 +188,7 @@ export function buildProgram(configure: (program: Command) => void): Command {
 ${exitCodesHelp}${example('tresor start', 'tresor import --tenant $TENANT --collection customers customers.jsonl --json', 'tresor keys rotate --help')}`);
   storeCommands(program);
   apiCommands(program);
+  userCommands(program, apiCommand, example);
   auditCommands(program);
   backupCommands(program);
   completionCommand(program);

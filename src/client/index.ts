@@ -24,6 +24,8 @@ export type TresorRecord = Schemas['Record'];
 export type RecordPage = Schemas['RecordPage'];
 export type KeyStatus = Schemas['KeyStatus'];
 export type Backup = Schemas['Backup'];
+export type User = Schemas['User'];
+export type NewUser = Schemas['NewUser'];
 export type BackupVerification = Schemas['BackupVerification'];
 export type ImportResult = operations['importRecords']['responses'][200]['content']['application/json'];
 
