@@ -98,6 +98,16 @@ export const ConfigSchema = Type.Object({
     description: 'furthest a tenant API key\'s `expiresAt` may lie ahead, in days' }),
   supportGrantMaxMinutes: int(240, { minimum: 1, maximum: 240 }, { env: 'TRESOR_SUPPORT_GRANT_MAX_MINUTES',
     description: 'longest break-glass support grant a support actor may ask for, in minutes (at most 4 hours)' }),
+  securityAlertUrl: Type.Optional(str(undefined, { env: 'TRESOR_SECURITY_ALERT_URL', docDefault: 'unset → no alerts',
+    description: 'webhook that receives a JSON POST on a lockout and on repeated refusals; its host must be in `TRESOR_SECURITY_ALERT_HOSTS`' })),
+  securityAlertHosts: str('localhost,127.0.0.1,::1', { env: 'TRESOR_SECURITY_ALERT_HOSTS',
+    description: 'comma-separated hosts the alert webhook may point to (an allowlist: alerts never go anywhere else)' }),
+  securityAlertTimeoutMs: int(5000, { minimum: 100, maximum: 60_000 }, { env: 'TRESOR_SECURITY_ALERT_TIMEOUT_MS', description: 'timeout of one alert POST' }),
+  securityAlertQueueMax: int(100, { minimum: 1, maximum: 10_000 }, { env: 'TRESOR_SECURITY_ALERT_QUEUE_MAX',
+    description: 'alerts waiting to be sent; beyond it new alerts are dropped (requests never wait for alerts)' }),
+  denialAlertThreshold: int(10, { minimum: 1, maximum: 10_000 }, { env: 'TRESOR_DENIAL_ALERT_THRESHOLD',
+    description: 'refusals of one credential within `TRESOR_DENIAL_ALERT_WINDOW_MS` that raise an alert' }),
+  denialAlertWindowMs: int(60_000, { minimum: 1000 }, { env: 'TRESOR_DENIAL_ALERT_WINDOW_MS', description: 'window of the repeated-refusals alert' }),
   retryAfterSeconds: int(5, { minimum: 1, maximum: 3600 }, { env: 'TRESOR_RETRY_AFTER_S',
     description: '`Retry-After` of a 503 answer while the database is unavailable' }),
   rotationBatchSize: int(500, { minimum: 1, maximum: 10000 }, { env: 'TRESOR_ROTATION_BATCH',
@@ -265,6 +275,14 @@ function checkTogether(config: Config, problems: string[]) {
     problems.push('TRESOR_IMPORT_LINE_MAX_BYTES: must not exceed 8 × TRESOR_RECORD_MAX_BYTES (longer lines hold no valid record)');
   }
   if (config.metricsPort !== undefined && config.metricsPort === config.port) problems.push('TRESOR_METRICS_PORT: must differ from PORT');
+  if (config.securityAlertUrl) {
+    const url = URL.canParse(config.securityAlertUrl) ? new URL(config.securityAlertUrl) : null;
+    const hosts = config.securityAlertHosts.split(',').map((h) => h.trim().toLowerCase());
+    if (!url || !['http:', 'https:'].includes(url.protocol)) problems.push('TRESOR_SECURITY_ALERT_URL: must be an http(s) URL');
+    else if (!hosts.includes(url.hostname.replace(/^\[|\]$/g, '').toLowerCase())) {
+      problems.push('TRESOR_SECURITY_ALERT_URL: its host is not in TRESOR_SECURITY_ALERT_HOSTS');
+    }
+  }
   if (config.listDefaultLimit > config.listMaxLimit) problems.push('TRESOR_LIST_DEFAULT_LIMIT: must not exceed TRESOR_LIST_MAX_LIMIT');
 }
 

@@ -19,6 +19,7 @@ import { AUDIT_SIGNING_PURPOSE } from './audit/merkle/tree-head.ts';
 import { sequencerFactory } from './audit/merkle/sequencer.ts';
 import { auditLogServiceFactory } from './audit/merkle/log-service.ts';
 import { securityEventsServiceFactory } from './security-events/security-events-service.ts';
+import { securityAlerts } from './security-events/alerts.ts';
 import { accessDeniedRecorder } from './security-events/access-denied.ts';
 import { supportGrantsServiceFactory } from './access/support-grants-service.ts';
 import { backupServiceFactory } from './backup/backup-service.ts';
@@ -38,7 +39,9 @@ const silent: JobLog = { info: () => {}, warn: () => {}, error: () => {} };
 /** Wires the feature services once; the HTTP app and the CLI share them. */
 export function createServices(config: Config, { db, keyProvider, onError = () => {}, log = silent, metrics = createMetrics(), now = () => new Date() }: ServiceDeps) {
   const { meters } = metrics;
-  const securityEvents = securityEventsServiceFactory({ db, now });
+  const alerts = config.securityAlertUrl ? securityAlerts({ url: config.securityAlertUrl, timeoutMs: config.securityAlertTimeoutMs,
+    queueMax: config.securityAlertQueueMax, denialThreshold: config.denialAlertThreshold, denialWindowMs: config.denialAlertWindowMs }, now, onError) : null;
+  const securityEvents = securityEventsServiceFactory({ db, now, observer: alerts?.observer });
   const keys = keysServiceFactory({ db, keyProvider, keyCacheMax: config.keyCacheMax, keyCacheTtlMs: config.keyCacheTtlMs });
   const collections = collectionsServiceFactory({ db, maxFields: config.maxFields, maxLengthCap: config.maxLengthCap, defaultMaxLength: config.defaultMaxLength,
     cache: { max: config.collectionCacheMax, ttlMs: config.collectionCacheTtlMs } });
@@ -74,6 +77,7 @@ export function createServices(config: Config, { db, keyProvider, onError = () =
     auditLog: auditLogServiceFactory({ db, signingKey: auditSigningKey }),
     records,
     securityEvents,
+    securityAlerts: alerts,
     accessDenied: accessDeniedRecorder(securityEvents, onError),
     supportGrants: supportGrantsServiceFactory({ db, securityEvents, now, maxMinutes: config.supportGrantMaxMinutes, listMax: config.listMaxLimit }),
     apiKeys: apiKeysServiceFactory({ db, securityEvents, now, maxDays: config.apiKeyMaxDays, authCache: { max: config.authCacheMax, ttlMs: config.authCacheTtlMs }, touchIntervalMs: config.keyTouchIntervalMs, meters, onTouchError: (err) => onError('api key touch failed', err) }),

@@ -1,0 +1,68 @@
+import type { PublicSecurityEvent, SecurityEventObserver } from './security-events-service.ts';
+import { ALERTING_TYPES } from './security-event-types.ts';
+
+// Optional webhook alerts: a lockout, or an actor refused `denialThreshold`
+// times within `denialWindowMs`, is POSTed as JSON to one configured URL
+// (whose host must be allowlisted in config). Sending never blocks a
+// request: alerts wait in a bounded queue (the newest are dropped when it is
+// full, and counted), one at a time, each with a timeout. An alert is queued
+// when its event is recorded, so an event whose transaction then rolls back
+// may still have alerted.
+
+const MAX_TRACKED = 10_000;
+
+export interface AlertConfig { url: string; timeoutMs: number; queueMax: number; denialThreshold: number; denialWindowMs: number }
+
+export interface Alert { kind: 'event' | 'repeated_denials'; event: PublicSecurityEvent; count?: number }
+
+export function securityAlerts(cfg: AlertConfig, now: () => Date, onError: (msg: string, err: unknown) => void) {
+  const queue: Alert[] = [];
+  const denials = new Map<string, number[]>();
+  let sending: Promise<void> | null = null;
+  let dropped = 0;
+
+  async function drain() {
+    while (queue.length) {
+      const alert = queue.shift()!;
+      try {
+        const res = await fetch(cfg.url, { method: 'POST', headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(alert), signal: AbortSignal.timeout(cfg.timeoutMs), redirect: 'error' });
+        await res.body?.cancel();
+        if (!res.ok) onError('security alert refused', new Error(`HTTP ${res.status}`));
+      } catch (err) {
+        onError('security alert failed', err);
+      }
+    }
+    sending = null;
+  }
+
+  function enqueue(alert: Alert) {
+    if (queue.length >= cfg.queueMax) { dropped++; return; }
+    queue.push(alert);
+    sending ??= drain();
+  }
+
+  // Refusals counted per actor in a sliding window; the alert fires once on
+  // reaching the threshold, then the count starts again.
+  function denied(event: PublicSecurityEvent) {
+    const key = `${event.actor.type}:${event.actor.id}`;
+    const t = now().getTime();
+    const times = (denials.get(key) ?? []).filter((at) => at > t - cfg.denialWindowMs);
+    times.push(t);
+    if (times.length >= cfg.denialThreshold) {
+      denials.delete(key);
+      enqueue({ kind: 'repeated_denials', event, count: times.length });
+    } else {
+      if (denials.size >= MAX_TRACKED && !denials.has(key)) denials.clear(); // bounded memory under a flood of actors
+      denials.set(key, times);
+    }
+  }
+
+  const observer: SecurityEventObserver = {
+    recorded(event) {
+      if ((ALERTING_TYPES as readonly string[]).includes(event.type)) enqueue({ kind: 'event', event });
+      else if (event.type === 'access.denied') denied(event);
+    },
+  };
+  return { observer, idle: () => sending ?? Promise.resolve(), dropped: () => dropped };
+}
