@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import pino from 'pino';
 import { type Config, ConfigError } from './config.ts';
 import { openDb } from './db/open-db.ts';
+import { isPostgresWriteAfterClose } from './db/postgres-driver.ts';
 import type { Db } from './db/db.ts';
 import { migrate } from './db/migrate.ts';
 import { openRootKey } from './keys/root-key.ts';
@@ -67,6 +68,13 @@ export async function startServer(config: Config, opts: { primary: boolean }) {
   // A driver's stray rejection (e.g. postgres.js on a connection killed while
   // it opens) must not take the whole server down: log it and keep serving.
   process.on('unhandledRejection', (err) => logger.error({ err }, 'unhandled rejection'));
+  if (config.databaseUrl) {
+    process.on('uncaughtException', (err) => {
+      if (isPostgresWriteAfterClose(err)) return logger.error({ err }, 'postgres.js wrote to a closed connection (driver bug); the transaction fails at its deadline');
+      logger.fatal({ err }, 'uncaught exception');
+      process.exit(1);
+    });
+  }
   const { db, keyProvider } = await openStore(config);
   const services = createServices(config, { db, keyProvider, onError: (msg, err) => logger.error({ err }, msg), log: logger });
   const app = await buildApp(config, services, { logger });

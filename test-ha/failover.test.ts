@@ -21,6 +21,7 @@ let cluster: Cluster | undefined;
 let server: TresorProcess | undefined;
 let tenant: Tenant;
 let token: string;
+let serverLog = '';
 const dirs = tresorDirs('tresor-ha-');
 
 /** Node numbers with `node` at `position` (1-based), the others after it in order. */
@@ -31,10 +32,15 @@ function hostOrder(node: number, position: number, nodes: number): number[] {
 }
 
 /** (Re)starts Tresor on the cluster with the hosts in this order. */
-async function tresorOn(order: number[]) {
+async function tresorOn(order: number[], env: Record<string, string> = {}) {
   await server?.stop();
   const first = !token;
-  server = await startTresor({ env: { ...dirs.env, DATABASE_URL: cluster!.url(order) }, expectToken: first });
+  server = await startTresor({ env: { ...dirs.env, ...env, DATABASE_URL: cluster!.url(order) }, expectToken: first });
+  // Errors Tresor logs (level ≥ 50) and how it exited, for the failure message of a test.
+  serverLog = '';
+  server.child.stderr!.on('data', (d) => { serverLog = (serverLog + d).slice(-20_000); });
+  server.child.stdout!.on('data', (d) => { serverLog = (serverLog + String(d).split('\n').filter((l) => /"level":(5|6)0/.test(l)).join('\n')).slice(-20_000); });
+  server.child.on('exit', (code, signal) => { serverLog += `\n[tresor exited: ${code ?? signal}]`; });
   if (first) {
     token = server.token!;
     tenant = await seedTenant(server.url, token, 'Failover GmbH');
@@ -84,7 +90,7 @@ async function loseThePrimary(how: 'kill' | 'switchover', position: number, note
     await sleep(2000); // and keep writing on the new primary for a moment
     await writes.stop();
 
-    assert.deepEqual(writes.wrong.slice(0, 5), [], 'every write answered 201 or a retryable 503 problem');
+    assert.deepEqual(writes.wrong.slice(0, 5), [], `every write answered 201 or a retryable 503 problem; Tresor's log:\n${serverLog.slice(-4000)}`);
     assert.ok(firstWrite !== undefined, `no write succeeded within ${2 * FAILOVER_LIMIT_MS} ms of losing node${leader}`);
     const failoverMs = firstWrite - lostAt;
     note(`${how} of node${leader}, new primary node${sync} at position ${position} of the host list: first write after ${failoverMs} ms; ` +
@@ -144,6 +150,45 @@ describe('failover on a Patroni cluster (npm run test:ha)', { timeout: 20 * 60_0
     } finally {
       await writes.stop();
       await c.etcd('start');
+    }
+  });
+
+  // SIGSTOP of Patroni and every PostgreSQL process of the primary: its sockets
+  // stay open but nothing answers, as with a machine cut off the network. The
+  // connections Tresor holds there hang until its transaction deadline
+  // (TRESOR_DB_CONNECT_TIMEOUT_MS + 2 × TRESOR_DB_STATEMENT_TIMEOUT_MS, set
+  // short here); then it must drop them and find the new primary.
+  it('frozen primary (stands in for a partition): Tresor leaves it and writes to the new primary', async (t) => {
+    const c = cluster!;
+    await c.healthy();
+    const { leader, sync } = await c.roles();
+    assert.ok(sync);
+    await tresorOn(hostOrder(leader, 1, c.nodes), { TRESOR_DB_CONNECT_TIMEOUT_MS: '2000', TRESOR_DB_STATEMENT_TIMEOUT_MS: '4000' });
+    const writes = writeContinuously(tenant, runTag());
+    let frozen = false;
+    try {
+      await until('writes before the freeze', () => writes.acked.size >= 20, 30_000);
+      await c.freeze(leader, 'STOP');
+      frozen = true;
+      const frozenAt = Date.now();
+      let promotedAt: number | undefined;
+      while (promotedAt === undefined && Date.now() - frozenAt < 90_000) {
+        if (await c.isPrimary(sync)) promotedAt = Date.now();
+        else await sleep(250);
+      }
+      assert.ok(promotedAt !== undefined, `node${sync} was not promoted within 90 s of freezing node${leader}`);
+      await until('a write on the new primary', () => writes.firstSuccessSince(promotedAt!) !== undefined, 60_000);
+      const ms = writes.firstSuccessSince(promotedAt)! - frozenAt;
+      await writes.stop();
+      assert.deepEqual(writes.wrong.slice(0, 5), [], 'every write answered 201 or a retryable 503 problem');
+      assert.deepEqual((await missingWrites(tenant, writes.acked)).slice(0, 5), [], 'every acknowledged write is on the new primary');
+      t.diagnostic(`node${leader} frozen: first write on node${sync} after ${ms} ms; ${writes.acked.size} acknowledged, ${writes.unavailable()} answered 503`);
+    } finally {
+      await writes.stop();
+      if (frozen) {
+        // Woken up, the old primary finds its leader key gone and demotes itself.
+        await c.freeze(leader, 'CONT');
+      }
     }
   });
 

@@ -63,8 +63,16 @@ export async function missingWrites(t: Tenant, acked: Map<string, Person>): Prom
   await Promise.all(Array.from({ length: 8 }, async () => {
     while (next < entries.length) {
       const [id, sent] = entries[next++];
-      const res = await fetch(`${t.url}${t.records}/${id}`, { headers: { authorization: `Bearer ${t.key}` } });
-      const body = await res.text();
+      // A 503 says "retry": right after a failover a read may still meet a
+      // connection being replaced. Only a definite answer counts.
+      let res: Response;
+      let body: string;
+      for (let attempt = 0; ; attempt++) {
+        res = await fetch(`${t.url}${t.records}/${id}`, { headers: { authorization: `Bearer ${t.key}` } });
+        body = await res.text();
+        if (res.status !== 503 || attempt === 20) break;
+        await new Promise((r) => setTimeout(r, 500));
+      }
       if (res.status !== 200) { bad.push(`${id}: ${res.status}`); continue; }
       if (JSON.stringify((JSON.parse(body) as { data: Person }).data) !== JSON.stringify(sent)) bad.push(`${id}: differs`);
     }

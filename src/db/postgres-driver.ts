@@ -10,6 +10,23 @@ import { canonicalId } from '../crypto/encoding.ts';
 const CONNECTION_GONE = new Set(['CONNECTION_CLOSED', 'CONNECTION_ENDED', 'CONNECTION_DESTROYED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', '57P01', '57P02', '57P03']);
 const connectionGone = (err: unknown) => CONNECTION_GONE.has((err as { code?: string })?.code ?? '') || /^08/.test((err as { code?: string })?.code ?? '');
 
+/**
+ * postgres.js 3.4.9 hands a query on a reserved connection straight to that
+ * connection even after its socket closed silently (the server died between
+ * two statements of a transaction): its write timer then throws
+ * "Cannot read properties of null (reading 'write')" from nextWrite, outside
+ * any promise, and the process dies. Nothing was sent, the statement's
+ * transaction is lost either way, and the caller gets a retryable 503 when the
+ * transaction deadline passes, which also replaces the pool. Only that error
+ * is swallowed; any other uncaught exception still ends the process as Node
+ * would.
+ */
+export function isPostgresWriteAfterClose(err: unknown): boolean {
+  const stack = (err as Error)?.stack ?? '';
+  return err instanceof TypeError && /reading 'write'/.test(err.message)
+    && /at (Immediate\.)?nextWrite \([^)]*postgres[/\\]src[/\\]connection\.js/.test(stack.split('\n')[1] ?? '');
+}
+
 export interface PostgresOptions {
   url: string;
   poolMax: number;
@@ -137,12 +154,15 @@ export function sessionTarget(url: string): 'primary' | undefined {
   return query?.get('target_session_attrs') === 'read-write' ? 'primary' : undefined;
 }
 
-const isReadOnly = (err: unknown) => (err as { code?: string })?.code === '25006';
+const RETIRES_POOL = new Set(['25006', 'TRANSACTION_TIMEOUT']);
+const retiresPool = (err: unknown) => RETIRES_POOL.has((err as { code?: string })?.code ?? '');
 
 // A pool whose connections sit on a demoted node keeps failing writes with
-// 25006 (read-only transaction). Its connections were all opened against the
-// cluster as it was, so the whole pool is replaced: new connections look for
-// the primary again, and the old pool ends once its queries are done.
+// 25006 (read-only transaction); one whose transaction outlived the deadline
+// holds a connection to a node that stopped answering (frozen, cut off) and
+// will not give it back. Its connections were all opened against the cluster
+// as it was, so the whole pool is replaced: new connections look for the
+// primary again, and the old pool's sockets are closed after 5 s.
 function recyclingPool(open: () => postgres.Sql) {
   let current = open();
   const retired = new Set<Promise<void>>();
@@ -154,11 +174,11 @@ function recyclingPool(open: () => postgres.Sql) {
     ending.finally(() => retired.delete(ending));
   };
   return {
-    /** Runs work on the current pool; a read-only error retires that pool. */
+    /** Runs work on the current pool; a read-only error or a missed deadline retires that pool. */
     use<T>(work: (sql: postgres.Sql) => Promise<T>): Promise<T> {
       const sql = current;
       return work(sql).catch((err) => {
-        if (isReadOnly(err)) recycle(sql);
+        if (retiresPool(err)) recycle(sql);
         throw err;
       });
     },
@@ -209,7 +229,7 @@ export function openPostgres(opts: PostgresOptions): Db {
   // forever on a connection the driver lost track of (or on a primary that a
   // failover has not elected yet).
   const deadlineMs = opts.connectTimeoutMs + 2 * opts.statementTimeoutMs;
-  const query: Tx['query'] = (text, params) => withDeadline(deadlineMs, () => pool.use((sql) => queriesOf(sql).query(text, params)));
+  const query: Tx['query'] = (text, params) => pool.use((sql) => withDeadline(deadlineMs, () => queriesOf(sql).query(text, params)));
   const open = transactionCounter();
   return {
     kind: 'postgres',
@@ -222,7 +242,7 @@ export function openPostgres(opts: PostgresOptions): Db {
       const insert = auditInsertStatement(entries);
       await sql.unsafe(insert.text, insert.params as any[], { prepare: true });
     }),
-    withTenant: (tenantId, fn) => open.track(() => withDeadline(deadlineMs, () => pool.use(async (sql) => {
+    withTenant: (tenantId, fn) => open.track(() => pool.use((sql) => withDeadline(deadlineMs, async () => {
       canonicalId(tenantId, 'withTenant: tenant id');
       const conn = await reserveWithin(sql, opts.connectTimeoutMs);
       let gone = false;
