@@ -108,6 +108,10 @@ export async function startCluster(opts: { nodes?: number; sync?: boolean } = {}
       const pids = [readFileSync(join(dir, `node${n}`, 'patroni.pid'), 'utf8').trim()];
       const pm = readFileSync(join(dir, `node${n}`, 'data', 'postmaster.pid'), 'utf8').split('\n')[0];
       const children = await run('pgrep', ['-P', pm]).then((r) => r.stdout.trim().split('\n'), () => []);
+      // runuser, Patroni's parent, stops itself when its child stops; it is
+      // woken up again too, or it would never reap Patroni.
+      const parent = await run('ps', ['-o', 'ppid=', '-p', pids[0]]).then((r) => r.stdout.trim(), () => '');
+      if (how === 'CONT' && parent) pids.push(parent);
       for (const pid of [...pids, pm, ...children].filter(Boolean)) {
         try { process.kill(Number(pid), `SIG${how}`); } catch { /* already gone */ }
       }
