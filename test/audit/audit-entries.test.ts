@@ -136,6 +136,12 @@ for (const backend of backends) {
       },
     };
 
+    const supportGrant = async () => {
+      const support = (await t.call('POST', '/v1/operator-keys', { body: { name: 'helpdesk', role: 'support' } })).json().key;
+      const res = await t.call('POST', `/v1/tenants/${a.tenantId}/support-grants`, { token: support, body: { reason: 'ticket 4711', minutes: 30 } });
+      assert.equal(res.statusCode, 201, res.body);
+      return res.json() as { id: string };
+    };
     const cases: Record<string, () => Promise<void>> = {
       ...identityCases,
       async createTenant() {
@@ -163,6 +169,28 @@ for (const backend of backends) {
         assert.deepEqual((await log(a.tenantId, 'action=api_key.revoke'))[0].target, { type: 'api_key', id });
         await leavesNone(a.tenantId, 'api_key.revoke', () =>
           t.call('DELETE', `/v1/tenants/${a.tenantId}/api-keys/0190a000-0000-7000-8000-00000000dead`), 404);
+      },
+      async createSupportGrant() {
+        const grant = await supportGrant();
+        const [entry] = (await log(a.tenantId, 'action=security_event.support_grant.requested')).filter((e) => e.detail?.grantId === grant.id);
+        assert.equal(entry.actor!.type, 'api_key');
+        assert.doesNotMatch(JSON.stringify(entry), /ticket 4711/, 'the reason is not logged');
+      },
+      async approveSupportGrant() {
+        const grant = await supportGrant();
+        const owner = (await t.call('POST', `/v1/tenants/${a.tenantId}/api-keys`, { body: { name: 'owner', role: 'owner' } })).json().key;
+        const res = await t.call('POST', `/v1/tenants/${a.tenantId}/support-grants/${grant.id}/approve`, { token: owner });
+        assert.equal(res.statusCode, 200, res.body);
+        assert.equal((await log(a.tenantId, 'action=security_event.support_grant.approved')).filter((e) => e.detail?.grantId === grant.id).length, 1);
+        await leavesNone(a.tenantId, 'security_event.support_grant.approved', () =>
+          t.call('POST', `/v1/tenants/${a.tenantId}/support-grants/${grant.id}/approve`, { token: owner }), 409);
+      },
+      async setSupportSettings() {
+        const owner = (await t.call('POST', `/v1/tenants/${a.tenantId}/api-keys`, { body: { name: 'owner', role: 'owner' } })).json().key;
+        const res = await t.call('PUT', `/v1/tenants/${a.tenantId}/support-settings`, { token: owner, body: { preauthorized: false } });
+        assert.equal(res.statusCode, 200, res.body);
+        const [entry] = await log(a.tenantId, 'action=security_event.support_settings.changed');
+        assert.deepEqual(entry.detail?.preauthorized, false);
       },
       async createBackup() {
         const res = await t.call('POST', '/v1/backups');
