@@ -79,8 +79,15 @@ export function verifyServiceFactory({ db, keyProvider, backups, backupDir, sign
       await verificationRepo.insert(tx, row);
       tx.audit({ tenantId: null, action: 'backup.verify', actor: auditActor(actor), target: { type: 'backup', id: summary.id }, detail: { result: evidence.result } });
     });
+    if (passed) lastPassed.set(row.verifiedAt);
     return toVerification(row);
   }
+
+  // A scrape must answer while the database is down or busy (PGlite runs one
+  // transaction at a time), so /metrics reads this copy; it is refreshed from
+  // the database in the background at most once a minute, which also brings
+  // passes recorded by other nodes.
+  const lastPassed = knownValue<Date | null>(null, LAST_PASSED_REFRESH_MS, () => db.transaction((tx) => verificationRepo.lastPassedAt(tx)));
 
   return {
     /** Verifies `backupId`, or the newest backup when none is named. */
@@ -95,8 +102,32 @@ export function verifyServiceFactory({ db, keyProvider, backups, backupDir, sign
       return { items, nextCursor: rows.length > page.limit ? encodeCursor(items[items.length - 1].id) : null };
     },
     lastPassedAt: () => db.transaction((tx) => verificationRepo.lastPassedAt(tx)),
+    /** The last pass as this process knows it, for /metrics: never waits for the database. */
+    lastPassedKnown: () => lastPassed.get(),
     lastAt: () => db.transaction((tx) => verificationRepo.lastAt(tx)),
   };
 }
 
 export type VerifyService = ReturnType<typeof verifyServiceFactory>;
+
+const LAST_PASSED_REFRESH_MS = 60_000;
+
+/** A value read from the database in the background, never awaited by its readers. */
+function knownValue<T>(initial: T, refreshMs: number, load: () => Promise<T>) {
+  let value = initial;
+  let loadedAt = -Infinity;
+  let loading = false;
+  let generation = 0;
+  return {
+    get(): T {
+      if (!loading && Date.now() - loadedAt > refreshMs) {
+        loading = true;
+        const started = generation;
+        // A set() while the read was under way is newer than what it returns.
+        load().then((v) => { if (generation === started) { value = v; loadedAt = Date.now(); } }, () => {}).finally(() => { loading = false; });
+      }
+      return value;
+    },
+    set(v: T): void { value = v; loadedAt = Date.now(); generation++; },
+  };
+}
