@@ -20,6 +20,15 @@ async function pgBackRest() {
 const mib = (n: number) => `${(n / 1024 / 1024).toFixed(1)} MiB`;
 const rows = (b: Backup) => b.tenants.reduce((n, t) => n + (t.rows.records ?? 0), 0);
 
+async function retryUnreachable<T>(call: () => Promise<T>, tries = 20): Promise<T> {
+  for (let n = 1; ; n++) {
+    try { return await call(); } catch (err) {
+      if (n >= tries || (err as CliError).code !== 'cli.unreachable') throw err;
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  }
+}
+
 /** The new backup's id alone on the last line, for scripts: `id=$(tresor backup create | tail -1)`. */
 export async function createBackup(o: RemoteOptions & { type: 'full' | 'diff' }): Promise<number> {
   const pg = await pgBackRest();
@@ -36,7 +45,9 @@ export async function createBackup(o: RemoteOptions & { type: 'full' | 'diff' })
   try {
     while (run.status === 'running') {
       await new Promise((r) => setTimeout(r, 500));
-      run = await api.backupStatus(run.id);
+      // While the snapshot is copied the embedded server's event loop is busy for a while, and it may drop
+      // a status request that waited too long (headers timeout): ask again, a few times.
+      run = await retryUnreachable(() => api.backupStatus(run.id));
       if (run.bytesTotal && !progress) progress = startProgress({ label: `backup ${run.id}`, unit: 'bytes', total: run.bytesTotal, everyMs: o.progressEvery * 1000 });
       progress?.update(run.bytesDone);
     }
