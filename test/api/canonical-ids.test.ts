@@ -7,6 +7,7 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { backends } from '../helpers/backends.ts';
 import { type TestApp, seedTenant, startTestApp } from '../helpers/test-app.ts';
+import { manualClock, onboard } from '../helpers/people.ts';
 
 type Spell = (id: string) => string;
 const spellings: Array<[string, Spell]> = [
@@ -24,12 +25,15 @@ for (const backend of backends) {
     let t: TestApp;
     let s: Awaited<ReturnType<typeof seedTenant>>;
     let editorKey: string;
+    let ownerKey: string;
+    const clock = manualClock(Date.now());
     let n = 0;
     before(async () => {
-      t = await startTestApp(backend);
+      t = await startTestApp(backend, { now: clock.now });
       s = await seedTenant(t, 'Canonical Ids');
       assert.equal((await t.call('POST', `/v1/tenants/${s.tenantId}/collections`, { token: s.adminKey, body: notes })).statusCode, 201);
       editorKey = (await t.call('POST', `/v1/tenants/${s.tenantId}/api-keys`, { body: { name: 'editor', role: 'editor' } })).json().key;
+      ownerKey = (await t.call('POST', `/v1/tenants/${s.tenantId}/api-keys`, { body: { name: 'owner', role: 'owner' } })).json().key;
     });
     after(() => t.close());
 
@@ -56,10 +60,27 @@ for (const backend of backends) {
       if (r.uuidParams.includes('recordId')) ids.recordId = await newRecord('customers');
       if (r.path.startsWith('/v1/operator-keys/')) ids.keyId = (await t.services.apiKeys.createOperatorKey('spare')).id;
       else if (r.uuidParams.includes('keyId')) ids.keyId = (await t.call('POST', `/v1/tenants/${s.tenantId}/api-keys`, { body: { name: 'spare', role: 'viewer' } })).json().id;
+      if (r.uuidParams.includes('userId')) ids.userId = await newUser(r.path.startsWith('/v1/users/'));
+      if (r.uuidParams.includes('grantId')) {
+        const support = (await t.call('POST', '/v1/operator-keys', { body: { name: 'helpdesk', role: 'support' } })).json().key;
+        const grant = await t.call('POST', `/v1/tenants/${s.tenantId}/support-grants`, { token: support, body: { reason: 'walk', minutes: 30 } });
+        assert.equal(grant.statusCode, 201, grant.body);
+        ids.grantId = grant.json().id;
+      }
       return ids;
     }
 
+    // An active tenant user (invited by the tenant's admin) or platform user (by an operator), onboarded through the API.
+    async function newUser(platform: boolean): Promise<string> {
+      const email = `walker${n++}@ids.example`;
+      const user = platform
+        ? await onboard(t, clock, null, { email, role: 'support', inviter: t.operatorKey })
+        : await onboard(t, clock, s.tenantId, { email, role: 'viewer', inviter: s.adminKey });
+      return user.userId;
+    }
+
     function bodyFor(r: Route): { body?: unknown; headers?: Record<string, string> } {
+      if (r.method === 'PATCH' && r.path.includes('/users/')) return { body: { role: r.path.startsWith('/v1/users/') ? 'support' : 'editor' } };
       if (r.path.endsWith('/import')) return { body: '{"data":{"name":"imported"}}\n', headers: { 'content-type': 'application/x-ndjson' } };
       if (r.path.endsWith('/search')) return { body: { where: { name: 'r0' } } };
       if (r.path.endsWith('/collections')) return { body: { ...notes, name: `notes_${n++}` } };
@@ -90,9 +111,11 @@ for (const backend of backends) {
           for (const [label, spell] of spellings) {
             const ids = await idsFor(r, c);
             const url = r.path.replace(/\{(\w+)\}/g, (_, p: string) => (r.uuidParams.includes(p) ? spell(ids[p]) : ids[p]));
-            const token = r.path.startsWith('/v1/operator-keys') ? t.operatorKey : s.adminKey;
+            const platform = r.path.startsWith('/v1/operator-keys') || r.path.startsWith('/v1/users/');
+            const token = platform ? t.operatorKey : r.path.includes('/support-grants/') ? ownerKey : s.adminKey;
             const res = await t.call(r.method, url, { token, ...bodyFor(r) });
             assert.ok(res.statusCode < 500, `${r.method} ${r.path} (${label}) answered ${res.statusCode}: ${res.body}`);
+            if (ids.userId || ids.grantId) assert.notEqual(res.statusCode, 404, `${r.method} ${r.path} (${label}) finds the ${ids.userId ? 'user' : 'grant'}: ${res.body}`);
             if (res.statusCode < 300 && res.body && ids.id && res.json().id) assert.equal(res.json().id, ids.id, 'the answer carries the canonical id');
             await t.services.rotation.idle();
           }
