@@ -28,6 +28,7 @@ import { registerBackupMetrics } from './backup/backup-metrics.ts';
 import { permissionsRoutes } from './access/permissions-routes.ts';
 import { usersRoutes } from './identity/users-routes.ts';
 import { authRoutes } from './identity/auth-routes.ts';
+import { authPolicyRoutes } from './identity/auth-policy-routes.ts';
 import { supportGrantsRoutes } from './access/support-grants-routes.ts';
 import { requestMeta } from './http/request-meta.ts';
 
@@ -89,5 +90,6 @@ export async function buildApp(config: Config, services: Services, opts: { logge
   backupRoutes(app, { backups: services.backups, verifications: services.verifications, listDefaultLimit: config.listDefaultLimit, listMaxLimit: config.listMaxLimit });
   usersRoutes(app, { users: services.identity.users });
   authRoutes(app, services.identity);
+  authPolicyRoutes(app, { authPolicy: services.identity.authPolicy });
   return app;
 }

@@ -60,6 +60,8 @@ export const permissions = {
   // Operators may invite only a tenant's first owner (checked by the users service).
   'users.invite': ['operator', 'owner', 'admin'],
   'users.manage': ['owner', 'admin'],
+  'auth_policy.read': ['owner', 'admin', 'auditor'],
+  'auth_policy.manage': ['owner', 'admin'],
   'platform_users.manage': ['operator'],
   // Resetting a lost authenticator: an operator can help a locked-out owner.
   'users.reset_mfa': ['operator', 'owner', 'admin'],
@@ -99,6 +101,8 @@ export const actionDescriptions: Record<Action, string> = {
   'backups.read': 'list backups and read the signed restore-verification evidence',
   'users.invite': 'invite users (roles at or below one\'s own; operators only a tenant\'s first owner)',
   'users.manage': 'list users, change their role or status, issue password resets',
+  'auth_policy.read': 'read the tenant\'s password and session policy',
+  'auth_policy.manage': 'make the tenant\'s password and session policy stricter than the platform\'s',
   'platform_users.manage': 'invite and manage operator and support users',
   'users.reset_mfa': 'reset a user\'s second factor',
   'account.self': 'one\'s own session, sessions list, logout and password',

@@ -1235,6 +1235,34 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/tenants/{tenantId}/auth-policy": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Read the tenant's password and session policy
+         * @description The tenant's overrides (null: the platform's setting) and the policy in force for its users.
+         *
+         *     Roles: owner, admin, auditor.
+         */
+        get: operations["getAuthPolicy"];
+        /**
+         * Set the tenant's password and session policy
+         * @description Replaces the overrides (a field left out or null falls back to the platform's setting). A tenant can only make the rules stricter; new sessions and password changes follow them, sessions already open keep the limits they started with. Recorded as a security event.
+         *
+         *     Roles: owner, admin.
+         */
+        put: operations["setAuthPolicy"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/tenants/{tenantId}/collections/{name}/records/import": {
         parameters: {
             query?: never;
@@ -1619,7 +1647,7 @@ export interface components {
             /** @description null for a platform event */
             tenantId: string | null;
             /** @enum {string} */
-            type: "access.denied" | "api_key.created" | "api_key.revoked" | "operator.key_minted" | "operator_key.created" | "support_grant.requested" | "support_grant.approved" | "support_grant.used" | "support_settings.changed" | "login.succeeded" | "login.failed" | "mfa.failed" | "account.locked" | "password.changed" | "role.changed" | "user.deactivated" | "user.reactivated" | "mfa.reset";
+            type: "access.denied" | "api_key.created" | "api_key.revoked" | "operator.key_minted" | "operator_key.created" | "support_grant.requested" | "support_grant.approved" | "support_grant.used" | "support_settings.changed" | "login.succeeded" | "login.failed" | "mfa.failed" | "account.locked" | "password.changed" | "role.changed" | "user.deactivated" | "user.reactivated" | "mfa.reset" | "auth_policy.changed";
             /** Format: date-time */
             createdAt: string;
             /** @description Who acted: ids only */
@@ -1847,6 +1875,50 @@ export interface components {
             expiresAt: string;
             ip: string | null;
             userAgent: string | null;
+        };
+        /** AuthPolicyEffective */
+        AuthPolicyEffective: {
+            passwordMinLength: number;
+            passwordMaxLength: number;
+            passwordComposition: boolean;
+            /** @description 0: no maximum age */
+            passwordMaxAgeDays: number;
+            passwordHistory: number;
+            sessionIdleMinutes: number;
+            sessionAbsoluteMinutes: number;
+        };
+        /** AuthPolicy */
+        AuthPolicy: {
+            overrides: {
+                /** @description Minimum password length (the longer of this and the platform's applies) */
+                passwordMinLength: number | null;
+                /** @description Require upper case, lower case, a digit and a symbol */
+                passwordComposition: boolean | null;
+                /** @description Days after which a password must be changed */
+                passwordMaxAgeDays: number | null;
+                /** @description How many previous passwords may not be reused */
+                passwordHistory: number | null;
+                /** @description Automatic logout after this much inactivity (the shorter of this and the platform's applies) */
+                sessionIdleMinutes: number | null;
+                /** @description A session ends this long after login, whatever its use */
+                sessionAbsoluteMinutes: number | null;
+            };
+            effective: components["schemas"]["AuthPolicyEffective"];
+        };
+        /** AuthPolicyOverrides */
+        AuthPolicyOverrides: {
+            /** @description Minimum password length (the longer of this and the platform's applies) */
+            passwordMinLength?: number | null;
+            /** @description Require upper case, lower case, a digit and a symbol */
+            passwordComposition?: boolean | null;
+            /** @description Days after which a password must be changed */
+            passwordMaxAgeDays?: number | null;
+            /** @description How many previous passwords may not be reused */
+            passwordHistory?: number | null;
+            /** @description Automatic logout after this much inactivity (the shorter of this and the platform's applies) */
+            sessionIdleMinutes?: number | null;
+            /** @description A session ends this long after login, whatever its use */
+            sessionAbsoluteMinutes?: number | null;
         };
     };
     responses: never;
@@ -13251,6 +13323,405 @@ export interface operations {
                     "application/problem+json": {
                         /** @enum {string} */
                         code?: "auth.too_many_attempts";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `internal.error`: Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/internal.error",
+                     *       "title": "Internal error",
+                     *       "status": 500,
+                     *       "code": "internal.error",
+                     *       "detail": "Internal error",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "internal.error";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `service.unavailable`: The database is unavailable, retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/service.unavailable",
+                     *       "title": "The database is unavailable, retry later",
+                     *       "status": 503,
+                     *       "code": "service.unavailable",
+                     *       "detail": "The database is unavailable, retry later",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "service.unavailable";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getAuthPolicy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenantId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "overrides": {
+                     *         "passwordMinLength": 8,
+                     *         "passwordComposition": false,
+                     *         "passwordMaxAgeDays": 1,
+                     *         "passwordHistory": 0,
+                     *         "sessionIdleMinutes": 1,
+                     *         "sessionAbsoluteMinutes": 1
+                     *       },
+                     *       "effective": {
+                     *         "passwordMinLength": 1,
+                     *         "passwordMaxLength": 1,
+                     *         "passwordComposition": false,
+                     *         "passwordMaxAgeDays": 1,
+                     *         "passwordHistory": 1,
+                     *         "sessionIdleMinutes": 1,
+                     *         "sessionAbsoluteMinutes": 1
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["AuthPolicy"];
+                };
+            };
+            /** @description `request.invalid_url`: The request path is not valid; `request.validation_failed`: The request does not match the schema */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/request.invalid_url",
+                     *       "title": "The request path is not valid",
+                     *       "status": 400,
+                     *       "code": "request.invalid_url",
+                     *       "detail": "The request path is not valid",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "request.invalid_url" | "request.validation_failed";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `auth.missing_credentials`: An API key or a session is required; `auth.invalid_credentials`: The API key or session is not valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/auth.missing_credentials",
+                     *       "title": "An API key or a session is required",
+                     *       "status": 401,
+                     *       "code": "auth.missing_credentials",
+                     *       "detail": "An API key or a session is required",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "auth.missing_credentials" | "auth.invalid_credentials";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `auth.forbidden`: This role may not do that */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/auth.forbidden",
+                     *       "title": "This role may not do that",
+                     *       "status": 403,
+                     *       "code": "auth.forbidden",
+                     *       "detail": "This role may not do that",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "auth.forbidden";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `tenant.not_found`: No such tenant */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/tenant.not_found",
+                     *       "title": "No such tenant",
+                     *       "status": 404,
+                     *       "code": "tenant.not_found",
+                     *       "detail": "No such tenant",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "tenant.not_found";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `internal.error`: Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/internal.error",
+                     *       "title": "Internal error",
+                     *       "status": 500,
+                     *       "code": "internal.error",
+                     *       "detail": "Internal error",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "internal.error";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `service.unavailable`: The database is unavailable, retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/service.unavailable",
+                     *       "title": "The database is unavailable, retry later",
+                     *       "status": 503,
+                     *       "code": "service.unavailable",
+                     *       "detail": "The database is unavailable, retry later",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "service.unavailable";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    setAuthPolicy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenantId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /** @example {} */
+                "application/json": components["schemas"]["AuthPolicyOverrides"];
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "overrides": {
+                     *         "passwordMinLength": 8,
+                     *         "passwordComposition": false,
+                     *         "passwordMaxAgeDays": 1,
+                     *         "passwordHistory": 0,
+                     *         "sessionIdleMinutes": 1,
+                     *         "sessionAbsoluteMinutes": 1
+                     *       },
+                     *       "effective": {
+                     *         "passwordMinLength": 1,
+                     *         "passwordMaxLength": 1,
+                     *         "passwordComposition": false,
+                     *         "passwordMaxAgeDays": 1,
+                     *         "passwordHistory": 1,
+                     *         "sessionIdleMinutes": 1,
+                     *         "sessionAbsoluteMinutes": 1
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["AuthPolicy"];
+                };
+            };
+            /** @description `request.invalid_url`: The request path is not valid; `request.validation_failed`: The request does not match the schema; `request.invalid_json`: The request body is not valid JSON; `request.invalid_utf8`: The request body is not valid UTF-8 */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/request.invalid_url",
+                     *       "title": "The request path is not valid",
+                     *       "status": 400,
+                     *       "code": "request.invalid_url",
+                     *       "detail": "The request path is not valid",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "request.invalid_url" | "request.validation_failed" | "request.invalid_json" | "request.invalid_utf8";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `auth.missing_credentials`: An API key or a session is required; `auth.invalid_credentials`: The API key or session is not valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/auth.missing_credentials",
+                     *       "title": "An API key or a session is required",
+                     *       "status": 401,
+                     *       "code": "auth.missing_credentials",
+                     *       "detail": "An API key or a session is required",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "auth.missing_credentials" | "auth.invalid_credentials";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `auth.forbidden`: This role may not do that; `auth.csrf_failed`: The CSRF token is missing or wrong */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/auth.forbidden",
+                     *       "title": "This role may not do that",
+                     *       "status": 403,
+                     *       "code": "auth.forbidden",
+                     *       "detail": "This role may not do that",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "auth.forbidden" | "auth.csrf_failed";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `tenant.not_found`: No such tenant */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/tenant.not_found",
+                     *       "title": "No such tenant",
+                     *       "status": 404,
+                     *       "code": "tenant.not_found",
+                     *       "detail": "No such tenant",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "tenant.not_found";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `request.body_too_large`: The request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/request.body_too_large",
+                     *       "title": "The request body is too large",
+                     *       "status": 413,
+                     *       "code": "request.body_too_large",
+                     *       "detail": "The request body is too large",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "request.body_too_large";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `request.unsupported_media_type`: Unsupported content type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/request.unsupported_media_type",
+                     *       "title": "Unsupported content type",
+                     *       "status": 415,
+                     *       "code": "request.unsupported_media_type",
+                     *       "detail": "Unsupported content type",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "request.unsupported_media_type";
                     } & components["schemas"]["Problem"];
                 };
             };

@@ -14,7 +14,7 @@ export function inScope<T>(db: Db, tenantId: string | null, fn: (tx: Tx, ttx: Te
 
 // The event types identity records (the security-events catalogue describes each).
 export type IdentityEventType = 'login.succeeded' | 'login.failed' | 'mfa.failed' | 'account.locked' | 'password.changed'
-  | 'role.changed' | 'user.deactivated' | 'user.reactivated' | 'mfa.reset';
+  | 'role.changed' | 'user.deactivated' | 'user.reactivated' | 'mfa.reset' | 'auth_policy.changed';
 
 export interface IdentityEvent extends Client {
   type: IdentityEventType; actor: Actor; detail?: Record<string, string | number | boolean | null>;

@@ -10,6 +10,7 @@ import { totpSecretsFactory } from './totp-secrets.ts';
 import { passwordsServiceFactory } from './passwords-service.ts';
 import { authServiceFactory } from './auth-service.ts';
 import { usersServiceFactory } from './users-service.ts';
+import { authPolicyServiceFactory } from './auth-policy-service.ts';
 
 export interface IdentityDeps {
   db: Db; keyProvider: KeyProvider; keys: Pick<KeysService, 'ringFor'>; now: () => Date; meters: Pick<Meters, 'authFailure'>; securityEvents: SecurityEventsSeam;
@@ -34,7 +35,8 @@ export function createIdentity(config: Config, { db, keyProvider, keys, now, met
     totpSecrets: totpSecretsFactory({ keys, keyProvider }), passwords, securityEvents });
   const users = usersServiceFactory({ db, now, invitationTtlMs: config.invitationTtlMinutes * MINUTE,
     passwordResetTtlMs: config.passwordResetTtlMinutes * MINUTE, sessions, securityEvents });
-  return { sessions, passwords, auth, users };
+  const authPolicy = authPolicyServiceFactory({ db, now, platformPolicy, securityEvents });
+  return { sessions, passwords, auth, users, authPolicy };
 }
 
 export type Identity = ReturnType<typeof createIdentity>;

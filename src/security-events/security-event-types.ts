@@ -20,6 +20,7 @@ export const securityEventTypes = {
   'user.deactivated': 'A user was deactivated (offboarding); their sessions end.',
   'user.reactivated': 'A deactivated user was reactivated.',
   'mfa.reset': 'A user\'s second factor was reset.',
+  'auth_policy.changed': 'The tenant\'s password and session policy was changed (the new overrides are in detail).',
 } as const;
 
 export type SecurityEventType = keyof typeof securityEventTypes;

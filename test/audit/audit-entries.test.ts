@@ -192,6 +192,14 @@ for (const backend of backends) {
         const [entry] = await log(a.tenantId, 'action=security_event.support_settings.changed');
         assert.deepEqual(entry.detail?.preauthorized, false);
       },
+      async setAuthPolicy() {
+        const res = await t.call('PUT', `/v1/tenants/${a.tenantId}/auth-policy`, { token: a.adminKey, body: { passwordHistory: 3 } });
+        assert.equal(res.statusCode, 200, res.body);
+        const [entry] = await log(a.tenantId, 'action=security_event.auth_policy.changed');
+        assert.equal(entry.detail?.passwordHistory, 3);
+        await leavesNone(a.tenantId, 'security_event.auth_policy.changed', () =>
+          t.call('PUT', `/v1/tenants/${a.tenantId}/auth-policy`, { token: a.adminKey, body: { passwordHistory: 99 } }), 400);
+      },
       async createBackup() {
         const res = await t.call('POST', '/v1/backups');
         if (backend === 'postgres') {
