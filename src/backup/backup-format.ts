@@ -101,12 +101,19 @@ export function encryptFrames(key: Buffer, header: Buffer, backupId: string): Tr
       if (!headerSent) { this.push(header); headerSent = true; }
       pending.push(chunk);
       pendingBytes += chunk.length;
-      while (pendingBytes > FRAME_BYTES) {
-        const all = Buffer.concat(pending);
-        this.push(seal(all.subarray(0, FRAME_BYTES), false));
-        pending = [all.subarray(FRAME_BYTES)];
-        pendingBytes = pending[0].length;
+      if (pendingBytes <= FRAME_BYTES) return done();
+      // One copy per incoming chunk, then frames are sliced off it: a source
+      // that hands over the snapshot in huge chunks stays linear. Data beyond
+      // the last full frame (or that frame itself) waits, so flush() can flag
+      // the true last frame final.
+      const all = pending.length === 1 ? pending[0] : Buffer.concat(pending);
+      let at = 0;
+      while (all.length - at > FRAME_BYTES) {
+        this.push(seal(all.subarray(at, at + FRAME_BYTES), false));
+        at += FRAME_BYTES;
       }
+      pending = [all.subarray(at)];
+      pendingBytes = pending[0].length;
       done();
     },
     flush(done: TransformCallback) {

@@ -49,6 +49,13 @@ describe('backup file format: streaming AES-256-GCM frames', () => {
     assert.ok((await open(provider, file)).equals(plain));
   });
 
+  it('a snapshot of exactly two frames ends on a full final frame, from one chunk or from many', async () => {
+    const exact = randomBytes(2 * FRAME_BYTES);
+    const file = await seal(provider, exact);
+    assert.deepEqual(frames(file).map(([s]) => file[s]), [0, 1]);
+    assert.ok((await open(provider, file)).equals(exact));
+  });
+
   it('refuses frames in another order', async () => {
     const file = await seal(provider, plain);
     const [a, b, c] = frames(file);
