@@ -30,6 +30,13 @@ export function newBackupId(at: Date): string {
   return `${at.toISOString().replace(/[-:.]/g, '')}-${randomBytes(4).toString('hex')}`;
 }
 
+// Blob.stream() on Node 20 stalls on a snapshot of several GiB (a 1M-record
+// store); reading it in slices of 64 MiB does not, and bounds each copy.
+const PIECE_BYTES = 64 * 1024 * 1024;
+async function* blobPieces(blob: Blob): AsyncGenerator<Buffer> {
+  for (let at = 0; at < blob.size; at += PIECE_BYTES) yield Buffer.from(await blob.slice(at, at + PIECE_BYTES).arrayBuffer());
+}
+
 /** Counts and hashes the snapshot's plaintext on its way to the cipher. */
 function plaintextTap(hash: ReturnType<typeof createHash>, total: number, onProgress: Progress): Transform {
   let done = 0;
@@ -78,7 +85,7 @@ export function backupServiceFactory({ db, keyProvider, backupDir, keep, now = (
     const file = createHash('sha256');
     const size = { bytes: 0 };
     ensureBackupDir(backupDir);
-    await pipeline(Readable.fromWeb(tar.stream() as import('node:stream/web').ReadableStream), plaintextTap(plain, tar.size, onProgress),
+    await pipeline(Readable.from(blobPieces(tar)), plaintextTap(plain, tar.size, onProgress),
       encryptFrames(key, encodeHeader(header), manifest.id), fileTap(file, size), createWriteStream(partialFile(backupDir, manifest.id), { mode: 0o600 }));
     key.fill(0);
     const summary: BackupSummary = { ...manifest, sizeBytes: size.bytes, sha256: file.digest('hex'), snapshotSha256: plain.digest('hex') };
