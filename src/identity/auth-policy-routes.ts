@@ -1,9 +1,9 @@
 import { Type, type TSchema } from 'typebox';
 import type { App } from '../http/app-types.ts';
+import { requestMeta } from '../http/request-meta.ts';
 import { access } from '../http/access.ts';
 import { TenantParams, errorResponses } from '../http/schemas.ts';
 import type { AuthPolicyService } from './auth-policy-service.ts';
-import { clientOf } from './users-routes.ts';
 
 const orNull = <T extends TSchema>(schema: T, description: string) => Type.Union([schema, Type.Null()], { description });
 // Bounds: what a tenant may ask for; the platform's own setting still wins where it is stricter.
@@ -40,5 +40,5 @@ export function authPolicyRoutes(app: App, { authPolicy }: { authPolicy: AuthPol
       description: 'Replaces the overrides (a field left out or null falls back to the platform\'s setting). A tenant can only make the rules stricter; '
         + 'new sessions and password changes follow them, sessions already open keep the limits they started with. Recorded as a security event.',
       response: { 200: AuthPolicy, ...errorResponses } },
-  }, async (req) => authPolicy.set(req.actor, req.params.tenantId, req.body, clientOf(req)));
+  }, async (req) => authPolicy.set(req.actor, req.params.tenantId, req.body, requestMeta(req)));
 }

@@ -7,7 +7,7 @@ import type { AuthService } from './auth-service.ts';
 import type { PasswordsService } from './passwords-service.ts';
 import type { SessionsService } from './sessions-service.ts';
 import { clearedSessionCookie, sessionCookie } from './session-cookie.ts';
-import { clientOf } from './users-routes.ts';
+import { requestMeta } from '../http/request-meta.ts';
 import { Email, LoginResult, OneTimeToken, Password, RecoveryCode, Session, SessionInfo, TotpCode, User } from './identity-schemas.ts';
 
 const tags = ['auth'];
@@ -28,7 +28,7 @@ export function authRoutes(app: App, { auth, passwords, sessions }: AuthRoutesDe
       description: 'Never a session by itself: the answer asks for the second factor (or its enrolment). Unknown accounts and wrong passwords answer alike.',
       body: Type.Object({ tenantId: Type.Optional(Uuid), email: Email, password: Password }, strict),
       response: { 200: LoginResult, ...errorResponses } },
-  }, async (req) => auth.login(req.body, clientOf(req)));
+  }, async (req) => auth.login(req.body, requestMeta(req)));
 
   app.post('/v1/auth/invitations/accept', {
     config: { ...access.public, problems: ['auth.token_invalid', 'auth.password_rejected'] },
@@ -52,7 +52,7 @@ export function authRoutes(app: App, { auth, passwords, sessions }: AuthRoutesDe
       description: 'Turns 2FA on, answers 10 one-time recovery codes (shown this once) and starts a session (cookie `__Host-tresor`).',
       body: Type.Object({ enrollmentToken: OneTimeToken, code: TotpCode }, strict),
       response: { 200: Type.Object({ recoveryCodes: Type.Array(Type.String()), ...Session.properties }, { title: 'EnrolledSession' }), ...errorResponses } },
-  }, async (req, reply) => withCookie(reply, await auth.confirmEnrollment(req.body, clientOf(req))));
+  }, async (req, reply) => withCookie(reply, await auth.confirmEnrollment(req.body, requestMeta(req))));
 
   app.post('/v1/auth/mfa/verify', {
     config: { ...access.public, problems: ['auth.token_invalid', 'auth.mfa_failed', 'auth.too_many_attempts'] },
@@ -60,14 +60,14 @@ export function authRoutes(app: App, { auth, passwords, sessions }: AuthRoutesDe
       description: 'A TOTP code (each accepted once) or an unused recovery code; starts a session (cookie `__Host-tresor`, body with its csrfToken).',
       body: Type.Object({ mfaToken: OneTimeToken, code: Type.Optional(TotpCode), recoveryCode: Type.Optional(RecoveryCode) }, strict),
       response: { 200: Session, ...errorResponses } },
-  }, async (req, reply) => withCookie(reply, await auth.verifyMfa(req.body, clientOf(req))));
+  }, async (req, reply) => withCookie(reply, await auth.verifyMfa(req.body, requestMeta(req))));
 
   app.post('/v1/auth/password/reset', {
     config: { ...access.public, problems: ['auth.token_invalid', 'auth.password_rejected'] },
     schema: { operationId: 'completePasswordReset', summary: 'Set a new password with a reset token', tags,
       description: 'The token (from an admin, or from a login whose password had expired) works once, within 30 minutes by default; every session of the user ends.',
       body: Type.Object({ token: OneTimeToken, newPassword: Password }, strict), response: { 204: Type.Null(), ...errorResponses } },
-  }, async (req, reply) => { await passwords.completeReset(req.body, clientOf(req)); return reply.code(204).send(null); });
+  }, async (req, reply) => { await passwords.completeReset(req.body, requestMeta(req)); return reply.code(204).send(null); });
 
   sessionRoutes(app, { auth, passwords, sessions });
 }
@@ -101,5 +101,5 @@ function sessionRoutes(app: App, { auth, passwords, sessions }: AuthRoutesDeps) 
     schema: { operationId: 'changePassword', summary: 'Change the signed-in user\'s password', tags,
       description: 'Needs the current password; the user\'s other sessions end.',
       body: Type.Object({ currentPassword: Password, newPassword: Password }, strict), response: { 204: Type.Null(), ...errorResponses } },
-  }, async (req, reply) => { await passwords.change(req.actor, req.body, clientOf(req)); return reply.code(204).send(null); });
+  }, async (req, reply) => { await passwords.change(req.actor, req.body, requestMeta(req)); return reply.code(204).send(null); });
 }

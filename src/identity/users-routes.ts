@@ -1,13 +1,11 @@
 import { Type } from 'typebox';
-import type { FastifyRequest } from 'fastify';
 import type { App } from '../http/app-types.ts';
+import { requestMeta } from '../http/request-meta.ts';
 import { access } from '../http/access.ts';
 import { TenantParams, Timestamp, errorResponses } from '../http/schemas.ts';
 import type { UsersService } from './users-service.ts';
-import type { Client } from './sessions-service.ts';
 import { InvitePlatformUser, InviteTenantUser, NewUser, PlatformUserParams, UpdatePlatformUser, UpdateTenantUser, User, UserParams } from './identity-schemas.ts';
 
-export const clientOf = (req: FastifyRequest): Client => ({ ip: req.ip, userAgent: req.headers['user-agent'] });
 const PasswordReset = Type.Object({ token: Type.String({ description: 'Single use; POST /v1/auth/password/reset' }), expiresAt: Timestamp }, { title: 'PasswordReset' });
 const tags = ['users'];
 
@@ -32,14 +30,14 @@ export function usersRoutes(app: App, { users }: { users: UsersService }) {
     schema: { operationId: 'updateUser', summary: "Change a user's role or status", tags, params: UserParams, body: UpdateTenantUser,
       description: 'A role change or deactivation ends all of the user\'s sessions on its next request; the last active owner stays.',
       response: { 200: User, ...errorResponses } },
-  }, async (req) => users.update(req.actor, { ...req.params, ...req.body }, clientOf(req)));
+  }, async (req) => users.update(req.actor, { ...req.params, ...req.body }, requestMeta(req)));
 
   app.post('/v1/tenants/:tenantId/users/:userId/mfa-reset', {
     config: { ...access.tenant('users.reset_mfa'), problems: ['user.not_found', 'user.role_not_grantable'] },
     schema: { operationId: 'resetUserMfa', summary: "Reset a user's second factor", tags, params: UserParams,
       description: 'For a lost authenticator: the TOTP secret and recovery codes are removed, the user\'s sessions end, and the next login enrols again. Recorded as a security event.',
       response: { 200: User, ...errorResponses } },
-  }, async (req) => users.resetMfa(req.actor, req.params, clientOf(req)));
+  }, async (req) => users.resetMfa(req.actor, req.params, requestMeta(req)));
 
   app.post('/v1/tenants/:tenantId/users/:userId/password-reset', {
     config: { ...access.tenant('users.manage'), problems: ['user.not_found', 'user.role_not_grantable'] },
@@ -69,11 +67,11 @@ function platformUsersRoutes(app: App, users: UsersService) {
     config: { ...access.platform('platform_users.manage'), problems: ['user.not_found', 'user.role_not_grantable'] },
     schema: { operationId: 'updatePlatformUser', summary: "Change a platform user's role or status", tags, params: PlatformUserParams, body: UpdatePlatformUser,
       description: 'A role change or deactivation ends the user\'s sessions.', response: { 200: User, ...errorResponses } },
-  }, async (req) => users.update(req.actor, { tenantId: null, ...req.params, ...req.body }, clientOf(req)));
+  }, async (req) => users.update(req.actor, { tenantId: null, ...req.params, ...req.body }, requestMeta(req)));
 
   app.post('/v1/users/:userId/mfa-reset', {
     config: { ...access.platform('platform_users.manage'), problems: ['user.not_found'] },
     schema: { operationId: 'resetPlatformUserMfa', summary: "Reset a platform user's second factor", tags, params: PlatformUserParams,
       description: 'As for tenant users; recorded as a platform security event.', response: { 200: User, ...errorResponses } },
-  }, async (req) => users.resetMfa(req.actor, { tenantId: null, ...req.params }, clientOf(req)));
+  }, async (req) => users.resetMfa(req.actor, { tenantId: null, ...req.params }, requestMeta(req)));
 }
