@@ -56,7 +56,7 @@ export async function buildApp(config: Config, services: Services, opts: { logge
   app.removeContentTypeParser('text/plain');
   // Set first thing, so every answer (errors and 404s included) carries it,
   // without an onSend hook on every reply.
-  app.addHook('onRequest', (req, reply, done) => { reply.header('x-request-id', req.id); done(); });
+  app.addHook('onRequest', (req, reply, done) => { reply.header('x-request-id', req.id).header('tresor-environment', config.environment); done(); });
   registerJsonBody(app, config.bodyLimitBytes);
   registerRequestDeadline(app, config);
   registerValidators(app);
@@ -73,7 +73,7 @@ export async function buildApp(config: Config, services: Services, opts: { logge
   registerRequestLog(app, services.requestLog, config.requestLogFieldMax);
   app.addHook('onClose', async () => { await services.backups.idle(); await services.jobs.stop(); await services.imports.close(); await services.requestLog.close(); });
 
-  healthRoutes(app, { db: services.db });
+  healthRoutes(app, { db: services.db, environment: config.environment });
   problemsRoutes(app);
   tenantsRoutes(app, { tenants: services.tenants, listDefaultLimit: config.listDefaultLimit, listMaxLimit: config.listMaxLimit });
   apiKeysRoutes(app, { apiKeys: services.apiKeys });

@@ -32,6 +32,8 @@ const oneOf = <const V extends string[]>(values: [...V], def: V[number], doc: Do
 export const ConfigSchema = Type.Object({
   databaseUrl: Type.Optional(str(undefined, { env: 'DATABASE_URL', secret: true, docDefault: 'unset → embedded PGlite',
     description: '`postgres://…` for PostgreSQL ≥ 15; multi-host URLs (`host1,host2/db?target_session_attrs=read-write`) work' })),
+  environment: oneOf(['production', 'staging', 'test'], 'production', { env: 'TRESOR_ENVIRONMENT',
+    description: 'what this deployment holds: `production` (real personal data), `staging` or `test` (pseudonymised or synthetic data only); shown in the `Tresor-Environment` header and `/healthz`' }),
   dataDir: str('./data', { env: 'TRESOR_DATA_DIR', description: 'embedded store (`pglite/`), lock file, default key file location' }),
   port: int(8080, { minimum: 0, maximum: 65535 }, { env: 'PORT', description: 'TCP port to listen on' }),
   host: str('127.0.0.1', { env: 'HOST', description: 'address to listen on (loopback unless told otherwise)' }),

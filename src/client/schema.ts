@@ -10,7 +10,7 @@ export interface paths {
         };
         /**
          * Liveness
-         * @description Answers while the process runs; touches no database.
+         * @description Answers while the process runs; touches no database. `environment` is the deployment's declared environment (`TRESOR_ENVIRONMENT`).
          *
          *     Public: no credentials needed.
          */
@@ -1946,12 +1946,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "status": "ok"
+                     *       "status": "ok",
+                     *       "environment": "production"
                      *     }
                      */
                     "application/json": {
                         /** @enum {string} */
                         status: "ok";
+                        environment: "production" | "staging" | "test";
                     };
                 };
             };

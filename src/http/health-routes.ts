@@ -6,10 +6,10 @@ import { latestMigration } from '../db/migrate.ts';
 import { RequestError } from '../errors.ts';
 import { errorResponses } from './schemas.ts';
 
-export function healthRoutes(app: App, { db }: { db: Db }) {
-  app.get('/healthz', { config: access.public, schema: { operationId: 'getHealth', summary: 'Liveness', description: 'Answers while the process runs; touches no database.', tags: ['health'],
-      response: { 200: Type.Object({ status: Type.Literal('ok') }) } } },
-    async () => ({ status: 'ok' as const }));
+export function healthRoutes(app: App, { db, environment }: { db: Db; environment: 'production' | 'staging' | 'test' }) {
+  app.get('/healthz', { config: access.public, schema: { operationId: 'getHealth', summary: 'Liveness', description: 'Answers while the process runs; touches no database. `environment` is the deployment\'s declared environment (`TRESOR_ENVIRONMENT`).', tags: ['health'],
+      response: { 200: Type.Object({ status: Type.Literal('ok'), environment: Type.Union([Type.Literal('production'), Type.Literal('staging'), Type.Literal('test')]) }) } } },
+    async () => ({ status: 'ok' as const, environment }));
 
   // Ready means: the database answers, takes writes, and its schema is at this
   // build's migration. A hot standby answers reads, so a load balancer that

@@ -14,8 +14,9 @@ for (const backend of backends) {
     it('GET /healthz answers 200 without credentials', async () => {
       const res = await get('/healthz');
       assert.equal(res.statusCode, 200);
-      assert.deepEqual(res.json(), { status: 'ok' });
+      assert.deepEqual(res.json(), { status: 'ok', environment: 'production' });
       assert.ok(res.headers['x-request-id']);
+      assert.equal(res.headers['tresor-environment'], 'production', 'an undeclared deployment is treated as production');
     });
 
     it('GET /readyz answers 200 ready once migrations are current', async () => {
