@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path';
 import { isIP } from 'node:net';
 import { Type, type Static, type TSchema } from 'typebox';
 import type { StartupCode } from './errors.ts';
+import { destinationOf, parseAllowlist } from './transfer/destinations.ts';
 
 // One schema for environment variables and the optional JSON config file
 // (TRESOR_CONFIG). Each property is a setting: its JSON key is the property
@@ -100,10 +101,14 @@ export const ConfigSchema = Type.Object({
     description: 'furthest a tenant API key\'s `expiresAt` may lie ahead, in days' }),
   supportGrantMaxMinutes: int(240, { minimum: 1, maximum: 240 }, { env: 'TRESOR_SUPPORT_GRANT_MAX_MINUTES',
     description: 'longest break-glass support grant a support actor may ask for, in minutes (at most 4 hours)' }),
+  egressAllow: Type.Optional(str(undefined, { env: 'TRESOR_EGRESS_ALLOW', docDefault: 'unset → nothing leaves',
+    description: 'the egress allowlist: comma-separated `CC url-prefix [internal]` (country code, http(s) URL prefix; `internal` lets it resolve to a private or loopback address), e.g. `DE https://siem.example.eu/`; every outbound connection must fall under one' })),
+  egressTimeoutMs: int(10_000, { minimum: 100, maximum: 300_000 }, { env: 'TRESOR_EGRESS_TIMEOUT_MS',
+    description: 'an outbound request must be answered within this (for a streamed export: each wait for the destination)' }),
+  egressResponseMaxBytes: int(64 * KiB, { minimum: 1, maximum: 16 * MiB }, { env: 'TRESOR_EGRESS_RESPONSE_MAX_BYTES', bytes: true,
+    description: 'largest answer read from a destination; a longer one fails the transfer' }),
   securityAlertUrl: Type.Optional(str(undefined, { env: 'TRESOR_SECURITY_ALERT_URL', docDefault: 'unset → no alerts',
-    description: 'webhook that receives a JSON POST on a lockout and on repeated refusals; its host must be in `TRESOR_SECURITY_ALERT_HOSTS`' })),
-  securityAlertHosts: str('localhost,127.0.0.1,::1', { env: 'TRESOR_SECURITY_ALERT_HOSTS',
-    description: 'comma-separated hosts the alert webhook may point to (an allowlist: alerts never go anywhere else)' }),
+    description: 'webhook that receives a JSON POST on a lockout and on repeated refusals; it must be covered by `TRESOR_EGRESS_ALLOW` (sent through the egress module, logged as a transfer)' })),
   securityAlertTimeoutMs: int(5000, { minimum: 100, maximum: 60_000 }, { env: 'TRESOR_SECURITY_ALERT_TIMEOUT_MS', description: 'timeout of one alert POST' }),
   securityAlertQueueMax: int(100, { minimum: 1, maximum: 10_000 }, { env: 'TRESOR_SECURITY_ALERT_QUEUE_MAX',
     description: 'alerts waiting to be sent; beyond it new alerts are dropped (requests never wait for alerts)' }),
@@ -277,13 +282,12 @@ function checkTogether(config: Config, problems: string[]) {
     problems.push('TRESOR_IMPORT_LINE_MAX_BYTES: must not exceed 8 × TRESOR_RECORD_MAX_BYTES (longer lines hold no valid record)');
   }
   if (config.metricsPort !== undefined && config.metricsPort === config.port) problems.push('TRESOR_METRICS_PORT: must differ from PORT');
+  const allow = parseAllowlist(config.egressAllow);
+  for (const p of allow.problems) problems.push(`TRESOR_EGRESS_ALLOW: ${p}`);
   if (config.securityAlertUrl) {
     const url = URL.canParse(config.securityAlertUrl) ? new URL(config.securityAlertUrl) : null;
-    const hosts = config.securityAlertHosts.split(',').map((h) => h.trim().toLowerCase());
     if (!url || !['http:', 'https:'].includes(url.protocol)) problems.push('TRESOR_SECURITY_ALERT_URL: must be an http(s) URL');
-    else if (!hosts.includes(url.hostname.replace(/^\[|\]$/g, '').toLowerCase())) {
-      problems.push('TRESOR_SECURITY_ALERT_URL: its host is not in TRESOR_SECURITY_ALERT_HOSTS');
-    }
+    else if (!destinationOf(allow.destinations, url)) problems.push('TRESOR_SECURITY_ALERT_URL: it is not covered by TRESOR_EGRESS_ALLOW');
   }
   if (config.listDefaultLimit > config.listMaxLimit) problems.push('TRESOR_LIST_DEFAULT_LIMIT: must not exceed TRESOR_LIST_MAX_LIMIT');
 }

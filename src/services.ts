@@ -26,6 +26,8 @@ import { backupServiceFactory } from './backup/backup-service.ts';
 import { verifyServiceFactory } from './backup/verify-service.ts';
 import { addBackupJobs } from './backup/backup-jobs.ts';
 import { createIdentity } from './identity/identity.ts';
+import { createEgress } from './transfer/egress.ts';
+import { parseAllowlist } from './transfer/destinations.ts';
 
 export interface ServiceDeps {
   db: Db; keyProvider: KeyProvider; onError?: (msg: string, err: unknown) => void; log?: JobLog; metrics?: Metrics;
@@ -39,8 +41,10 @@ const silent: JobLog = { info: () => {}, warn: () => {}, error: () => {} };
 /** Wires the feature services once; the HTTP app and the CLI share them. */
 export function createServices(config: Config, { db, keyProvider, onError = () => {}, log = silent, metrics = createMetrics(), now = () => new Date() }: ServiceDeps) {
   const { meters } = metrics;
+  const egress = createEgress({ db, destinations: parseAllowlist(config.egressAllow).destinations, timeoutMs: config.egressTimeoutMs,
+    responseMaxBytes: config.egressResponseMaxBytes });
   const alerts = config.securityAlertUrl ? securityAlerts({ url: config.securityAlertUrl, timeoutMs: config.securityAlertTimeoutMs,
-    queueMax: config.securityAlertQueueMax, denialThreshold: config.denialAlertThreshold, denialWindowMs: config.denialAlertWindowMs }, now, onError) : null;
+    queueMax: config.securityAlertQueueMax, denialThreshold: config.denialAlertThreshold, denialWindowMs: config.denialAlertWindowMs }, egress, now, onError) : null;
   const securityEvents = securityEventsServiceFactory({ db, now, observer: alerts?.observer });
   const keys = keysServiceFactory({ db, keyProvider, keyCacheMax: config.keyCacheMax, keyCacheTtlMs: config.keyCacheTtlMs });
   const collections = collectionsServiceFactory({ db, maxFields: config.maxFields, maxLengthCap: config.maxLengthCap, defaultMaxLength: config.defaultMaxLength,
@@ -78,6 +82,7 @@ export function createServices(config: Config, { db, keyProvider, onError = () =
     records,
     securityEvents,
     securityAlerts: alerts,
+    egress,
     accessDenied: accessDeniedRecorder(securityEvents, onError),
     supportGrants: supportGrantsServiceFactory({ db, securityEvents, now, maxMinutes: config.supportGrantMaxMinutes, listMax: config.listMaxLimit }),
     apiKeys: apiKeysServiceFactory({ db, securityEvents, now, maxDays: config.apiKeyMaxDays, authCache: { max: config.authCacheMax, ttlMs: config.authCacheTtlMs }, touchIntervalMs: config.keyTouchIntervalMs, meters, onTouchError: (err) => onError('api key touch failed', err) }),

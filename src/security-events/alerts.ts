@@ -1,9 +1,11 @@
 import type { PublicSecurityEvent, SecurityEventObserver } from './security-events-service.ts';
 import { ALERTING_TYPES } from './security-event-types.ts';
+import type { Egress } from '../transfer/egress.ts';
 
 // Optional webhook alerts: a lockout, or an actor refused `denialThreshold`
 // times within `denialWindowMs`, is POSTed as JSON to one configured URL
-// (whose host must be allowlisted in config). Sending never blocks a
+// (covered by the egress allowlist; sent through the egress module, so each
+// alert is a transfer-log entry of the event's tenant). Sending never blocks a
 // request: alerts wait in a bounded queue (the newest are dropped when it is
 // full, and counted), one at a time, each with a timeout. An alert is queued
 // when its event is recorded, so an event whose transaction then rolls back
@@ -15,7 +17,7 @@ export interface AlertConfig { url: string; timeoutMs: number; queueMax: number;
 
 export interface Alert { kind: 'event' | 'repeated_denials'; event: PublicSecurityEvent; count?: number }
 
-export function securityAlerts(cfg: AlertConfig, now: () => Date, onError: (msg: string, err: unknown) => void) {
+export function securityAlerts(cfg: AlertConfig, egress: Pick<Egress, 'send'>, now: () => Date, onError: (msg: string, err: unknown) => void) {
   const queue: Alert[] = [];
   const denials = new Map<string, number[]>();
   let sending: Promise<void> | null = null;
@@ -25,10 +27,8 @@ export function securityAlerts(cfg: AlertConfig, now: () => Date, onError: (msg:
     while (queue.length) {
       const alert = queue.shift()!;
       try {
-        const res = await fetch(cfg.url, { method: 'POST', headers: { 'content-type': 'application/json' },
-          body: JSON.stringify(alert), signal: AbortSignal.timeout(cfg.timeoutMs), redirect: 'error' });
-        await res.body?.cancel();
-        if (!res.ok) onError('security alert refused', new Error(`HTTP ${res.status}`));
+        await egress.send({ tenantId: alert.event.tenantId, purpose: 'security_alert', url: cfg.url, timeoutMs: cfg.timeoutMs,
+          headers: { 'content-type': 'application/json' }, body: JSON.stringify(alert) });
       } catch (err) {
         onError('security alert failed', err);
       }

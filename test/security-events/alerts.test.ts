@@ -33,12 +33,13 @@ async function listen(): Promise<Hook> {
 }
 
 describe('alert webhook configuration', () => {
-  it('refuses a URL whose host is not allowlisted, and accepts a loopback one', () => {
-    assert.throws(() => testConfig('/tmp/x', { TRESOR_SECURITY_ALERT_URL: 'https://alerts.example.net/hook' }), /not in TRESOR_SECURITY_ALERT_HOSTS/);
+  it('refuses a URL the egress allowlist does not cover, and accepts a covered one', () => {
+    assert.throws(() => testConfig('/tmp/x', { TRESOR_SECURITY_ALERT_URL: 'https://alerts.example.net/hook' }), /not covered by TRESOR_EGRESS_ALLOW/);
     assert.throws(() => testConfig('/tmp/x', { TRESOR_SECURITY_ALERT_URL: 'ftp://127.0.0.1/hook' }), /http\(s\) URL/);
-    assert.equal(testConfig('/tmp/x', { TRESOR_SECURITY_ALERT_URL: 'http://127.0.0.1:9/hook' }).securityAlertUrl, 'http://127.0.0.1:9/hook');
-    assert.equal(testConfig('/tmp/x', { TRESOR_SECURITY_ALERT_URL: 'https://siem.example.net/x', TRESOR_SECURITY_ALERT_HOSTS: 'siem.example.net' })
-      .securityAlertUrl, 'https://siem.example.net/x');
+    const allow = { TRESOR_EGRESS_ALLOW: 'DE http://127.0.0.1:9/ internal, FR https://siem.example.net/x' };
+    assert.equal(testConfig('/tmp/x', { ...allow, TRESOR_SECURITY_ALERT_URL: 'http://127.0.0.1:9/hook' }).securityAlertUrl, 'http://127.0.0.1:9/hook');
+    assert.equal(testConfig('/tmp/x', { ...allow, TRESOR_SECURITY_ALERT_URL: 'https://siem.example.net/x' }).securityAlertUrl, 'https://siem.example.net/x');
+    assert.throws(() => testConfig('/tmp/x', { ...allow, TRESOR_SECURITY_ALERT_URL: 'https://siem.example.net/xy' }), /not covered/);
   });
 });
 
@@ -50,7 +51,7 @@ for (const backend of backends) {
     let viewer: { id: string; key: string };
     before(async () => {
       hook = await listen();
-      t = await startTestApp(backend, { env: { TRESOR_SECURITY_ALERT_URL: hook.url, TRESOR_DENIAL_ALERT_THRESHOLD: '3', TRESOR_SECURITY_ALERT_QUEUE_MAX: '2' } });
+      t = await startTestApp(backend, { env: { TRESOR_SECURITY_ALERT_URL: hook.url, TRESOR_EGRESS_ALLOW: `DE ${new URL(hook.url).origin}/ internal`, TRESOR_DENIAL_ALERT_THRESHOLD: '3', TRESOR_SECURITY_ALERT_QUEUE_MAX: '2' } });
       a = await seedTenant(t, 'Alerts');
       viewer = (await t.call('POST', `/v1/tenants/${a.tenantId}/api-keys`, { body: { name: 'viewer', role: 'viewer' } })).json();
     });
@@ -71,6 +72,9 @@ for (const backend of backends) {
       assert.equal(alert.event.actor.id, viewer.id);
       assert.ok(!JSON.stringify(alert).includes(viewer.key));
       assert.equal(hook.received.length, 1);
+      await t.services.securityAlerts!.idle();
+      const log = (await t.call('GET', `/v1/tenants/${a.tenantId}/audit?action=transfer`)).json().items as { entry: { detail: Record<string, unknown> } }[];
+      assert.deepEqual(log.map((i) => [i.entry.detail.purpose, i.entry.detail.outcome, i.entry.detail.country]), [['security_alert', 'sent', 'DE']]);
     });
 
     it('a lockout alerts at once', async () => {
