@@ -16,6 +16,7 @@
 //   BENCH_SERVER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof"   extra node flags for the server
 //   BENCH_BACKUP_RECORDS=1000000 records in the embedded store for backup/restore throughput (0 skips)
 //   BENCH_IDENTITY=1             login cost and session vs API-key read (0 skips)
+//   BENCH_CARD_GUARD=1          payment-card guard on vs off on create, and its false-positive rate (0 skips; `only` runs nothing else)
 //   BENCH_AUDIT=1                audit on vs off (create and search against the code before the audit log; 0 skips it; `only` runs nothing else)
 import { loadavg } from 'node:os';
 import { backendPass, type BenchSettings } from './backend-pass.ts';
@@ -24,6 +25,7 @@ import type { Op } from './http-load.ts';
 import { type AuditAbResults, auditAb, renderAuditAb } from './audit-ab.ts';
 import { type BackupBenchResult, backupBench, renderBackupBench } from './backup.ts';
 import { identityBench, renderIdentityBench } from './identity.ts';
+import { type CardGuardResults, cardGuardAb, renderCardGuard } from './card-guard.ts';
 
 function intEnv(name: string, def: number): number {
   const raw = process.env[name];
@@ -60,19 +62,23 @@ async function main() {
   const started = performance.now();
   const loadBefore = loadavg();
   const results: BackendResults[] = [];
-  const auditOnly = process.env.BENCH_AUDIT === 'only';
+  const cardOnly = process.env.BENCH_CARD_GUARD === 'only';
+  const auditOnly = process.env.BENCH_AUDIT === 'only' || cardOnly;
   for (const backend of auditOnly ? [] : backends as Array<'postgres' | 'pglite'>) {
     const s = backend === 'pglite' ? { ...settings, importRecords: intEnv('BENCH_PGLITE_IMPORT_RECORDS', Math.min(importRecords, 20_000)) } : settings;
     results.push(await backendPass(backend, s));
   }
   const audit: AuditAbResults[] = [];
-  if (auditOnly || intEnv('BENCH_AUDIT', 1) > 0) for (const backend of backends as Array<'postgres' | 'pglite'>) audit.push(await auditAb(backend, settings));
+  const cardGuard: CardGuardResults[] = [];
+  if (cardOnly || (process.env.BENCH_AUDIT !== 'only' && intEnv('BENCH_CARD_GUARD', 1) > 0)) for (const backend of backends as Array<'postgres' | 'pglite'>) cardGuard.push(await cardGuardAb(backend, settings));
+  if (!cardOnly && (process.env.BENCH_AUDIT === 'only' || intEnv('BENCH_AUDIT', 1) > 0)) for (const backend of backends as Array<'postgres' | 'pglite'>) audit.push(await auditAb(backend, settings));
   const backupRecords = auditOnly ? 0 : intEnv('BENCH_BACKUP_RECORDS', 1_000_000);
   const backup: BackupBenchResult | null = backupRecords > 0 ? await backupBench(backupRecords) : null;
   const identity = !auditOnly && intEnv('BENCH_IDENTITY', 1) > 0 ? await identityBench(settings.seconds) : null;
   if (results.length) process.stdout.write(renderReport(results, { seconds: settings.seconds, concurrencies: settings.concurrencies, loadBefore }));
   if (identity) process.stdout.write(renderIdentityBench(identity));
   if (audit.length) process.stdout.write(renderAuditAb(audit, settings.concurrencies));
+  if (cardGuard.length) process.stdout.write(renderCardGuard(cardGuard, settings.concurrencies));
   if (backup) process.stdout.write(renderBackupBench(backup));
   process.stderr.write(`\nbench took ${Math.round((performance.now() - started) / 1000)} s\n`);
 }

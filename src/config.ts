@@ -152,6 +152,8 @@ export const ConfigSchema = Type.Object({
   jsonMaxBytes: int(64 * KiB, { minimum: 1 }, { env: 'TRESOR_JSON_MAX_BYTES', bytes: true, description: 'largest value of a `json` field, serialised' }),
   recordMaxBytes: int(64 * KiB, { minimum: KiB }, { env: 'TRESOR_RECORD_MAX_BYTES', bytes: true,
     description: "largest record: its data serialised as JSON (create, patch, import line); larger answers 422 with `record.too_large`" }),
+  paymentCardGuard: oneOf(['on', 'off'], 'on', { env: 'TRESOR_PAYMENT_CARD_GUARD',
+    description: 'refuse writes holding a payment card number (422 `payment.card_data_rejected`); `off` only outside production (to measure its cost)' }),
   pageMaxBytes: int(4 * MiB, { minimum: KiB }, { env: 'TRESOR_PAGE_MAX_BYTES', bytes: true,
     description: 'a list or search page stops early (with `nextCursor`) before its records exceed this; at least one record is returned' }),
   listDefaultLimit: int(50, { minimum: 1 }, { env: 'TRESOR_LIST_DEFAULT_LIMIT', description: 'page size of lists and searches without `limit`' }),
@@ -288,6 +290,9 @@ function checkTogether(config: Config, problems: string[]) {
     const url = URL.canParse(config.securityAlertUrl) ? new URL(config.securityAlertUrl) : null;
     if (!url || !['http:', 'https:'].includes(url.protocol)) problems.push('TRESOR_SECURITY_ALERT_URL: must be an http(s) URL');
     else if (!destinationOf(allow.destinations, url)) problems.push('TRESOR_SECURITY_ALERT_URL: it is not covered by TRESOR_EGRESS_ALLOW');
+  }
+  if (config.paymentCardGuard === 'off' && config.environment === 'production') {
+    problems.push('TRESOR_PAYMENT_CARD_GUARD: may be off only when TRESOR_ENVIRONMENT is staging or test');
   }
   if (config.listDefaultLimit > config.listMaxLimit) problems.push('TRESOR_LIST_DEFAULT_LIMIT: must not exceed TRESOR_LIST_MAX_LIMIT');
 }

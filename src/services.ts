@@ -49,7 +49,7 @@ export function createServices(config: Config, { db, keyProvider, onError = () =
   const keys = keysServiceFactory({ db, keyProvider, keyCacheMax: config.keyCacheMax, keyCacheTtlMs: config.keyCacheTtlMs });
   const collections = collectionsServiceFactory({ db, maxFields: config.maxFields, maxLengthCap: config.maxLengthCap, defaultMaxLength: config.defaultMaxLength,
     cache: { max: config.collectionCacheMax, ttlMs: config.collectionCacheTtlMs } });
-  const recordLimits = { jsonMaxBytes: config.jsonMaxBytes, recordMaxBytes: config.recordMaxBytes };
+  const recordLimits = { jsonMaxBytes: config.jsonMaxBytes, recordMaxBytes: config.recordMaxBytes, cardGuard: config.paymentCardGuard === 'on' };
   const records = recordsServiceFactory({ db, collections, keys, listDefaultLimit: config.listDefaultLimit, listMaxLimit: config.listMaxLimit,
     limits: { ...recordLimits, pageMaxBytes: config.pageMaxBytes } });
   const reencrypt = reencryptServiceFactory({ db, keys });

@@ -1361,7 +1361,7 @@ export interface components {
         FieldDefinitionInput: {
             name: string;
             /** @enum {string} */
-            type: "string" | "email" | "phone" | "date" | "number" | "boolean" | "json";
+            type: "string" | "email" | "phone" | "date" | "number" | "boolean" | "json" | "payment_event";
             /** @description default false */
             required?: boolean;
             /** @description string, email and phone only; at most TRESOR_MAX_LENGTH_CAP, default 1000 (TRESOR_DEFAULT_MAX_LENGTH) */
@@ -1409,7 +1409,7 @@ export interface components {
         FieldDefinition: {
             name: string;
             /** @enum {string} */
-            type: "string" | "email" | "phone" | "date" | "number" | "boolean" | "json";
+            type: "string" | "email" | "phone" | "date" | "number" | "boolean" | "json" | "payment_event";
             required: boolean;
             maxLength?: number;
             searchable: boolean;
@@ -4778,7 +4778,7 @@ export interface operations {
                     } & components["schemas"]["Problem"];
                 };
             };
-            /** @description `record.validation_failed`: The record data is not valid */
+            /** @description `record.validation_failed`: The record data is not valid; `payment.card_data_rejected`: The data holds a payment card number */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4796,7 +4796,7 @@ export interface operations {
                      */
                     "application/problem+json": {
                         /** @enum {string} */
-                        code?: "record.validation_failed";
+                        code?: "record.validation_failed" | "payment.card_data_rejected";
                     } & components["schemas"]["Problem"];
                 };
             };
@@ -5672,7 +5672,7 @@ export interface operations {
                     } & components["schemas"]["Problem"];
                 };
             };
-            /** @description `record.validation_failed`: The record data is not valid */
+            /** @description `record.validation_failed`: The record data is not valid; `payment.card_data_rejected`: The data holds a payment card number */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -5690,7 +5690,7 @@ export interface operations {
                      */
                     "application/problem+json": {
                         /** @enum {string} */
-                        code?: "record.validation_failed";
+                        code?: "record.validation_failed" | "payment.card_data_rejected";
                     } & components["schemas"]["Problem"];
                 };
             };

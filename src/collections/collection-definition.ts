@@ -5,7 +5,7 @@
 
 import type { SubCode } from '../errors.ts';
 
-export const FIELD_TYPES = ['string', 'email', 'phone', 'date', 'number', 'boolean', 'json'] as const;
+export const FIELD_TYPES = ['string', 'email', 'phone', 'date', 'number', 'boolean', 'json', 'payment_event'] as const;
 export type FieldType = typeof FIELD_TYPES[number];
 export const CLASSIFICATIONS = ['personal', 'special', 'none'] as const;
 export type Classification = typeof CLASSIFICATIONS[number];
@@ -36,9 +36,9 @@ export type DefinitionResult =
 export const NAME_PATTERN = /^[a-z][a-z0-9_]{0,62}$/;
 
 const ALLOWED_OPTIONS = new Set(['name', 'type', 'required', 'maxLength', 'searchable', 'unique', 'classification', 'mask']);
-// Booleans and free-form JSON have no meaningful blind index: a boolean's
-// index would reveal the value by frequency, JSON has no canonical form.
-const NOT_INDEXABLE: readonly FieldType[] = ['boolean', 'json'];
+// Booleans, free-form JSON and payment events have no meaningful blind index: a
+// boolean's index would reveal the value by frequency, JSON has no canonical form.
+const NOT_INDEXABLE: readonly FieldType[] = ['boolean', 'json', 'payment_event'];
 const LENGTH_TYPES: readonly FieldType[] = ['string', 'email', 'phone'];
 
 export function isValidName(value: unknown): value is string {

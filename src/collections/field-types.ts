@@ -5,10 +5,12 @@
 // messages end up in logs and API responses, the values are personal data.
 
 import { parsePhoneNumberFromString } from 'libphonenumber-js';
-import type { SubCode } from '../errors.ts';
+import type { ErrorCode, SubCode } from '../errors.ts';
+import { findPan } from '../records/card-guard.ts';
 import { NAME_PATTERN, type FieldDef, type FieldType } from './collection-definition.js';
 
-export interface FieldProblem { field: string; code: SubCode; detail: string }
+/** `path`: a JSON pointer into the request body, when it says more than the field name. */
+export interface FieldProblem { field: string; code: SubCode; detail: string; path?: string }
 
 export type RecordResult =
   | { ok: true; values: Record<string, unknown> }
@@ -20,8 +22,11 @@ export type LookupResult =
 
 type Check = { ok: true; value: unknown } | { ok: false; code: SubCode; rule: string };
 
-/** Size bounds from config (TRESOR_JSON_MAX_BYTES, TRESOR_RECORD_MAX_BYTES). */
-export interface RecordLimits { jsonMaxBytes: number; recordMaxBytes: number }
+/**
+ * Size bounds from config (TRESOR_JSON_MAX_BYTES, TRESOR_RECORD_MAX_BYTES);
+ * `cardGuard` false only with TRESOR_PAYMENT_CARD_GUARD=off (never in production).
+ */
+export interface RecordLimits { jsonMaxBytes: number; recordMaxBytes: number; cardGuard?: boolean }
 
 export const MAX_EMAIL_LENGTH = 254;
 // Deep nesting can blow the stack while walking; real documents are shallow.
@@ -149,6 +154,30 @@ function checkJson(raw: unknown, maxBytes: number): Check {
   return pass(JSON.parse(serialised));
 }
 
+// RFC 3339 with a zone: the instant is unambiguous.
+const INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:\d{2})$/;
+const PAYMENT_STATUS = /^[a-z][a-z0-9_]{0,31}$/;
+// A provider's id of the transaction (Stripe "pi_…", Adyen PSP reference): printable ASCII, no spaces.
+const PROVIDER_REF = /^[\x21-\x7e]{1,128}$/;
+const PAYMENT_KEYS = new Set(['at', 'status', 'providerRef']);
+
+/**
+ * A payment as Tresor may keep it: when (`at`), its `status` and the
+ * provider's reference; never card data (the guard scans `providerRef` too).
+ */
+function checkPaymentEvent(_field: FieldDef, raw: unknown): Check {
+  const invalid = fail('record.invalid_payment_event',
+    'must be an object {at: RFC 3339 date-time, status: lower-case word of at most 32 characters, providerRef?: at most 128 printable ASCII characters} and nothing else');
+  if (!isPlainObject(raw) || Object.keys(raw).some((k) => !PAYMENT_KEYS.has(k))) return invalid;
+  const { at, status, providerRef } = raw;
+  if (typeof at !== 'string' || !INSTANT.test(at) || Number.isNaN(Date.parse(at))) return invalid;
+  if (typeof status !== 'string' || !PAYMENT_STATUS.test(status)) return invalid;
+  if (providerRef !== undefined && (typeof providerRef !== 'string' || !PROVIDER_REF.test(providerRef))) return invalid;
+  const day = at.slice(0, 10);
+  if (!isCalendarDate(day)) return invalid;
+  return pass({ at: new Date(at).toISOString(), status, ...(providerRef === undefined ? {} : { providerRef }) });
+}
+
 // json is checked apart (it needs a size limit and is never searchable).
 const CHECKS: Record<Exclude<FieldType, 'json'>, (field: FieldDef, raw: unknown) => Check> = {
   string: checkString,
@@ -157,6 +186,7 @@ const CHECKS: Record<Exclude<FieldType, 'json'>, (field: FieldDef, raw: unknown)
   date: checkDate,
   number: checkNumber,
   boolean: checkBoolean,
+  payment_event: checkPaymentEvent,
 };
 
 function toProblem(field: string, check: { code: SubCode; rule: string }): FieldProblem {
@@ -201,6 +231,28 @@ export function recordSizeProblem(values: Record<string, unknown>, limits: Recor
   return { field: '', code: 'record.too_large', detail: `record data must serialise to at most ${limits.recordMaxBytes} bytes of JSON` };
 }
 
+/**
+ * The payment-card guard, on what a write would store: every create, patch
+ * and import line passes here. A hit names the field and the JSON pointer
+ * within the request body (`/data/…`), never the value.
+ */
+function cardProblems(values: Record<string, unknown>): FieldProblem[] {
+  const out: FieldProblem[] = [];
+  for (const [field, value] of Object.entries(values)) {
+    const at = findPan(value);
+    if (at === null) continue;
+    const path = `/data/${field}${at}`;
+    out.push({ field, path, code: 'payment.card_data_rejected',
+      detail: `field '${field}' holds what looks like a payment card number (at ${path}); card numbers are never stored, keep a payment_event (at, status, providerRef) instead` });
+  }
+  return out;
+}
+
+/** The answer's code for a failed validation: card data gets its own. */
+export function recordProblemCode(problems: FieldProblem[]): ErrorCode {
+  return problems.some((p) => p.code === 'payment.card_data_rejected') ? 'payment.card_data_rejected' : 'record.validation_failed';
+}
+
 export function validateRecordData(fields: FieldDef[], data: unknown, mode: 'create' | 'patch', limits: RecordLimits): RecordResult {
   if (!isPlainObject(data)) {
     return { ok: false, problems: [{ field: '', code: 'record.invalid_data', detail: 'record data must be a JSON object' }] };
@@ -210,6 +262,8 @@ export function validateRecordData(fields: FieldDef[], data: unknown, mode: 'cre
   // Readers use own-property lookups: a field named `constructor` is an ordinary key.
   const out: RecordResult & { ok: true } = { ok: true, values: {} };
   for (const def of fields) validateField(def, data, mode, limits, out, problems);
+  // Card problems first: an import line reports its first problem.
+  if (limits.cardGuard !== false) problems.unshift(...cardProblems(out.values));
   const tooLarge = problems.length ? undefined : recordSizeProblem(out.values, limits);
   if (tooLarge) problems.push(tooLarge);
   return problems.length > 0 ? { ok: false, problems } : out;

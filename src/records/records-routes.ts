@@ -20,7 +20,7 @@ function ifMatch(header: string | undefined): number | undefined {
 
 export function recordsRoutes(app: App, { records: svc }: { records: RecordsService }) {
   app.post(records, {
-    config: { ...access.tenant('records.write'), problems: ['collection.not_found', 'record.validation_failed', 'record.unique_violation'] },
+    config: { ...access.tenant('records.write'), problems: ['collection.not_found', 'record.validation_failed', 'payment.card_data_rejected', 'record.unique_violation'] },
     schema: { operationId: 'createRecord', summary: 'Create a record', tags: ['records'], security: bearer, params: CollectionParams, body: DataBody,
       description: 'Validates `data` against the collection\'s fields, encrypts it and stores it as version 1.', response: { 201: RecordOut, ...errorResponses } },
   }, async (req, reply) => reply.code(201).send(await svc.create(req.actor, req.params.tenantId, req.params.name, req.body.data)));
@@ -55,7 +55,7 @@ export function recordsRoutes(app: App, { records: svc }: { records: RecordsServ
 
   app.patch(`${records}/:id`, {
     config: { ...access.tenant('records.write'),
-      problems: ['collection.not_found', 'record.not_found', 'request.invalid_if_match', 'record.validation_failed', 'record.unique_violation', 'record.version_mismatch'] },
+      problems: ['collection.not_found', 'record.not_found', 'request.invalid_if_match', 'record.validation_failed', 'payment.card_data_rejected', 'record.unique_violation', 'record.version_mismatch'] },
     schema: { operationId: 'updateRecord', summary: 'Update fields of a record', tags: ['records'], security: bearer, params: RecordParams, body: DataBody,
       description: 'Merges `data` into the record and bumps its version; with If-Match, only if the record is still at that version.',
       headers: Type.Object({ 'if-match': Type.Optional(Type.String({ maxLength: 40 })) }),

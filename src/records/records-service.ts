@@ -5,7 +5,7 @@ import { RequestError, assertThat, withProblems } from '../errors.ts';
 import { type Actor, authorizeTenant } from '../access/permissions.ts';
 import type { CollectionsService } from '../collections/collections-service.ts';
 import type { CollectionRow } from '../collections/collections-repo.ts';
-import { validateRecordData, normaliseLookup, recordSizeProblem, type FieldProblem, type RecordLimits } from '../collections/field-types.ts';
+import { validateRecordData, normaliseLookup, recordProblemCode, recordSizeProblem, type FieldProblem, type RecordLimits } from '../collections/field-types.ts';
 import type { KeysService, KeyRing } from '../keys/keys-service.ts';
 import { decodeCursor, encodeCursor } from '../http/cursor.ts';
 import { type EncodedRecord, decodeRecord, encodeRecord, indexHash } from './record-codec.ts';
@@ -27,7 +27,7 @@ export interface InTx { tx: TenantTx; actor: Actor; end?: boolean }
 type Page = { limit?: number; cursor?: string };
 
 function validationFailed(problems: FieldProblem[]): RequestError {
-  return withProblems('record.validation_failed', problems);
+  return withProblems(recordProblemCode(problems), problems);
 }
 
 // The stored form of what was just validated, without decrypting it back.

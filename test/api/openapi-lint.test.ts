@@ -98,7 +98,7 @@ for (const backend of backends) {
     it('names the shared shapes, with the field enums of collection definitions', () => {
       for (const name of ['Record', 'RecordPage', 'Collection', 'FieldDefinition', 'Problem', 'Tenant']) assert.ok(doc.components.schemas[name], name);
       const field = doc.components.schemas.FieldDefinition.properties!;
-      assert.deepEqual(field.type.enum, ['string', 'email', 'phone', 'date', 'number', 'boolean', 'json']);
+      assert.deepEqual(field.type.enum, ['string', 'email', 'phone', 'date', 'number', 'boolean', 'json', 'payment_event']);
       assert.deepEqual(field.classification.enum, ['personal', 'special', 'none']);
       assert.deepEqual(field.mask.enum, ['none', 'partial', 'full']);
     });
