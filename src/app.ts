@@ -31,6 +31,7 @@ import { authRoutes } from './identity/auth-routes.ts';
 import { authPolicyRoutes } from './identity/auth-policy-routes.ts';
 import { supportGrantsRoutes } from './access/support-grants-routes.ts';
 import { requestMeta } from './http/request-meta.ts';
+import { pseudonymsRoutes } from './pseudonyms/pseudonyms-routes.ts';
 
 // Secrets and bodies never reach the log: auth headers and cookies are
 // redacted, and request bodies are not logged at all. URLs carry no personal
@@ -82,6 +83,7 @@ export async function buildApp(config: Config, services: Services, opts: { logge
   recordsRoutes(app, { records: services.records });
   importRoutes(app, { imports: services.imports, importLimitBytes: config.importLimitBytes, importLineMaxBytes: config.importLineMaxBytes });
   keysRoutes(app, { rotation: services.rotation });
+  pseudonymsRoutes(app, { pseudonyms: services.pseudonyms });
   auditLogRoutes(app, { auditLog: services.auditLog });
   auditRoutes(app, { audit: services.audit });
   permissionsRoutes(app);

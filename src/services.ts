@@ -28,6 +28,7 @@ import { addBackupJobs } from './backup/backup-jobs.ts';
 import { createIdentity } from './identity/identity.ts';
 import { createEgress } from './transfer/egress.ts';
 import { parseAllowlist } from './transfer/destinations.ts';
+import { pseudonymsServiceFactory } from './pseudonyms/pseudonyms-service.ts';
 
 export interface ServiceDeps {
   db: Db; keyProvider: KeyProvider; onError?: (msg: string, err: unknown) => void; log?: JobLog; metrics?: Metrics;
@@ -49,8 +50,10 @@ export function createServices(config: Config, { db, keyProvider, onError = () =
   const keys = keysServiceFactory({ db, keyProvider, keyCacheMax: config.keyCacheMax, keyCacheTtlMs: config.keyCacheTtlMs });
   const collections = collectionsServiceFactory({ db, maxFields: config.maxFields, maxLengthCap: config.maxLengthCap, defaultMaxLength: config.defaultMaxLength,
     cache: { max: config.collectionCacheMax, ttlMs: config.collectionCacheTtlMs } });
+  const pseudonyms = pseudonymsServiceFactory({ db, keyProvider, collections, now, mappingPeriodMs: config.pseudonymMappingDays * 24 * 3600_000,
+    maxLiveVersions: config.pseudonymMaxVersions, rekeyBatch: config.pseudonymRekeyBatch, cache: { max: config.keyCacheMax, ttlMs: config.keyCacheTtlMs } });
   const recordLimits = { jsonMaxBytes: config.jsonMaxBytes, recordMaxBytes: config.recordMaxBytes, cardGuard: config.paymentCardGuard === 'on' };
-  const records = recordsServiceFactory({ db, collections, keys, listDefaultLimit: config.listDefaultLimit, listMaxLimit: config.listMaxLimit,
+  const records = recordsServiceFactory({ db, collections, keys, pseudonyms: pseudonyms.inner, listDefaultLimit: config.listDefaultLimit, listMaxLimit: config.listMaxLimit,
     limits: { ...recordLimits, pageMaxBytes: config.pageMaxBytes } });
   const reencrypt = reencryptServiceFactory({ db, keys });
   const jobs = createJobs({ db, log, retries: config.jobRetries, retryBaseMs: config.jobRetryBaseMs });
@@ -60,6 +63,10 @@ export function createServices(config: Config, { db, keyProvider, onError = () =
   jobs.add({ name: 'audit-retention', everyMs: config.auditRetentionPollMs, run: async (ctx) => {
     const n = await auditRetention.purge(ctx.stopping);
     if (n) ctx.log.info({ entries: n }, 'audit entries of closed tenants redacted');
+  } });
+  jobs.add({ name: 'pseudonym-retirement', everyMs: config.pseudonymRetirePollMs, run: async (ctx) => {
+    const n = await pseudonyms.retireDue(ctx.stopping);
+    if (n) ctx.log.info({ versions: n }, 'pseudonym key versions retired');
   } });
   jobs.add({ name: 'audit-sequencer', everyMs: config.auditSequenceMs, run: async (ctx) => { await sequencer.sequence(ctx.stopping); } });
   const backups = backupServiceFactory({ db, keyProvider, backupDir: config.backupDir, keep: config.backupKeep, onError });
@@ -80,6 +87,7 @@ export function createServices(config: Config, { db, keyProvider, onError = () =
     auditRetention,
     auditLog: auditLogServiceFactory({ db, signingKey: auditSigningKey }),
     records,
+    pseudonyms,
     securityEvents,
     securityAlerts: alerts,
     egress,
@@ -90,7 +98,7 @@ export function createServices(config: Config, { db, keyProvider, onError = () =
     requestLog: createRequestLog({ db, flushMs: config.requestLogFlushMs, bufferMax: config.requestLogBufferMax, batchMax: config.requestLogBatchMax,
       meters, onError: (err) => onError('request log write failed', err) }),
     audit: auditQueryServiceFactory({ db, collections, defaultLimit: config.listDefaultLimit, maxLimit: config.listMaxLimit }),
-    imports: importServiceFactory({ db, collections, keys, poolSize: config.importWorkers, recordLimits, meters,
+    imports: importServiceFactory({ db, collections, keys, pseudonyms: pseudonyms.inner, poolSize: config.importWorkers, recordLimits, meters,
       limits: { batchSize: config.importBatchSize, batchBytes: config.importBatchBytes, dedupMax: config.importDedupMax, reportMax: config.importReportMax } }),
     rotation: rotationServiceFactory({
       db, keys, jobs, meters, reencryptBatch: reencrypt.reencryptBatch, keyCacheTtlMs: config.keyCacheTtlMs,

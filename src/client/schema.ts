@@ -417,6 +417,50 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/tenants/{tenantId}/pseudonyms/resolve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Re-identify a pseudonym
+         * @description The value a pseudonym stands for, from its sealed mapping (one lookup, no scan of records). Needs pseudonym.resolve and a reason; the audit log records who, which pseudonym and why, never the value.
+         *
+         *     Roles: owner.
+         */
+        post: operations["resolvePseudonym"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/tenants/{tenantId}/pseudonyms/rotate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Rotate the tenant's pseudonym key
+         * @description Adds a pseudonym key version: records answer new pseudonyms from now on; the old ones stay resolvable for TRESOR_PSEUDONYM_MAPPING_DAYS, then retire.
+         *
+         *     Roles: operator, owner, admin.
+         */
+        post: operations["rotatePseudonymKey"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/audit/public-key": {
         parameters: {
             query?: never;
@@ -1377,6 +1421,10 @@ export interface components {
             classification?: "personal" | "special" | "none";
             /** @enum {string} */
             mask?: "none" | "partial" | "full";
+            /** @description answer a keyed pseudonym of the value under `pseudonyms` (joinable, re-identified only by pseudonym.resolve); not for boolean or json; default false */
+            pseudonymize?: boolean;
+            /** @description with pseudonymize: the purpose the pseudonym is stable for (same value and purpose, same pseudonym across collections); default the field's name */
+            pseudonymPurpose?: string;
         };
         /** CollectionDefinition */
         CollectionDefinition: {
@@ -1418,6 +1466,8 @@ export interface components {
             classification: "personal" | "special" | "none";
             /** @enum {string} */
             mask?: "none" | "partial" | "full";
+            pseudonymize?: boolean;
+            pseudonymPurpose?: string;
         };
         /** Collection */
         Collection: {
@@ -1447,6 +1497,10 @@ export interface components {
             data: {
                 [key: string]: unknown;
             };
+            /** @description collections with pseudonymize fields only: the keyed pseudonym of each such field's value (stable per tenant and purpose; re-identified only through resolvePseudonym) */
+            pseudonyms?: {
+                [key: string]: string;
+            };
         };
         /** RecordPage */
         RecordPage: {
@@ -1471,6 +1525,23 @@ export interface components {
                 id: string;
                 collection: string;
             }[];
+        };
+        /** ResolvedPseudonym */
+        ResolvedPseudonym: {
+            /** @description the normalised value the pseudonym stands for */
+            value: unknown;
+            purpose: string;
+            /** @description the pseudonym key version it was made under */
+            version: number;
+        };
+        /** PseudonymKeyRotation */
+        PseudonymKeyRotation: {
+            version: number;
+            previous: number;
+            /** Format: date-time */
+            retireAfter: string;
+            /** @description mappings re-keyed under the new version */
+            mappings: number;
         };
         /** AuditPublicKey */
         AuditPublicKey: {
@@ -6236,6 +6307,417 @@ export interface operations {
                     "application/problem+json": {
                         /** @enum {string} */
                         code?: "tenant.not_found" | "keys.unreadable_not_found";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `internal.error`: Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/internal.error",
+                     *       "title": "Internal error",
+                     *       "status": 500,
+                     *       "code": "internal.error",
+                     *       "detail": "Internal error",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "internal.error";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `service.unavailable`: The database is unavailable, retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/service.unavailable",
+                     *       "title": "The database is unavailable, retry later",
+                     *       "status": 503,
+                     *       "code": "service.unavailable",
+                     *       "detail": "The database is unavailable, retry later",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "service.unavailable";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    resolvePseudonym: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenantId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "field": "example",
+                 *       "pseudonym": "q0L7uV3Jc2o8wXbY1hZt5mNfA9sKpE4rGdTiWvOyU6k",
+                 *       "reason": "example"
+                 *     }
+                 */
+                "application/json": {
+                    collection?: string;
+                    /** @description the field's name with `collection`; without it, the pseudonym's purpose (a field's name unless it sets pseudonymPurpose) */
+                    field: string;
+                    /**
+                     * @description as answered under a record's `pseudonyms`
+                     * @example q0L7uV3Jc2o8wXbY1hZt5mNfA9sKpE4rGdTiWvOyU6k
+                     */
+                    pseudonym: string;
+                    /** @description why the person must be re-identified; kept in the audit log */
+                    reason: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "value": {},
+                     *       "purpose": "example",
+                     *       "version": 1
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ResolvedPseudonym"];
+                };
+            };
+            /** @description `request.invalid_url`: The request path is not valid; `request.validation_failed`: The request does not match the schema; `request.invalid_json`: The request body is not valid JSON; `request.invalid_utf8`: The request body is not valid UTF-8 */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/request.invalid_url",
+                     *       "title": "The request path is not valid",
+                     *       "status": 400,
+                     *       "code": "request.invalid_url",
+                     *       "detail": "The request path is not valid",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "request.invalid_url" | "request.validation_failed" | "request.invalid_json" | "request.invalid_utf8";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `auth.missing_credentials`: An API key or a session is required; `auth.invalid_credentials`: The API key or session is not valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/auth.missing_credentials",
+                     *       "title": "An API key or a session is required",
+                     *       "status": 401,
+                     *       "code": "auth.missing_credentials",
+                     *       "detail": "An API key or a session is required",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "auth.missing_credentials" | "auth.invalid_credentials";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `auth.forbidden`: This role may not do that; `auth.csrf_failed`: The CSRF token is missing or wrong */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/auth.forbidden",
+                     *       "title": "This role may not do that",
+                     *       "status": 403,
+                     *       "code": "auth.forbidden",
+                     *       "detail": "This role may not do that",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "auth.forbidden" | "auth.csrf_failed";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `tenant.not_found`: No such tenant; `collection.not_found`: No such collection; `pseudonym.not_found`: No such pseudonym */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/tenant.not_found",
+                     *       "title": "No such tenant",
+                     *       "status": 404,
+                     *       "code": "tenant.not_found",
+                     *       "detail": "No such tenant",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "tenant.not_found" | "collection.not_found" | "pseudonym.not_found";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `request.body_too_large`: The request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/request.body_too_large",
+                     *       "title": "The request body is too large",
+                     *       "status": 413,
+                     *       "code": "request.body_too_large",
+                     *       "detail": "The request body is too large",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "request.body_too_large";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `request.unsupported_media_type`: Unsupported content type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/request.unsupported_media_type",
+                     *       "title": "Unsupported content type",
+                     *       "status": 415,
+                     *       "code": "request.unsupported_media_type",
+                     *       "detail": "Unsupported content type",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "request.unsupported_media_type";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `internal.error`: Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/internal.error",
+                     *       "title": "Internal error",
+                     *       "status": 500,
+                     *       "code": "internal.error",
+                     *       "detail": "Internal error",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "internal.error";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `service.unavailable`: The database is unavailable, retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/service.unavailable",
+                     *       "title": "The database is unavailable, retry later",
+                     *       "status": 503,
+                     *       "code": "service.unavailable",
+                     *       "detail": "The database is unavailable, retry later",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "service.unavailable";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    rotatePseudonymKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenantId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "version": 1,
+                     *       "previous": 1,
+                     *       "retireAfter": "2026-01-15T09:30:00.000Z",
+                     *       "mappings": 1
+                     *     }
+                     */
+                    "application/json": components["schemas"]["PseudonymKeyRotation"];
+                };
+            };
+            /** @description `request.invalid_url`: The request path is not valid; `request.validation_failed`: The request does not match the schema */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/request.invalid_url",
+                     *       "title": "The request path is not valid",
+                     *       "status": 400,
+                     *       "code": "request.invalid_url",
+                     *       "detail": "The request path is not valid",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "request.invalid_url" | "request.validation_failed";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `auth.missing_credentials`: An API key or a session is required; `auth.invalid_credentials`: The API key or session is not valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/auth.missing_credentials",
+                     *       "title": "An API key or a session is required",
+                     *       "status": 401,
+                     *       "code": "auth.missing_credentials",
+                     *       "detail": "An API key or a session is required",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "auth.missing_credentials" | "auth.invalid_credentials";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `auth.forbidden`: This role may not do that; `auth.csrf_failed`: The CSRF token is missing or wrong */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/auth.forbidden",
+                     *       "title": "This role may not do that",
+                     *       "status": 403,
+                     *       "code": "auth.forbidden",
+                     *       "detail": "This role may not do that",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "auth.forbidden" | "auth.csrf_failed";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `tenant.not_found`: No such tenant */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/tenant.not_found",
+                     *       "title": "No such tenant",
+                     *       "status": 404,
+                     *       "code": "tenant.not_found",
+                     *       "detail": "No such tenant",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "tenant.not_found";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `pseudonym.too_many_versions`: Too many pseudonym key versions are live */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/pseudonym.too_many_versions",
+                     *       "title": "Too many pseudonym key versions are live",
+                     *       "status": 409,
+                     *       "code": "pseudonym.too_many_versions",
+                     *       "detail": "Too many pseudonym key versions are live",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "pseudonym.too_many_versions";
                     } & components["schemas"]["Problem"];
                 };
             };

@@ -21,6 +21,10 @@ export interface FieldDef {
   unique: boolean;
   classification: Classification;
   mask?: Mask;
+  /** Keyed HMAC pseudonym of the value, returned in `pseudonyms` (src/pseudonyms). */
+  pseudonymize?: boolean;
+  /** The pseudonym's purpose (default: the field's name): one purpose, one pseudonym per value, across collections. */
+  pseudonymPurpose?: string;
 }
 
 export interface DefinitionProblem { path: string; code: SubCode; detail: string }
@@ -35,7 +39,7 @@ export type DefinitionResult =
 // the underscore-only punctuation keep them safe (no "__proto__", no quoting).
 export const NAME_PATTERN = /^[a-z][a-z0-9_]{0,62}$/;
 
-const ALLOWED_OPTIONS = new Set(['name', 'type', 'required', 'maxLength', 'searchable', 'unique', 'classification', 'mask']);
+const ALLOWED_OPTIONS = new Set(['name', 'type', 'required', 'maxLength', 'searchable', 'unique', 'classification', 'mask', 'pseudonymize', 'pseudonymPurpose']);
 // Booleans, free-form JSON and payment events have no meaningful blind index: a
 // boolean's index would reveal the value by frequency, JSON has no canonical form.
 const NOT_INDEXABLE: readonly FieldType[] = ['boolean', 'json', 'payment_event'];
@@ -109,6 +113,23 @@ function checkIndexable(type: FieldType | undefined, searchable: boolean, unique
   }
 }
 
+// A pseudonym is an HMAC of one canonical text, like a blind index: the same
+// types qualify. The purpose is a name (it enters the HMAC input as bytes).
+function readPseudonym(raw: Record<string, unknown>, type: FieldType | undefined, name: string | undefined, base: string,
+  out: DefinitionProblem[]): Pick<FieldDef, 'pseudonymize' | 'pseudonymPurpose'> {
+  const on = readBoolean(raw, 'pseudonymize', base, out);
+  const purpose = raw.pseudonymPurpose;
+  if (purpose !== undefined && (!on || !isValidName(purpose))) {
+    out.push(problem(`${base}/pseudonymPurpose`, 'collection.invalid_option',
+      `option 'pseudonymPurpose' needs 'pseudonymize' and must match ${NAME_PATTERN.source}`));
+  }
+  if (!on) return {};
+  if (type !== undefined && NOT_INDEXABLE.includes(type)) {
+    out.push(problem(`${base}/pseudonymize`, 'collection.field_not_indexable', `fields of type '${type}' cannot be 'pseudonymize'`));
+  }
+  return { pseudonymize: true, pseudonymPurpose: isValidName(purpose) ? purpose : name };
+}
+
 function readNameAndType(raw: Record<string, unknown>, base: string, out: DefinitionProblem[]): { name: string | undefined; type: FieldType | undefined } {
   const name = isValidName(raw.name) ? raw.name : undefined;
   if (name === undefined) {
@@ -139,11 +160,12 @@ export function parseFieldDef(raw: unknown, index: number, limits: DefinitionLim
   const maxLength = readMaxLength(raw, type, base, limits, out);
   const classification = readEnum<Classification>(raw, 'classification', CLASSIFICATIONS, base, out) ?? 'personal';
   const mask = readEnum<Mask>(raw, 'mask', MASKS, base, out);
+  const pseudonym = readPseudonym(raw, type, name, base, out);
   if (out.length > before || name === undefined || type === undefined) return undefined;
   const def: FieldDef = { name, type, required, searchable, unique, classification };
   if (maxLength !== undefined) def.maxLength = maxLength;
   if (mask !== undefined) def.mask = mask;
-  return def;
+  return { ...def, ...pseudonym };
 }
 
 function checkFieldCount(fields: unknown[], limits: DefinitionLimits, out: DefinitionProblem[]): void {

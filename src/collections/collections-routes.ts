@@ -23,12 +23,15 @@ const definitionDoc = ({ maxFields, maxLengthCap, defaultMaxLength }: Definition
     unique: Type.Optional(Type.Boolean({ description: 'implies searchable; not for boolean or json; default false' })),
     classification: Type.Optional(StringEnum(CLASSIFICATIONS, { description: 'default personal' })),
     mask: Type.Optional(StringEnum(MASKS)),
+    pseudonymize: Type.Optional(Type.Boolean({ description: 'answer a keyed pseudonym of the value under `pseudonyms` (joinable, re-identified only by pseudonym.resolve); not for boolean or json; default false' })),
+    pseudonymPurpose: Type.Optional(Type.String({ pattern: NAME_PATTERN.source, description: 'with pseudonymize: the purpose the pseudonym is stable for (same value and purpose, same pseudonym across collections); default the field\'s name' })),
   }, { additionalProperties: false, title: 'FieldDefinitionInput' }), { minItems: 1, maxItems: maxFields, description: 'at most TRESOR_MAX_FIELDS fields',
     examples: [[{ name: 'email', type: 'email', unique: true }, { name: 'name', type: 'string', required: true, maxLength: 100 }, { name: 'tier', type: 'string', classification: 'none' }]] }),
 }, { additionalProperties: false, title: 'CollectionDefinition' });
 const FieldOut = Type.Object({
   name: Type.String(), type: StringEnum(FIELD_TYPES), required: Type.Boolean(), maxLength: Type.Optional(Type.Integer()),
   searchable: Type.Boolean(), unique: Type.Boolean(), classification: StringEnum(CLASSIFICATIONS), mask: Type.Optional(StringEnum(MASKS)),
+  pseudonymize: Type.Optional(Type.Boolean()), pseudonymPurpose: Type.Optional(Type.String()),
 }, { title: 'FieldDefinition' });
 const Collection = Type.Object({ id: Uuid, name: Type.String(), fields: Type.Array(FieldOut), createdAt: Timestamp }, { title: 'Collection' });
 

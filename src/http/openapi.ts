@@ -29,6 +29,7 @@ const tags = [
   { name: 'collections', description: 'Collections: named sets of typed, classified fields' },
   { name: 'records', description: 'Records of a collection: create, read, update, delete, search, import' },
   { name: 'keys', description: "A tenant's data keys: status and rotation" },
+  { name: 'pseudonyms', description: 'Pseudonyms of pseudonymize fields: re-identification (by permission, with a reason, audited) and key rotation' },
   { name: 'audit-log', description: 'The tamper-evident audit log: queries, record histories and export (ids and field names, never values); signed tree heads, entries by seq, RFC 6962 proofs' },
   { name: 'security', description: 'Security events, the permission matrix and break-glass support grants' },
   { name: 'backups', description: 'Encrypted backups of the embedded store and signed evidence of restore verifications (operators)' },

@@ -5,7 +5,8 @@ import type { CollectionsService } from '../collections/collections-service.ts';
 import type { CollectionRow } from '../collections/collections-repo.ts';
 import type { RecordLimits } from '../collections/field-types.ts';
 import type { KeysService, KeyRing } from '../keys/keys-service.ts';
-import type { IndexEntry } from './record-codec.ts';
+import { type EncodedRecord, type IndexEntry, decodeRecord } from './record-codec.ts';
+import { type PseudonymsService, pseudonymFields } from '../pseudonyms/pseudonyms-service.ts';
 import { createEncodePool } from './encode-pool.ts';
 import type { EncodedLine, LineRejection, RawLine } from './import-line.ts';
 import { recordsRepo } from './records-repo.ts';
@@ -22,6 +23,7 @@ export interface ImportLimits {
 }
 export interface ImportDeps {
   db: Db; collections: Pick<CollectionsService, 'find'>; keys: Pick<KeysService, 'ringFor'>;
+  pseudonyms: Pick<PseudonymsService['inner'], 'writtenMany'>;
   poolSize: number; limits: ImportLimits; recordLimits: RecordLimits; meters: Pick<Meters, 'importLines'>;
 }
 interface Pending { line: number; id: string; fields: string[]; row: string; unique: IndexEntry[] }
@@ -47,9 +49,9 @@ function acceptInOrder(results: EncodedLine[], seen: Set<string>, dedupMax: numb
 // A client moving its data in: every line is validated, valid lines are
 // written in batches (one transaction each), rejected lines are reported by
 // number, code and field only, never by value.
-export function importServiceFactory({ db, collections, keys, poolSize, limits, recordLimits, meters }: ImportDeps) {
+export function importServiceFactory({ db, collections, keys, pseudonyms, poolSize, limits, recordLimits, meters }: ImportDeps) {
   const pool = createEncodePool(poolSize);
-  interface Run { actor: Actor; tenantId: string; c: CollectionRow; keyVersion: number; result: ImportResult; reject: Reject }
+  interface Run { actor: Actor; tenantId: string; c: CollectionRow; ring: KeyRing; keyVersion: number; result: ImportResult; reject: Reject }
 
   async function insertBatch(run: Run, batch: Pending[]): Promise<void> {
     const { tenantId, c, keyVersion } = run;
@@ -61,6 +63,14 @@ export function importServiceFactory({ db, collections, keys, poolSize, limits, 
         const written = clashes.filter((x) => !x.hit).map(({ p }) => p);
         if (written.length) {
           await recordsRepo.insertMany(tx, { tenantId, collectionId: c.id, keyVersion, rowsJson: `[${written.map((p) => p.row).join(',')}]` });
+          // The workers return sealed rows only: pseudonym mappings are made from them here (pseudonymize collections only).
+          if (pseudonymFields(c).length) {
+            await pseudonyms.writtenMany(tx, run.actor, c, written.map((p) => {
+              const rec = JSON.parse(p.row) as EncodedRecord;
+              return { recordId: p.id, values: decodeRecord(run.ring, { tenantId, collectionId: c.id, recordId: p.id },
+                { keyVersion, enc: {}, plain: rec.plain, sealed: Buffer.from(rec.sealed, 'base64') }) };
+            }));
+          }
           // One entry per batch, naming every record it wrote.
           tx.audit({ action: 'record.import', actor: run.actor, collection: c.name, recordIds: written.map((p) => p.id),
             fields: [...new Set(written.flatMap((p) => p.fields))] });
@@ -108,7 +118,7 @@ export function importServiceFactory({ db, collections, keys, poolSize, limits, 
       };
       // Every line is encrypted under the ring read at the start; a rotation
       // running meanwhile re-encrypts these rows afterwards.
-      const run: Run = { actor, tenantId, c, keyVersion: ring.activeVersion, result, reject };
+      const run: Run = { actor, tenantId, c, ring, keyVersion: ring.activeVersion, result, reject };
       const job = { fields: c.fields, tenantId, collectionId: c.id, keyVersion: ring.activeVersion,
         dataKey: ring.data.get(ring.activeVersion)!, indexKey: ring.index, limits: recordLimits };
       const seen = new Set<string>();

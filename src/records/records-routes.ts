@@ -6,7 +6,8 @@ import { CollectionParams, Page, PageQuery, RecordParams, Timestamp, Uuid, beare
 import type { RecordsService } from './records-service.ts';
 
 const Data = Type.Record(Type.String(), Type.Unknown(), { examples: [{ email: 'ada@example.com', name: 'Ada Lovelace', tier: 'gold' }] });
-const RecordOut = Type.Object({ id: Uuid, version: Type.Integer(), createdAt: Timestamp, updatedAt: Timestamp, data: Data }, { title: 'Record' });
+const Pseudonyms = Type.Record(Type.String(), Type.String(), { description: 'collections with pseudonymize fields only: the keyed pseudonym of each such field\'s value (stable per tenant and purpose; re-identified only through resolvePseudonym)' });
+const RecordOut = Type.Object({ id: Uuid, version: Type.Integer(), createdAt: Timestamp, updatedAt: Timestamp, data: Data, pseudonyms: Type.Optional(Pseudonyms) }, { title: 'Record' });
 const RecordPage = Page(RecordOut, 'RecordPage');
 const DataBody = Type.Object({ data: Data }, { additionalProperties: false });
 const records = '/v1/tenants/:tenantId/collections/:name/records';

@@ -12,11 +12,14 @@ import { type EncodedRecord, decodeRecord, encodeRecord, indexHash } from './rec
 import { type RecordRow, type WrittenRow, recordsRepo } from './records-repo.ts';
 import { fitPage } from './page-budget.ts';
 import { maskRecord } from '../access/masking.ts';
+import type { PseudonymsService } from '../pseudonyms/pseudonyms-service.ts';
 
 export interface RecordsDeps {
   db: Db;
   collections: Pick<CollectionsService, 'find'>;
   keys: Pick<KeysService, 'ringFor'>;
+  /** Mappings written with each write, pseudonyms answered with each record (collections with pseudonymize fields). */
+  pseudonyms: Pick<PseudonymsService['inner'], 'written' | 'of'>;
   listDefaultLimit: number;
   listMaxLimit: number;
   limits: RecordLimits & { pageMaxBytes: number };
@@ -34,10 +37,12 @@ function validationFailed(problems: FieldProblem[]): RequestError {
 const stored = (values: Record<string, unknown>) =>
   Object.fromEntries(Object.entries(values).filter(([, v]) => v !== null && v !== undefined));
 
-const view = (row: WrittenRow, data: Record<string, unknown>) =>
-  ({ id: row.id, version: row.version, createdAt: row.createdAt.toISOString(), updatedAt: row.updatedAt.toISOString(), data });
+// `pseudonyms` only for a collection with pseudonymize fields: other records keep their shape.
+const view = (row: WrittenRow, data: Record<string, unknown>, pseudonyms?: Record<string, string>) =>
+  ({ id: row.id, version: row.version, createdAt: row.createdAt.toISOString(), updatedAt: row.updatedAt.toISOString(), data,
+    ...(pseudonyms ? { pseudonyms } : {}) });
 
-export function recordsServiceFactory({ db, collections, keys, listDefaultLimit, listMaxLimit, limits }: RecordsDeps) {
+export function recordsServiceFactory({ db, collections, keys, pseudonyms, listDefaultLimit, listMaxLimit, limits }: RecordsDeps) {
   const last = (t: InTx) => (t.end ? finalStatement(t.tx) : t.tx);
 
   async function open(t: InTx, name: string, action: 'records.read' | 'records.write') {
@@ -66,7 +71,10 @@ export function recordsServiceFactory({ db, collections, keys, listDefaultLimit,
     fields?: string[]) {
     const needs = rows.map((r) => r.keyVersion);
     if (!needs.every((v) => ring.data.has(v))) ring = await keys.ringFor(t.tx, t.tx.tenantId, needs);
-    const views = rows.map((r) => view(r, maskRecord(t.actor, c.fields, decodeRecord(ring, { tenantId: t.tx.tenantId, collectionId: r.collectionId, recordId: r.id }, r))));
+    const decoded = rows.map((r) => decodeRecord(ring, { tenantId: t.tx.tenantId, collectionId: r.collectionId, recordId: r.id }, r));
+    // Pseudonyms of the values themselves, answered even where a mask hides the value: they reveal nothing.
+    const ps = await pseudonyms.of(t.tx, t.actor, c, decoded);
+    const views = rows.map((r, i) => view(r, maskRecord(t.actor, c.fields, decoded[i]), ps[i]));
     t.tx.audit({ action, actor: t.actor, collection: c.name, recordIds: views.map((v) => v.id), ...(fields ? { fields } : {}) });
     return views;
   }
@@ -101,9 +109,11 @@ export function recordsServiceFactory({ db, collections, keys, listDefaultLimit,
       const id = uuidv7();
       const rec = encodeRecord(ring, c.fields, { tenantId: t.tx.tenantId, collectionId: c.id, recordId: id }, valid.values);
       seen?.(c, rec);
+      await pseudonyms.written(t.tx, t.actor, c, id, valid.values);
+      const [ps] = await pseudonyms.of(t.tx, t.actor, c, [valid.values]);
       t.tx.audit({ action: 'record.create', actor: t.actor, collection: c.name, recordIds: [id], fields: changed(valid.values, 'create') });
       const row = await recordsRepo.insert(last(t), { tenantId: t.tx.tenantId, id, collectionId: c.id, keyVersion: ring.activeVersion, rec });
-      return view(row, maskRecord(t.actor, c.fields, stored(valid.values)));
+      return view(row, maskRecord(t.actor, c.fields, stored(valid.values)), ps);
     },
 
     async get(t: InTx, input: { collection: string; id: string }) {
@@ -124,14 +134,17 @@ export function recordsServiceFactory({ db, collections, keys, listDefaultLimit,
         () => new RequestError('record.version_mismatch', `The record is at version ${row.version}`));
       const ring = await keys.ringFor(t.tx, t.tx.tenantId, [row.keyVersion, cached.activeVersion]);
       const at = { tenantId: t.tx.tenantId, collectionId: c.id, recordId: input.id };
-      const merged = { ...decodeRecord(ring, at, row), ...valid.values };
+      const before = decodeRecord(ring, at, row);
+      const merged = { ...before, ...valid.values };
       const tooLarge = recordSizeProblem(merged, limits);
       if (tooLarge) throw validationFailed([tooLarge]);
       const rec = encodeRecord(ring, c.fields, at, merged);
       seen?.(c, rec);
+      await pseudonyms.written(t.tx, t.actor, c, input.id, merged, before);
+      const [ps] = await pseudonyms.of(t.tx, t.actor, c, [merged]);
       t.tx.audit({ action: 'record.update', actor: t.actor, collection: c.name, recordIds: [input.id], fields: changed(valid.values, 'patch') });
       const updated = await recordsRepo.update(last(t), { tenantId: t.tx.tenantId, id: input.id, collectionId: c.id, keyVersion: ring.activeVersion, rec });
-      return view(updated, maskRecord(t.actor, c.fields, stored(merged)));
+      return view(updated, maskRecord(t.actor, c.fields, stored(merged)), ps);
     },
 
     async remove(t: InTx, input: { collection: string; id: string }) {

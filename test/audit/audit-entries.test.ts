@@ -306,6 +306,29 @@ for (const backend of backends) {
         assert.deepEqual(moved.sort(), all.sort(), 'the re-encryption job names every record it moved');
         assert.equal((await log(a.tenantId, 'action=record.reencrypt'))[0].actor!.type, 'system');
       },
+      async rotatePseudonymKey() {
+        const res = await t.call('POST', `/v1/tenants/${a.tenantId}/pseudonyms/rotate`, { token: a.adminKey });
+        assert.equal(res.statusCode, 200, res.body);
+        const [entry] = await log(a.tenantId, 'action=pseudonym_key.rotate');
+        assert.deepEqual(entry.target, { type: 'pseudonym_key', id: String(res.json().version) });
+        assert.equal(entry.detail!.previous, res.json().previous);
+        const editor = (await t.call('POST', `/v1/tenants/${a.tenantId}/api-keys`, { body: { name: 'editor', role: 'editor' } })).json().key;
+        await leavesNone(a.tenantId, 'pseudonym_key.rotate', () => t.call('POST', `/v1/tenants/${a.tenantId}/pseudonyms/rotate`, { token: editor }), 403);
+      },
+      async resolvePseudonym() {
+        await t.call('POST', `/v1/tenants/${a.tenantId}/collections`, { token: a.adminKey,
+          body: { name: 'pseudonymous', fields: [{ name: 'email', type: 'email', pseudonymize: true }] } });
+        const rec = await t.call('POST', `/v1/tenants/${a.tenantId}/collections/pseudonymous/records`, { token: a.key, body: { data: { email: 'walker99@audit.example' } } });
+        const owner = (await t.call('POST', `/v1/tenants/${a.tenantId}/api-keys`, { body: { name: 'owner', role: 'owner' } })).json().key;
+        const body = { collection: 'pseudonymous', field: 'email', pseudonym: rec.json().pseudonyms.email, reason: 'subject access request 17' };
+        const res = await t.call('POST', `/v1/tenants/${a.tenantId}/pseudonyms/resolve`, { token: owner, body });
+        assert.equal(res.statusCode, 200, res.body);
+        const [entry] = await log(a.tenantId, 'action=pseudonym.resolve');
+        assert.deepEqual(entry.target, { type: 'pseudonym', id: body.pseudonym });
+        assert.equal(entry.detail!.reason, 'subject access request 17');
+        assert.doesNotMatch(JSON.stringify(entry), /audit\.example/, 'no value in the log');
+        await leavesNone(a.tenantId, 'pseudonym.resolve', () => t.call('POST', `/v1/tenants/${a.tenantId}/pseudonyms/resolve`, { token: a.adminKey, body }), 403);
+      },
       async discardUnreadableRecord() {
         const [broken, donor] = [await create(20), await create(21)];
         await t.store.db.withTenant(a.tenantId, (tx) =>
