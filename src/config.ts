@@ -55,7 +55,7 @@ export const ConfigSchema = Type.Object({
   backupVerifySample: int(20, { minimum: 1, maximum: 10_000 }, { env: 'TRESOR_BACKUP_VERIFY_SAMPLE',
     description: 'records per tenant that a restore verification decrypts' }),
   pgbackrestStanza: Type.Optional(str(undefined, { env: 'TRESOR_PGBACKREST_STANZA', docDefault: 'unset → backups of the embedded store',
-    description: 'with PostgreSQL: `tresor backup create|list|restore` run pgBackRest for this stanza (see `ops/pgbackrest/`)' })),
+    description: 'with PostgreSQL: `tresor backup create|list|restore` run pgBackRest for this stanza, and restore verification (`tresor backup verify`, the weekly job) verifies its backups (see `ops/pgbackrest/`)' })),
   pgbackrestConfig: Type.Optional(str(undefined, { env: 'TRESOR_PGBACKREST_CONFIG', docDefault: "unset → pgBackRest's default",
     description: 'the pgbackrest.conf that `tresor backup` passes to pgBackRest' })),
   logLevel: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info', { env: 'LOG_LEVEL',

@@ -32,7 +32,7 @@ export function addBackupJobs(jobs: Jobs, { backups, verifications, intervalMs, 
   }
   if (verifyIntervalMs > 0) {
     jobs.add({ name: 'backup_verify', everyMs: Math.min(verifyIntervalMs, TICK_MS), run: async (ctx) => {
-      if (!backups.list().length) return;
+      if (!(await verifications.hasBackups())) return;
       const last = await verifications.lastAt();
       if (last && age(last) < verifyIntervalMs) return;
       const v = await verifications.verify(ctx.actor);

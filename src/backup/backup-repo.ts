@@ -16,6 +16,8 @@ async function tenantTables(tx: Queries): Promise<string[]> {
 }
 
 export const backupRepo = {
+  tenantTables,
+
   async tenantRowCounts(tx: Queries): Promise<Static<typeof TenantRows>[]> {
     const tenants = await tx.query<{ id: string }>('select id::text as id from tenants order by id');
     const byTenant = new Map(tenants.map((t) => [t.id, {} as Record<string, number>]));

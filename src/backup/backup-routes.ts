@@ -2,13 +2,13 @@ import { Type } from 'typebox';
 import type { App } from '../http/app-types.ts';
 import { access } from '../http/access.ts';
 import { PageQuery, Page, bearer, errorResponses } from '../http/schemas.ts';
-import { BackupId, BackupRun, BackupSummary, Verification } from './backup-schemas.ts';
+import { BackupId, BackupRun, BackupSummary, Verification, VerifiableBackupId } from './backup-schemas.ts';
 import type { BackupService } from './backup-service.ts';
 import type { VerifyService } from './verify-service.ts';
 
 const BackupParams = Type.Object({ backupId: BackupId });
 const VerifyBody = Type.Object({
-  backupId: Type.Optional(BackupId),
+  backupId: Type.Optional(VerifiableBackupId),
 }, { additionalProperties: false, description: 'the backup to verify; the newest when left out' });
 
 export interface BackupRoutesDeps { backups: BackupService; verifications: VerifyService; listDefaultLimit: number; listMaxLimit: number }

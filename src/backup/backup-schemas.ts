@@ -5,6 +5,10 @@ import { StringEnum, Timestamp, Uuid } from '../http/schemas.ts';
 export const BACKUP_ID_PATTERN = '^[0-9]{8}T[0-9]{9}Z-[0-9a-f]{8}$';
 export const BackupId = Type.String({ pattern: BACKUP_ID_PATTERN, description: 'time-ordered backup id', examples: ['20261202T041500123Z-9f86d081'] });
 
+/** What a verification names: an embedded backup's id, or a pgBackRest backup label (20261202-041500F, 20261202-041500F_20261203-041500D). */
+export const VerifiableBackupId = Type.String({ pattern: '^(?:[0-9]{8}T[0-9]{9}Z-[0-9a-f]{8}|[0-9]{8}-[0-9]{6}F(?:_[0-9]{8}-[0-9]{6}[DI])?)$',
+  description: 'a backup id (embedded store) or a pgBackRest backup label (PostgreSQL)', examples: ['20261202T041500123Z-9f86d081', '20261202-041500F'] });
+
 export const TenantRows = Type.Object({
   tenantId: Uuid,
   rows: Type.Record(Type.String(), Type.Integer({ minimum: 0 }), { description: 'rows per tenant-owned table' }),
@@ -48,7 +52,7 @@ export type BackupRun = Static<typeof BackupRun>;
 
 export const CheckStatus = StringEnum(['passed', 'failed', 'skipped', 'not_applicable'] as const);
 export const VerificationCheck = Type.Object({
-  name: Type.String({ description: 'checksum, decryption, migrations, row_counts, record_decryption, audit_log, erasure_ledger' }),
+  name: Type.String({ description: 'embedded: checksum, decryption, row_counts, record_decryption, migrations, audit_log, erasure_ledger; pgBackRest: restore, row_counts, record_decryption, migrations, audit_log, erasure_ledger' }),
   status: CheckStatus,
   detail: Type.String(),
 }, { title: 'VerificationCheck' });
@@ -56,7 +60,7 @@ export type VerificationCheck = Static<typeof VerificationCheck>;
 
 /** What is signed: the canonical JSON of these fields (keys sorted). */
 export const VerificationEvidence = Type.Object({
-  backupId: BackupId,
+  backupId: VerifiableBackupId,
   verifiedAt: Timestamp,
   result: StringEnum(['passed', 'failed'] as const),
   checks: Type.Array(VerificationCheck),

@@ -14,6 +14,9 @@ import type { BackupService, Progress } from './backup-service.ts';
 import type { BackupSummary, Verification, VerificationCheck, VerificationEvidence } from './backup-schemas.ts';
 import { auditLogCheck, erasureLedgerCheck, migrationsCheck, recordDecryptionCheck, rowCountsCheck } from './restore-checks.ts';
 import { verificationRepo, type VerificationRow } from './verification-repo.ts';
+import { listPgBackups, type PgBackRestConfig } from './pgbackrest.ts';
+import { readPgManifest } from './pg-manifest.ts';
+import { pgRestoreChecks } from './pg-verify.ts';
 
 /** The Ed25519 key that signs restore evidence (its own purpose, derived from the root key). */
 export interface EvidenceSigner { keyId: string; publicKey: Buffer; sign(message: Buffer): Buffer }
@@ -25,8 +28,15 @@ export interface VerifyDeps {
   backupDir: string;
   signer: EvidenceSigner;
   sample: number;
+  /** PostgreSQL with pgBackRest (TRESOR_PGBACKREST_STANZA): its backups are the ones verified. */
+  pgbackrest?: { cfg: PgBackRestConfig; databaseUrl: string };
   now?: () => Date;
 }
+
+// The checks that must pass (and none may fail) for a verification to pass.
+// A row count that could only be compared approximately is `skipped`, visible
+// in the evidence, and does not make a pgBackRest verification pass or fail.
+const REQUIRED = { embedded: ['checksum', 'decryption', 'row_counts', 'record_decryption', 'migrations'], pgbackrest: ['restore', 'record_decryption', 'migrations'] };
 
 // Where a restore failure shows up in the evidence: the step it stopped at.
 const failedStep: Record<BackupError['code'], string> = {
@@ -43,7 +53,7 @@ function toVerification(row: VerificationRow): Verification {
 // A restore test: the backup is restored into a scratch data dir exactly as
 // `tresor backup restore` would, the checks run on it, and the outcome is
 // signed and appended to backup_verifications, pass or fail.
-export function verifyServiceFactory({ db, keyProvider, backups, backupDir, signer, sample, now = () => new Date() }: VerifyDeps) {
+export function verifyServiceFactory({ db, keyProvider, backups, backupDir, signer, sample, pgbackrest, now = () => new Date() }: VerifyDeps) {
   async function runChecks(summary: BackupSummary, onProgress: Progress): Promise<VerificationCheck[]> {
     const scratch = mkdtempSync(join(tmpdir(), 'tresor-verify-'));
     const checks: VerificationCheck[] = [];
@@ -67,17 +77,17 @@ export function verifyServiceFactory({ db, keyProvider, backups, backupDir, sign
     return checks;
   }
 
-  async function record(actor: Actor, summary: BackupSummary, checks: VerificationCheck[]): Promise<Verification> {
-    const required = ['checksum', 'decryption', 'row_counts', 'record_decryption', 'migrations'];
+  async function record(actor: Actor, backupId: string, checks: VerificationCheck[]): Promise<Verification> {
+    const required = REQUIRED[pgbackrest ? 'pgbackrest' : 'embedded'];
     const passed = required.every((name) => checks.some((c) => c.name === name && c.status === 'passed')) && !checks.some((c) => c.status === 'failed');
-    const evidence: VerificationEvidence = { backupId: summary.id, verifiedAt: now().toISOString(), result: passed ? 'passed' : 'failed', checks };
+    const evidence: VerificationEvidence = { backupId, verifiedAt: now().toISOString(), result: passed ? 'passed' : 'failed', checks };
     // The signed bytes: the same canonical JSON (sorted keys) as audit leaves, so one rule rebuilds both.
     const bytes = Buffer.from(canonicalJson(evidence), 'utf8');
-    const row: VerificationRow = { id: uuidv7(), backupId: summary.id, verifiedAt: new Date(evidence.verifiedAt), result: evidence.result,
+    const row: VerificationRow = { id: uuidv7(), backupId, verifiedAt: new Date(evidence.verifiedAt), result: evidence.result,
       evidence: bytes, signature: signer.sign(bytes), keyId: signer.keyId, publicKey: signer.publicKey };
     await db.transaction(async (tx) => {
       await verificationRepo.insert(tx, row);
-      tx.audit({ tenantId: null, action: 'backup.verify', actor: auditActor(actor), target: { type: 'backup', id: summary.id }, detail: { result: evidence.result } });
+      tx.audit({ tenantId: null, action: 'backup.verify', actor: auditActor(actor), target: { type: 'backup', id: backupId }, detail: { result: evidence.result } });
     });
     if (passed) lastPassed.set(row.verifiedAt);
     return toVerification(row);
@@ -92,10 +102,19 @@ export function verifyServiceFactory({ db, keyProvider, backups, backupDir, sign
   return {
     /** Verifies `backupId`, or the newest backup when none is named. */
     async verify(actor: Actor, backupId?: string, onProgress: Progress = () => {}): Promise<Verification> {
+      if (pgbackrest) {
+        const all = await listPgBackups(pgbackrest.cfg);
+        const backup = backupId ? all.find((b) => b.id === backupId) : all[0];
+        if (!backup) throw new RequestError('backup.not_found', backupId ? `No backup ${backupId} in the pgBackRest repository` : 'There is no backup to verify yet');
+        const checks = await pgRestoreChecks({ ...pgbackrest, keyProvider, sample }, backup, readPgManifest(backupDir, backup.id, backup.manifestId));
+        return record(actor, backup.id, checks);
+      }
       const summary = backupId ? backups.get(backupId) : backups.list()[0];
       if (!summary) throw new RequestError('backup.not_found', 'There is no backup to verify yet');
-      return record(actor, summary, await runChecks(summary, onProgress));
+      return record(actor, summary.id, await runChecks(summary, onProgress));
     },
+    /** Whether there is a backup to verify (the scheduled job waits for the first). */
+    hasBackups: async () => (pgbackrest ? (await listPgBackups(pgbackrest.cfg)).length : backups.list().length) > 0,
     async list(page: { limit: number; cursor?: string }) {
       const rows = await db.transaction((tx) => verificationRepo.list(tx, page.cursor ? decodeCursor(page.cursor) : null, page.limit + 1));
       const items = rows.slice(0, page.limit).map(toVerification);

@@ -1,5 +1,6 @@
 import { join, resolve } from 'node:path';
 import type { Backup, BackupVerification } from '../client/index.ts';
+import type { Config } from '../config.ts';
 import { createApiClient, resolveRemote } from './api-client.ts';
 import { CliError, exitCodes, printResult } from './output.ts';
 import { type Progress, startProgress } from './progress.ts';
@@ -14,7 +15,20 @@ async function pgBackRest() {
   const { loadConfig } = await import('../config.ts');
   const config = loadConfig();
   if (!config.pgbackrestStanza) return undefined;
-  return { cfg: { stanza: config.pgbackrestStanza, configFile: config.pgbackrestConfig }, ...(await import('../backup/pgbackrest.ts')) };
+  return { config, cfg: { stanza: config.pgbackrestStanza, configFile: config.pgbackrestConfig }, ...(await import('../backup/pgbackrest.ts')) };
+}
+
+/**
+ * The row counts and audit tree head that a restore test of this pgBackRest
+ * backup compares against, read from the database (DATABASE_URL) just before
+ * pgBackRest starts. Without DATABASE_URL there is none; the backup is still made.
+ */
+async function takePgManifest(config: Config) {
+  if (!config.databaseUrl) return undefined;
+  const [{ openDb }, { takePgManifest: take }, { newBackupId }] = await Promise.all([
+    import('../db/open-db.ts'), import('../backup/pg-manifest.ts'), import('../backup/backup-service.ts')]);
+  const db = await openDb(config);
+  try { return await take(db, newBackupId(new Date()), new Date()); } finally { await db.close(); }
 }
 
 const mib = (n: number) => `${(n / 1024 / 1024).toFixed(1)} MiB`;
@@ -33,9 +47,11 @@ async function retryUnreachable<T>(call: () => Promise<T>, tries = 20): Promise<
 export async function createBackup(o: RemoteOptions & { type: 'full' | 'diff' }): Promise<number> {
   const pg = await pgBackRest();
   if (pg) {
+    const manifest = await takePgManifest(pg.config);
     if (!o.json) process.stderr.write(`pgbackrest --stanza=${pg.cfg.stanza} --type=${o.type} backup…\n`);
-    const b = await pg.createPgBackup(pg.cfg, o.type);
-    printResult(!!o.json, b, `pgBackRest ${b.type} backup, ${mib(b.sizeBytes)} in the repository\n${b.id}`);
+    const b = await pg.createPgBackup(pg.cfg, o.type, manifest?.id);
+    if (manifest) (await import('../backup/pg-manifest.ts')).writePgManifest(pg.config.backupDir, b.id, manifest);
+    printResult(!!o.json, b, `pgBackRest ${b.type} backup, ${mib(b.sizeBytes)} in the repository${manifest ? '' : ' (no Tresor manifest: DATABASE_URL is not set)'}\n${b.id}`);
     return exitCodes.done;
   }
   const api = createApiClient(resolveRemote(o));

@@ -1811,7 +1811,7 @@ export interface components {
         };
         /** VerificationCheck */
         VerificationCheck: {
-            /** @description checksum, decryption, migrations, row_counts, record_decryption, audit_log, erasure_ledger */
+            /** @description embedded: checksum, decryption, row_counts, record_decryption, migrations, audit_log, erasure_ledger; pgBackRest: restore, row_counts, record_decryption, migrations, audit_log, erasure_ledger */
             name: string;
             /** @enum {string} */
             status: "passed" | "failed" | "skipped" | "not_applicable";
@@ -1822,8 +1822,9 @@ export interface components {
             /** Format: uuid */
             id: string;
             /**
-             * @description time-ordered backup id
+             * @description a backup id (embedded store) or a pgBackRest backup label (PostgreSQL)
              * @example 20261202T041500123Z-9f86d081
+             * @example 20261202-041500F
              */
             backupId: string;
             /** Format: date-time */
@@ -10092,8 +10093,9 @@ export interface operations {
                  */
                 "application/json": {
                     /**
-                     * @description time-ordered backup id
+                     * @description a backup id (embedded store) or a pgBackRest backup label (PostgreSQL)
                      * @example 20261202T041500123Z-9f86d081
+                     * @example 20261202-041500F
                      */
                     backupId?: string;
                 };

@@ -29,6 +29,8 @@ export function isPostgresWriteAfterClose(err: unknown): boolean {
 
 export interface PostgresOptions {
   url: string;
+  /** A unix socket to connect through instead of the URL's host (restore verification's scratch cluster). */
+  socketPath?: string;
   poolMax: number;
   connectTimeoutMs: number;
   statementTimeoutMs: number;
@@ -211,6 +213,7 @@ async function reserveWithin(sql: postgres.Sql, ms: number): Promise<postgres.Re
 export function openPostgres(opts: PostgresOptions): Db {
   const connect = (max: number, idleTimeout: number) => postgres(opts.url, {
     max,
+    ...(opts.socketPath ? { path: opts.socketPath } : {}),
     connect_timeout: Math.ceil(opts.connectTimeoutMs / 1000),
     idle_timeout: idleTimeout,
     target_session_attrs: sessionTarget(opts.url),
