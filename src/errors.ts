@@ -268,6 +268,8 @@ export const startupCatalogue = {
     description: 'Its schema version is higher than the migrations this Tresor knows; restore it with that version or newer.' },
   'backup.target_not_empty': { title: 'The restore target is not empty',
     description: 'A restore writes a new data dir; it never overwrites a store, running or not. Name a new or empty directory with --to.' },
+  'backup.production_into_non_production': { title: 'A production backup is not restored outside production',
+    description: 'The backup was made by a production deployment and TRESOR_ENVIRONMENT here is staging or test; nothing was restored. Copy tenants pseudonymised with `tresor tenant clone --pseudonymize`.' },
   'backup.pgbackrest_failed': { title: 'pgBackRest failed',
     description: 'The pgbackrest command Tresor ran for a PostgreSQL backup exited with an error; its output is in the detail.' },
   'crypto.unwrap_failed': { title: 'A data key could not be unwrapped',

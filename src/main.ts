@@ -7,6 +7,7 @@ import { openDb } from './db/open-db.ts';
 import { isPostgresWriteAfterClose } from './db/postgres-driver.ts';
 import type { Db } from './db/db.ts';
 import { migrate } from './db/migrate.ts';
+import { declareEnvironment } from './environments/environment.ts';
 import { openRootKey } from './keys/root-key.ts';
 import { createServices, type Services } from './services.ts';
 import { buildApp, logRedaction } from './app.ts';
@@ -21,6 +22,7 @@ export async function openStore(config: Config) {
   const db = await openDb(config);
   try {
     await migrate(db);
+    await declareEnvironment(db, config.environment);
     const keyProvider = await openRootKey(config, db);
     return { db, keyProvider };
   } catch (err) {

@@ -69,7 +69,7 @@ export function createServices(config: Config, { db, keyProvider, onError = () =
     if (n) ctx.log.info({ versions: n }, 'pseudonym key versions retired');
   } });
   jobs.add({ name: 'audit-sequencer', everyMs: config.auditSequenceMs, run: async (ctx) => { await sequencer.sequence(ctx.stopping); } });
-  const backups = backupServiceFactory({ db, keyProvider, backupDir: config.backupDir, keep: config.backupKeep, onError });
+  const backups = backupServiceFactory({ db, keyProvider, backupDir: config.backupDir, keep: config.backupKeep, environment: config.environment, onError });
   const verifications = verifyServiceFactory({ db, keyProvider, backups, backupDir: config.backupDir, sample: config.backupVerifySample,
     signer: signingKeyFor(keyProvider, 'backup.verification'),
     pgbackrest: config.pgbackrestStanza && config.databaseUrl ? { cfg: { stanza: config.pgbackrestStanza, configFile: config.pgbackrestConfig }, databaseUrl: config.databaseUrl } : undefined });

@@ -10,6 +10,7 @@ import { BackupError, type BackupHeader, backupReader, decryptFrames, openBackup
 import { dataFile, sha256OfFile } from './backup-files.ts';
 import type { BackupSummary } from './backup-schemas.ts';
 import type { Progress } from './backup-service.ts';
+import { type Environment, mayReceiveAsIs } from '../environments/environment.ts';
 
 export interface RestoreInput {
   backupDir: string;
@@ -19,6 +20,8 @@ export interface RestoreInput {
   /** The root key provider; the passphrase provider needs the salt the header carries. */
   keyProvider: (header: BackupHeader) => KeyProvider;
   onProgress?: Progress;
+  /** The restoring deployment's TRESOR_ENVIRONMENT: a production backup is refused outside production. */
+  environment?: Environment;
 }
 
 export function assertEmpty(target: string): void {
@@ -34,7 +37,8 @@ export function assertEmpty(target: string): void {
 
 function assertHeaderMatches(header: BackupHeader, summary: BackupSummary): void {
   const m = header.manifest;
-  if (m.id !== summary.id || m.schemaVersion !== summary.schemaVersion || m.snapshotBytes !== summary.snapshotBytes || m.createdAt !== summary.createdAt) {
+  if (m.id !== summary.id || m.schemaVersion !== summary.schemaVersion || m.snapshotBytes !== summary.snapshotBytes || m.createdAt !== summary.createdAt
+    || m.environment !== summary.environment) {
     throw new BackupError('backup.corrupt', `the manifest of ${summary.id} does not match its file's authenticated header`);
   }
   if (m.schemaVersion > latestMigration()) {
@@ -54,6 +58,10 @@ async function decryptSnapshot(input: RestoreInput): Promise<Blob> {
   const reader = backupReader(createReadStream(path));
   const { header, raw } = await readHeader(reader);
   assertHeaderMatches(header, summary);
+  if (input.environment && !mayReceiveAsIs(header.manifest.environment, input.environment)) {
+    throw new BackupError('backup.production_into_non_production', `backup ${summary.id} holds production data and this deployment is ` +
+      `'${input.environment}' (TRESOR_ENVIRONMENT): it is not restored here. Copy tenants pseudonymised instead: tresor tenant clone --tenant ID --to TARGET --pseudonymize`);
+  }
   const key = openBackupKey(input.keyProvider(header), header);
   const parts: Uint8Array<ArrayBuffer>[] = [];
   const hash = createHash('sha256');

@@ -21,6 +21,8 @@ export const BackupManifest = Type.Object({
   store: StringEnum(['pglite'] as const),
   schemaVersion: Type.Integer({ description: 'highest migration applied in the backed-up store' }),
   snapshotBytes: Type.Integer({ description: 'bytes of the unencrypted snapshot' }),
+  environment: Type.Optional(StringEnum(['production', 'staging', 'test'] as const, {
+    description: 'TRESOR_ENVIRONMENT of the deployment that made it: a production backup is never restored into a staging or test deployment (absent in older backups: counted as production)' })),
   tenants: Type.Array(TenantRows),
   auditTreeHead: Type.Union([Type.Object({
     treeSize: Type.Integer(), rootHash: Type.String({ description: 'base64' }), timestampMs: Type.Integer(),

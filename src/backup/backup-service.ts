@@ -10,6 +10,7 @@ import { auditActor } from '../audit/audit-leaf.ts';
 import { encodeHeader, encryptFrames, newBackupKey } from './backup-format.ts';
 import { ensureBackupDir, listSummaries, partialFile, pruneBackups, readSummary, removeBackup, writeSummary } from './backup-files.ts';
 import { backupRepo } from './backup-repo.ts';
+import type { Environment } from '../environments/environment.ts';
 import type { BackupManifest, BackupRun, BackupSummary } from './backup-schemas.ts';
 
 export interface BackupDeps {
@@ -18,6 +19,8 @@ export interface BackupDeps {
   backupDir: string;
   /** Backups kept after each new one (TRESOR_BACKUP_KEEP). */
   keep: number;
+  /** TRESOR_ENVIRONMENT, recorded in each manifest (a restore checks it). */
+  environment?: Environment;
   now?: () => Date;
   /** Where a background backup's unexpected failure is logged. */
   onError?: (msg: string, err: unknown) => void;
@@ -58,7 +61,7 @@ function fileTap(hash: ReturnType<typeof createHash>, size: { bytes: number }): 
 // it restores byte for byte what the store held (roles, policies, sequences,
 // migrations table), needs no schema knowledge, and opens with PGlite as is.
 // PostgreSQL deployments back up with pgBackRest (ops/pgbackrest/).
-export function backupServiceFactory({ db, keyProvider, backupDir, keep, now = () => new Date(), onError = () => {} }: BackupDeps) {
+export function backupServiceFactory({ db, keyProvider, backupDir, keep, environment, now = () => new Date(), onError = () => {} }: BackupDeps) {
   let running = false;
   let settled: Promise<unknown> = Promise.resolve();
   // Runs started over the API, newest last (a handful: they are also on disk once complete).
@@ -75,7 +78,7 @@ export function backupServiceFactory({ db, keyProvider, backupDir, keep, now = (
       salt: await backupRepo.passphraseSalt(tx),
     }));
     const manifest: BackupManifest = { id, createdAt, store: 'pglite', schemaVersion: result.schemaVersion, snapshotBytes: tar.size,
-      tenants: result.tenants, auditTreeHead: result.auditTreeHead };
+      ...(environment ? { environment } : {}), tenants: result.tenants, auditTreeHead: result.auditTreeHead };
     return { manifest, tar, salt: result.salt };
   }
 

@@ -42,6 +42,7 @@ const REQUIRED = { embedded: ['checksum', 'decryption', 'row_counts', 'record_de
 const failedStep: Record<BackupError['code'], string> = {
   'backup.checksum_mismatch': 'checksum', 'backup.corrupt': 'decryption', 'backup.wrong_key': 'decryption',
   'backup.newer_schema': 'migrations', 'backup.target_not_empty': 'restore', 'backup.pgbackrest_failed': 'restore',
+  'backup.production_into_non_production': 'restore',
 };
 
 function toVerification(row: VerificationRow): Verification {

@@ -120,7 +120,7 @@ export async function restoreBackup(id: string, to: string, o: { json?: boolean;
   const progress = startProgress({ label: `restore ${id}`, unit: 'bytes', total: summary.snapshotBytes, everyMs: o.progressEvery * 1000 });
   const target = resolve(to);
   try {
-    const db = await restore.restoreBackup({ backupDir: config.backupDir, summary, target, onProgress: (done) => progress.update(done),
+    const db = await restore.restoreBackup({ backupDir: config.backupDir, summary, target, environment: config.environment, onProgress: (done) => progress.update(done),
       keyProvider: (header) => {
         if (header.key.provider !== config.keyProvider) throw new BackupError('backup.wrong_key', `backup ${id} was made with the '${header.key.provider}' key provider, TRESOR_KEY_PROVIDER is '${config.keyProvider}'`);
         return config.keyProvider === 'file' ? openFileKeyProvider({ path: config.keyFile, allowCreate: false })

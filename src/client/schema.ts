@@ -1774,6 +1774,11 @@ export interface components {
             schemaVersion: number;
             /** @description bytes of the unencrypted snapshot */
             snapshotBytes: number;
+            /**
+             * @description TRESOR_ENVIRONMENT of the deployment that made it: a production backup is never restored into a staging or test deployment (absent in older backups: counted as production)
+             * @enum {string}
+             */
+            environment?: "production" | "staging" | "test";
             tenants: components["schemas"]["BackupTenantRows"][];
             /** @description the latest signed audit tree head in the store, null while it has none; verification checks the restored log against it */
             auditTreeHead: components["schemas"]["BackupAuditTreeHead"] | null;
