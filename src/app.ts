@@ -32,6 +32,7 @@ import { authPolicyRoutes } from './identity/auth-policy-routes.ts';
 import { supportGrantsRoutes } from './access/support-grants-routes.ts';
 import { requestMeta } from './http/request-meta.ts';
 import { pseudonymsRoutes } from './pseudonyms/pseudonyms-routes.ts';
+import { subjectsRoutes } from './subject-rights/subjects-routes.ts';
 
 // Secrets and bodies never reach the log: auth headers and cookies are
 // redacted, and request bodies are not logged at all. URLs carry no personal
@@ -72,6 +73,9 @@ export async function buildApp(config: Config, services: Services, opts: { logge
     more: (registry) => { services.jobs.registerMetrics(registry); registerBackupMetrics(registry, services); }, port: config.metricsPort, host: config.host });
   await registerOpenApi(app, config);
   registerRequestLog(app, services.requestLog, config.requestLogFieldMax);
+  // A restored store must not bring an erased subject back: the erasure
+  // ledger's entries it lacks are applied before the first request is served.
+  app.addHook('onReady', async () => { await services.subjects.reapplyLedger(); });
   app.addHook('onClose', async () => { await services.backups.idle(); await services.jobs.stop(); await services.imports.close(); await services.requestLog.close(); });
 
   healthRoutes(app, { db: services.db, environment: config.environment });
@@ -81,6 +85,7 @@ export async function buildApp(config: Config, services: Services, opts: { logge
   collectionsRoutes(app, { collections: services.collections,
     limits: { maxFields: config.maxFields, maxLengthCap: config.maxLengthCap, defaultMaxLength: config.defaultMaxLength } });
   recordsRoutes(app, { records: services.records });
+  subjectsRoutes(app, { subjects: services.subjects, listDefaultLimit: config.listDefaultLimit, listMaxLimit: config.listMaxLimit });
   importRoutes(app, { imports: services.imports, importLimitBytes: config.importLimitBytes, importLineMaxBytes: config.importLineMaxBytes });
   keysRoutes(app, { rotation: services.rotation });
   pseudonymsRoutes(app, { pseudonyms: services.pseudonyms });

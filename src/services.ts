@@ -29,6 +29,8 @@ import { createIdentity } from './identity/identity.ts';
 import { createEgress } from './transfer/egress.ts';
 import { parseAllowlist } from './transfer/destinations.ts';
 import { pseudonymsServiceFactory } from './pseudonyms/pseudonyms-service.ts';
+import { subjectsServiceFactory } from './subject-rights/subjects-service.ts';
+import { LEDGER_SIGNING_PURPOSE } from './subject-rights/erasure-ledger.ts';
 
 export interface ServiceDeps {
   db: Db; keyProvider: KeyProvider; onError?: (msg: string, err: unknown) => void; log?: JobLog; metrics?: Metrics;
@@ -89,6 +91,8 @@ export function createServices(config: Config, { db, keyProvider, onError = () =
     auditLog: auditLogServiceFactory({ db, signingKey: auditSigningKey }),
     records,
     pseudonyms,
+    subjects: subjectsServiceFactory({ db, keys, backupDir: config.backupDir, now,
+      ledgerKey: signingKeyFor(keyProvider, LEDGER_SIGNING_PURPOSE), certificateKey: signingKeyFor(keyProvider, 'erasure.certificate') }),
     securityEvents,
     securityAlerts: alerts,
     egress,

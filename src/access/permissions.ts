@@ -72,6 +72,11 @@ export const permissions = {
   // Every tenant's entries at once (the SIEM export).
   'audit.export': ['operator'],
   'backups.manage': ['operator'],
+  // Data-subject requests reach every collection of the tenant at once, values in full.
+  'subjects.read': ['owner', 'admin'],
+  'subjects.erase': ['owner', 'admin'],
+  'legal_holds.read': ['owner', 'admin', 'auditor'],
+  'legal_holds.manage': ['owner', 'admin'],
   'backups.read': ['operator'],
 } as const satisfies Record<string, readonly Role[]>;
 
@@ -102,6 +107,10 @@ export const actionDescriptions: Record<Action, string> = {
   'audit.export': 'export every tenant\'s audit entries (SIEM)',
   'backups.manage': 'back up the embedded store, run restore verifications',
   'backups.read': 'list backups and read the signed restore-verification evidence',
+  'subjects.read': 'find and export every record of a data subject across the tenant\'s collections (Art. 15/20)',
+  'subjects.erase': 'erase every record of a data subject (Art. 17), recorded in the erasure ledger',
+  'legal_holds.read': 'list the tenant\'s legal holds',
+  'legal_holds.manage': 'place and release legal holds on data subjects',
   'users.invite': 'invite users (roles at or below one\'s own; operators only a tenant\'s first owner)',
   'users.manage': 'list users, change their role or status, issue password resets',
   'auth_policy.read': 'read the tenant\'s password and session policy',

@@ -28,6 +28,7 @@ const tags = [
   { name: 'api-keys', description: 'API keys of a tenant (owner, admin, editor, viewer, auditor) and of operators' },
   { name: 'collections', description: 'Collections: named sets of typed, classified fields' },
   { name: 'records', description: 'Records of a collection: create, read, update, delete, search, import' },
+  { name: 'subjects', description: 'Data-subject requests across a tenant\'s collections (find, export, erase) and legal holds' },
   { name: 'keys', description: "A tenant's data keys: status and rotation" },
   { name: 'pseudonyms', description: 'Pseudonyms of pseudonymize fields: re-identification (by permission, with a reason, audited) and key rotation' },
   { name: 'audit-log', description: 'The tamper-evident audit log: queries, record histories and export (ids and field names, never values); signed tree heads, entries by seq, RFC 6962 proofs' },

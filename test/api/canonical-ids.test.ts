@@ -67,6 +67,11 @@ for (const backend of backends) {
         assert.equal(grant.statusCode, 201, grant.body);
         ids.grantId = grant.json().id;
       }
+      if (r.uuidParams.includes('holdId')) {
+        const hold = await t.call('POST', `/v1/tenants/${s.tenantId}/legal-holds`, { token: s.adminKey, body: { where: { email: `held${n++}@ids.example` }, reason: 'walk' } });
+        assert.equal(hold.statusCode, 201, hold.body);
+        ids.holdId = hold.json().id;
+      }
       return ids;
     }
 
@@ -115,7 +120,9 @@ for (const backend of backends) {
             const token = platform ? t.operatorKey : r.path.includes('/support-grants/') ? ownerKey : s.adminKey;
             const res = await t.call(r.method, url, { token, ...bodyFor(r) });
             assert.ok(res.statusCode < 500, `${r.method} ${r.path} (${label}) answered ${res.statusCode}: ${res.body}`);
-            if (ids.userId || ids.grantId) assert.notEqual(res.statusCode, 404, `${r.method} ${r.path} (${label}) finds the ${ids.userId ? 'user' : 'grant'}: ${res.body}`);
+            if (ids.userId || ids.grantId || ids.holdId) {
+              assert.notEqual(res.statusCode, 404, `${r.method} ${r.path} (${label}) finds the ${ids.userId ? 'user' : ids.grantId ? 'grant' : 'hold'}: ${res.body}`);
+            }
             if (res.statusCode < 300 && res.body && ids.id && res.json().id) assert.equal(res.json().id, ids.id, 'the answer carries the canonical id');
             await t.services.rotation.idle();
           }

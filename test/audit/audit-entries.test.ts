@@ -271,6 +271,50 @@ for (const backend of backends) {
         const [entry] = await log(a.tenantId, 'action=record.search');
         assert.deepEqual({ recordIds: entry.recordIds, fields: entry.fields }, { recordIds: [id], fields: ['email'] });
       },
+      async findSubject() {
+        const id = await create(40);
+        const res = await t.call('POST', `/v1/tenants/${a.tenantId}/subjects/find`, { token: a.adminKey, body: { where: { email: 'walker40@audit.example' } } });
+        assert.deepEqual(res.json().records, [{ collection: 'customers', id }]);
+        const [entry] = await log(a.tenantId, `action=subject.find&recordId=${id}`);
+        assert.deepEqual({ collection: entry.collection, fields: entry.fields }, { collection: 'customers', fields: ['email'] });
+        assert.doesNotMatch(JSON.stringify(entry), /walker40/, 'the value looked up is not logged');
+      },
+      async exportSubject() {
+        const id = await create(41);
+        const res = await t.call('POST', `/v1/tenants/${a.tenantId}/subjects/export`, { token: a.adminKey, body: { where: { email: 'walker41@audit.example' } } });
+        assert.equal(res.statusCode, 200, res.body);
+        const [entry] = await log(a.tenantId, `action=subject.export&recordId=${id}`);
+        assert.deepEqual({ recordIds: entry.recordIds, fields: entry.fields }, { recordIds: [id], fields: ['email'] });
+      },
+      async eraseSubject() {
+        const id = await create(42);
+        const erase = () => t.call('POST', `/v1/tenants/${a.tenantId}/subjects/erase`,
+          { token: a.adminKey, body: { where: { email: 'walker42@audit.example' }, reason: 'Art. 17 for walker42' } });
+        const hold = (await t.call('POST', `/v1/tenants/${a.tenantId}/legal-holds`, { token: a.adminKey, body: { where: { email: 'walker42@audit.example' }, reason: 'x' } })).json();
+        await leavesNone(a.tenantId, 'subject.erase', erase, 409);
+        assert.equal((await t.call('DELETE', `/v1/tenants/${a.tenantId}/legal-holds/${hold.id}`, { token: a.adminKey })).statusCode, 200);
+        const res = await erase();
+        assert.equal(res.statusCode, 200, res.body);
+        const [entry] = await log(a.tenantId, `action=subject.erase&recordId=${id}`);
+        assert.deepEqual({ collection: entry.collection, fields: entry.fields, detail: entry.detail },
+          { collection: 'customers', fields: ['email'], detail: { erased: 1, ledgerEntry: res.json().certificate.statement.id } });
+        assert.doesNotMatch(JSON.stringify(entry), /walker42/, 'neither the value nor the reason is logged');
+      },
+      async createLegalHold() {
+        const res = await t.call('POST', `/v1/tenants/${a.tenantId}/legal-holds`, { token: a.adminKey, body: { where: { email: 'walker43@audit.example' }, reason: 'case walker43' } });
+        assert.equal(res.statusCode, 201, res.body);
+        const [entry] = (await log(a.tenantId, 'action=legal_hold.create')).filter((e) => e.target?.id === res.json().id);
+        assert.deepEqual({ fields: entry.fields, detail: entry.detail }, { fields: ['email'], detail: { collections: 1 } });
+        assert.doesNotMatch(JSON.stringify(entry), /walker43/);
+        await leavesNone(a.tenantId, 'legal_hold.create', () => t.call('POST', `/v1/tenants/${a.tenantId}/legal-holds`,
+          { token: a.adminKey, body: { where: { nope: 1 }, reason: 'x' } }), 400);
+      },
+      async releaseLegalHold() {
+        const id = (await t.call('POST', `/v1/tenants/${a.tenantId}/legal-holds`, { token: a.adminKey, body: { where: { email: 'walker44@audit.example' }, reason: 'x' } })).json().id;
+        assert.equal((await t.call('DELETE', `/v1/tenants/${a.tenantId}/legal-holds/${id}`, { token: a.adminKey })).statusCode, 200);
+        assert.equal((await log(a.tenantId, 'action=legal_hold.release')).filter((e) => e.target?.id === id).length, 1);
+        await leavesNone(a.tenantId, 'legal_hold.release', () => t.call('DELETE', `/v1/tenants/${a.tenantId}/legal-holds/${id}`, { token: a.adminKey }), 404);
+      },
       async updateRecord() {
         const id = await create(4);
         assert.equal((await t.call('PATCH', `${a.base}/${id}`, { token: a.key, body: { data: { tier: 'silver', phone: null } } })).statusCode, 200);

@@ -4,12 +4,14 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
+import { readFileSync } from 'node:fs';
 import pino from 'pino';
 import { buildApp, logRedaction } from '../../src/app.ts';
 import { createServices, type Services } from '../../src/services.ts';
 import { backends, openRootKey, openTestStore, type TestStore } from '../helpers/backends.ts';
 import { customersCollection } from '../helpers/test-app.ts';
 import { findNeedles } from '../helpers/security-scan.ts';
+import { ledgerFile } from '../../src/subject-rights/erasure-ledger.ts';
 import type { App } from '../../src/http/app-types.ts';
 
 const EMAIL = 'xq-auditscan-9071@example.org';
@@ -59,16 +61,27 @@ for (const backend of backends) {
       assert.equal((await call('POST', `${base}/search`, key, { where: { email: EMAIL, name: NEW_NAME } })).statusCode, 422);
       assert.equal((await call('GET', `${base}/${id}`, key)).statusCode, 200);
       assert.equal((await call('GET', base, key)).statusCode, 200);
+      const sub = `/v1/tenants/${tenant.id}/subjects`;
+      assert.equal((await call('POST', `${sub}/find`, key, { where: { email: EMAIL } })).statusCode, 200);
+      assert.equal((await call('POST', `${sub}/export`, key, { where: { email: EMAIL } })).statusCode, 200);
+      assert.equal((await call('POST', `${sub}/find`, key, { where: { email: NAME } })).statusCode, 400);
+      const hold = await call('POST', `/v1/tenants/${tenant.id}/legal-holds`, key, { where: { email: EMAIL }, reason: 'litigation, case 12' });
+      assert.equal(hold.statusCode, 201);
+      assert.equal((await call('POST', `${sub}/erase`, key, { where: { email: EMAIL }, reason: 'Art. 17 request' })).statusCode, 409);
+      assert.equal((await call('DELETE', `/v1/tenants/${tenant.id}/legal-holds/${hold.json().id}`, key)).statusCode, 200);
       const ndjson = [{ email: IMPORTED, name: NAME }, { email: IMPORTED, name: NEW_NAME }, { email: 'not-mail', name: IMPORTED }]
         .map((d) => JSON.stringify({ data: d })).join('\n');
       assert.equal((await call('POST', `${base}/import`, key, ndjson, 'application/x-ndjson')).statusCode, 200);
+      assert.equal((await call('POST', `${sub}/erase`, key, { where: { email: IMPORTED }, reason: 'Art. 17 request' })).statusCode, 200);
       assert.equal((await call('DELETE', `${base}/${id}`, key)).statusCode, 204);
       assert.equal((await call('GET', `/v1/tenants/${tenant.id}/audit`, key)).statusCode, 200);
       await services.requestLog.flush();
       await services.sequencer.sequence();
 
       const tables = (await store.db.query<{ name: string }>(`select tablename as name from pg_tables where schemaname = 'public'
-        and (tablename like 'audit%' or tablename like '%log%' or tablename like '%event%') order by 1`)).map((r) => r.name);
+        and (tablename like 'audit%' or tablename like '%log%' or tablename like '%event%' or tablename like '%ledger%' or tablename like 'legal_hold%')
+        order by 1`)).map((r) => r.name);
+      assert.ok(tables.includes('erasure_ledger') && tables.includes('legal_holds'), tables.join(', '));
       assert.ok(tables.includes('audit_entries') && tables.includes('audit_record_refs'), tables.join(', '));
       const found: Record<string, string[]> = {};
       let rows = 0;
@@ -82,6 +95,10 @@ for (const backend of backends) {
       const leaves = await store.db.query<{ leaf: Uint8Array }>('select leaf from audit_entries where leaf is not null');
       const leafHits = findNeedles(Buffer.concat(leaves.map((l) => Buffer.from(l.leaf))), NEEDLES);
       if (leafHits.length) found['audit_entries.leaf (decoded)'] = leafHits;
+      const ledger = readFileSync(ledgerFile(store.config.backupDir));
+      assert.ok(ledger.length > 0);
+      const ledgerHits = findNeedles(ledger, NEEDLES);
+      if (ledgerHits.length) found['erasure ledger file'] = ledgerHits;
       const logHits = findNeedles(Buffer.from(lines.join('')), NEEDLES);
       if (logHits.length) found['server log'] = logHits;
       assert.ok(errorBodies.length >= 3);
