@@ -126,7 +126,9 @@ export function tresorDirs(prefix = 'tresor-bench-') {
   const dir = mkdtempSync(join(tmpdir(), prefix));
   return {
     dir,
-    env: { TRESOR_DATA_DIR: join(dir, 'data'), TRESOR_KEY_FILE: join(dir, 'keys', 'root.key'), TRESOR_BACKUP_DIR: join(dir, 'backups') },
+    // Fresh tenants write without entering and confirming an instruction first.
+    env: { TRESOR_DATA_DIR: join(dir, 'data'), TRESOR_KEY_FILE: join(dir, 'keys', 'root.key'), TRESOR_BACKUP_DIR: join(dir, 'backups'),
+      TRESOR_REQUIRE_INSTRUCTION: 'off' },
     remove: () => rmSync(dir, { recursive: true, force: true }),
   };
 }

@@ -33,6 +33,7 @@ import { supportGrantsRoutes } from './access/support-grants-routes.ts';
 import { requestMeta } from './http/request-meta.ts';
 import { pseudonymsRoutes } from './pseudonyms/pseudonyms-routes.ts';
 import { subjectsRoutes } from './subject-rights/subjects-routes.ts';
+import { instructionsRoutes } from './instructions/instructions-routes.ts';
 
 // Secrets and bodies never reach the log: auth headers and cookies are
 // redacted, and request bodies are not logged at all. URLs carry no personal
@@ -98,5 +99,6 @@ export async function buildApp(config: Config, services: Services, opts: { logge
   usersRoutes(app, { users: services.identity.users });
   authRoutes(app, services.identity);
   authPolicyRoutes(app, { authPolicy: services.identity.authPolicy });
+  instructionsRoutes(app, { instructions: services.instructions });
   return app;
 }

@@ -101,6 +101,10 @@ export const ConfigSchema = Type.Object({
     description: 'furthest a tenant API key\'s `expiresAt` may lie ahead, in days' }),
   supportGrantMaxMinutes: int(240, { minimum: 1, maximum: 240 }, { env: 'TRESOR_SUPPORT_GRANT_MAX_MINUTES',
     description: 'longest break-glass support grant a support actor may ask for, in minutes (at most 4 hours)' }),
+  requireInstruction: Type.Optional(Type.Enum(['on', 'off'], { env: 'TRESOR_REQUIRE_INSTRUCTION', docDefault: '`on` when `TRESOR_ENVIRONMENT=production`, else `off`',
+    description: '`on`: a tenant without a confirmed instruction may not process data (403 `instruction.not_covered`); `off` lets it, until it has one' })),
+  instructionCacheTtlMs: int(5000, { minimum: 1 }, { env: 'TRESOR_INSTRUCTION_CACHE_TTL_MS',
+    description: 'how long a tenant\'s confirmed instruction stays cached; a confirmation on another process is seen within it' }),
   egressAllow: Type.Optional(str(undefined, { env: 'TRESOR_EGRESS_ALLOW', docDefault: 'unset → nothing leaves',
     description: 'the egress allowlist: comma-separated `CC url-prefix [internal]` (country code, http(s) URL prefix; `internal` lets it resolve to a private or loopback address), e.g. `DE https://siem.example.eu/`; every outbound connection must fall under one' })),
   egressTimeoutMs: int(10_000, { minimum: 100, maximum: 300_000 }, { env: 'TRESOR_EGRESS_TIMEOUT_MS',
@@ -304,6 +308,9 @@ function checkTogether(config: Config, problems: string[]) {
   }
   if (config.listDefaultLimit > config.listMaxLimit) problems.push('TRESOR_LIST_DEFAULT_LIMIT: must not exceed TRESOR_LIST_MAX_LIMIT');
 }
+
+/** Whether a tenant needs a confirmed instruction to process data (TRESOR_REQUIRE_INSTRUCTION, else by environment). */
+export const instructionRequired = (config: Config): boolean => (config.requireInstruction ?? (config.environment === 'production' ? 'on' : 'off')) === 'on';
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const problems: string[] = [];

@@ -1,4 +1,4 @@
-import type { Config } from './config.ts';
+import { type Config, instructionRequired } from './config.ts';
 import type { Db } from './db/db.ts';
 import type { KeyProvider } from './crypto/key-provider.ts';
 import { apiKeysServiceFactory } from './api-keys/api-keys-service.ts';
@@ -27,6 +27,8 @@ import { verifyServiceFactory } from './backup/verify-service.ts';
 import { addBackupJobs } from './backup/backup-jobs.ts';
 import { createIdentity } from './identity/identity.ts';
 import { createEgress } from './transfer/egress.ts';
+import { type InstructionGate, instructionGate } from './instructions/instruction-gate.ts';
+import { instructionsServiceFactory } from './instructions/instructions-service.ts';
 import { parseAllowlist } from './transfer/destinations.ts';
 import { pseudonymsServiceFactory } from './pseudonyms/pseudonyms-service.ts';
 import { subjectsServiceFactory } from './subject-rights/subjects-service.ts';
@@ -44,18 +46,24 @@ const silent: JobLog = { info: () => {}, warn: () => {}, error: () => {} };
 /** Wires the feature services once; the HTTP app and the CLI share them. */
 export function createServices(config: Config, { db, keyProvider, onError = () => {}, log = silent, metrics = createMetrics(), now = () => new Date() }: ServiceDeps) {
   const { meters } = metrics;
+  // The egress module asks the instruction gate for transfer mechanisms; the
+  // gate records refusals through security events, whose alerts use egress.
+  let gate: InstructionGate | undefined;
   const egress = createEgress({ db, destinations: parseAllowlist(config.egressAllow).destinations, timeoutMs: config.egressTimeoutMs,
-    responseMaxBytes: config.egressResponseMaxBytes });
+    responseMaxBytes: config.egressResponseMaxBytes, permits: { mechanismFor: (tenantId, url, country) => gate!.mechanismFor(tenantId, url, country) } });
   const alerts = config.securityAlertUrl ? securityAlerts({ url: config.securityAlertUrl, timeoutMs: config.securityAlertTimeoutMs,
     queueMax: config.securityAlertQueueMax, denialThreshold: config.denialAlertThreshold, denialWindowMs: config.denialAlertWindowMs }, egress, now, onError) : null;
   const securityEvents = securityEventsServiceFactory({ db, now, observer: alerts?.observer });
+  gate = instructionGate({ db, securityEvents, required: instructionRequired(config), onError,
+    cache: { max: config.collectionCacheMax, ttlMs: config.instructionCacheTtlMs } });
+  const instructions = gate;
   const keys = keysServiceFactory({ db, keyProvider, keyCacheMax: config.keyCacheMax, keyCacheTtlMs: config.keyCacheTtlMs });
   const collections = collectionsServiceFactory({ db, maxFields: config.maxFields, maxLengthCap: config.maxLengthCap, defaultMaxLength: config.defaultMaxLength,
     cache: { max: config.collectionCacheMax, ttlMs: config.collectionCacheTtlMs } });
   const pseudonyms = pseudonymsServiceFactory({ db, keyProvider, collections, now, mappingPeriodMs: config.pseudonymMappingDays * 24 * 3600_000,
     maxLiveVersions: config.pseudonymMaxVersions, rekeyBatch: config.pseudonymRekeyBatch, cache: { max: config.keyCacheMax, ttlMs: config.keyCacheTtlMs } });
   const recordLimits = { jsonMaxBytes: config.jsonMaxBytes, recordMaxBytes: config.recordMaxBytes, cardGuard: config.paymentCardGuard === 'on' };
-  const records = recordsServiceFactory({ db, collections, keys, pseudonyms: pseudonyms.inner, listDefaultLimit: config.listDefaultLimit, listMaxLimit: config.listMaxLimit,
+  const records = recordsServiceFactory({ db, collections, keys, instructions, pseudonyms: pseudonyms.inner, listDefaultLimit: config.listDefaultLimit, listMaxLimit: config.listMaxLimit,
     limits: { ...recordLimits, pageMaxBytes: config.pageMaxBytes } });
   const reencrypt = reencryptServiceFactory({ db, keys });
   const jobs = createJobs({ db, log, retries: config.jobRetries, retryBaseMs: config.jobRetryBaseMs });
@@ -96,6 +104,8 @@ export function createServices(config: Config, { db, keyProvider, onError = () =
     securityEvents,
     securityAlerts: alerts,
     egress,
+    instructionGate: instructions,
+    instructions: instructionsServiceFactory({ db, gate: instructions, securityEvents, now }),
     accessDenied: accessDeniedRecorder(securityEvents, onError),
     supportGrants: supportGrantsServiceFactory({ db, securityEvents, now, maxMinutes: config.supportGrantMaxMinutes, listMax: config.listMaxLimit }),
     apiKeys: apiKeysServiceFactory({ db, securityEvents, now, maxDays: config.apiKeyMaxDays, authCache: { max: config.authCacheMax, ttlMs: config.authCacheTtlMs }, touchIntervalMs: config.keyTouchIntervalMs, meters, onTouchError: (err) => onError('api key touch failed', err) }),
@@ -103,7 +113,7 @@ export function createServices(config: Config, { db, keyProvider, onError = () =
     requestLog: createRequestLog({ db, flushMs: config.requestLogFlushMs, bufferMax: config.requestLogBufferMax, batchMax: config.requestLogBatchMax,
       meters, onError: (err) => onError('request log write failed', err) }),
     audit: auditQueryServiceFactory({ db, collections, defaultLimit: config.listDefaultLimit, maxLimit: config.listMaxLimit }),
-    imports: importServiceFactory({ db, collections, keys, pseudonyms: pseudonyms.inner, poolSize: config.importWorkers, recordLimits, meters,
+    imports: importServiceFactory({ db, collections, keys, instructions, pseudonyms: pseudonyms.inner, poolSize: config.importWorkers, recordLimits, meters,
       limits: { batchSize: config.importBatchSize, batchBytes: config.importBatchBytes, dedupMax: config.importDedupMax, reportMax: config.importReportMax } }),
     rotation: rotationServiceFactory({
       db, keys, jobs, meters, reencryptBatch: reencrypt.reencryptBatch, keyCacheTtlMs: config.keyCacheTtlMs,

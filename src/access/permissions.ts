@@ -20,7 +20,9 @@ export type PlatformRole = (typeof PLATFORM_ROLES)[number];
  * support actor acting on a tenant under that approved support grant.
  */
 export type Actor =
-  | { type: 'api_key'; id: string; name: string; role: Role; tenantId: string | null; collections?: readonly string[] | null; expiresAt?: Date | null; grantId?: string }
+  | { type: 'api_key'; id: string; name: string; role: Role; tenantId: string | null; collections?: readonly string[] | null; expiresAt?: Date | null; grantId?: string;
+      /** The purposes the key acts for (null: whatever its collection serves). */
+      purposes?: readonly string[] | null }
   | { type: 'user'; id: string; name: string; role: Role; tenantId: string | null; sessionId: string; grantId?: string }
   | { type: 'system'; id: string; name: string; role: 'system'; tenantId: null };
 
@@ -78,6 +80,10 @@ export const permissions = {
   'legal_holds.read': ['owner', 'admin', 'auditor'],
   'legal_holds.manage': ['owner', 'admin'],
   'backups.read': ['operator'],
+  // The client documents its instructions; the processor's operator confirms them (the order confirmation).
+  'instructions.read': ['operator', 'owner', 'admin', 'auditor'],
+  'instructions.write': ['owner', 'admin'],
+  'instructions.confirm': ['operator'],
 } as const satisfies Record<string, readonly Role[]>;
 
 export type Action = keyof typeof permissions;
@@ -118,6 +124,9 @@ export const actionDescriptions: Record<Action, string> = {
   'platform_users.manage': 'invite and manage operator and support users',
   'users.reset_mfa': 'reset a user\'s second factor',
   'account.self': 'one\'s own session, sessions list, logout and password',
+  'instructions.read': 'read the tenant\'s instructions and their confirmations',
+  'instructions.write': 'enter a new version of the tenant\'s instructions (in force once confirmed)',
+  'instructions.confirm': 'confirm a version of a tenant\'s instructions (the formal order confirmation)',
 };
 
 /** One line per role, for GET /v1/permissions and the README. */

@@ -7,20 +7,23 @@ export interface ApiKeyRow {
   createdAt: Date; lastUsedAt: Date | null; revokedAt: Date | null;
   /** null: every collection of the tenant. */
   collections: string[] | null; expiresAt: Date | null;
+  /** null: whatever the collection serves. */
+  purposes: string[] | null;
 }
 
 const columns = `id, tenant_id as "tenantId", name, role, prefix, created_at as "createdAt",
-  last_used_at as "lastUsedAt", revoked_at as "revokedAt", collections, expires_at as "expiresAt"`;
+  last_used_at as "lastUsedAt", revoked_at as "revokedAt", collections, expires_at as "expiresAt", purposes`;
 
 export const apiKeysRepo = {
   insert: async (tx: Tx, k: {
     id: string; tenantId: string | null; name: string; role: Role; prefix: string; hash: Buffer;
-    collections?: readonly string[] | null; expiresAt?: Date | null;
+    collections?: readonly string[] | null; expiresAt?: Date | null; purposes?: readonly string[] | null;
   }) =>
     (await tx.query<ApiKeyRow>(
-      `insert into api_keys (id, tenant_id, name, role, prefix, hash, collections, expires_at)
-       values ($1, $2, $3, $4, $5, $6, $7::text::jsonb, $8) returning ${columns}`,
-      [k.id, k.tenantId, k.name, k.role, k.prefix, k.hash, k.collections ? JSON.stringify(k.collections) : null, k.expiresAt ?? null],
+      `insert into api_keys (id, tenant_id, name, role, prefix, hash, collections, expires_at, purposes)
+       values ($1, $2, $3, $4, $5, $6, $7::text::jsonb, $8, $9::text::jsonb) returning ${columns}`,
+      [k.id, k.tenantId, k.name, k.role, k.prefix, k.hash, k.collections ? JSON.stringify(k.collections) : null, k.expiresAt ?? null,
+        k.purposes ? JSON.stringify(k.purposes) : null],
     ))[0],
   findByHash: async (tx: Queries, hash: Buffer) => {
     const rows = await tx.query<ApiKeyRow & { hash: Uint8Array }>(`select ${columns}, hash from api_keys where hash = $1`, [hash]);

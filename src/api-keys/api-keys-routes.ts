@@ -11,6 +11,7 @@ const KeyInfo = {
   lastUsedAt: Type.Union([Timestamp, Type.Null()]), revokedAt: Type.Union([Timestamp, Type.Null()]),
   collections: Type.Union([Type.Array(Type.String()), Type.Null()], { description: 'The collections the key is limited to; null: all' }),
   expiresAt: Type.Union([Timestamp, Type.Null()], { description: 'After this the key is refused (401); null: never' }),
+  purposes: Type.Union([Type.Array(Type.String()), Type.Null()], { description: 'The purposes (of the tenant\'s instruction) the key acts for; null: whatever its collection serves' }),
 };
 const ApiKey = Type.Object(KeyInfo, { title: 'ApiKey' });
 const NewApiKey = Type.Object({ ...KeyInfo, key: Type.String({ description: 'Shown once; only its hash is stored' }) }, { title: 'NewApiKey' });
@@ -27,6 +28,8 @@ export function apiKeysRoutes(app: App, { apiKeys }: { apiKeys: ApiKeysService }
         role: StringEnum(TENANT_ROLES),
         collections: Type.Optional(Type.Array(Name, { minItems: 1, maxItems: 100, uniqueItems: true, description: 'Limit the key to these collections' })),
         expiresAt: Type.Optional(Type.String({ format: 'date-time', description: 'Refuse the key after this time (at most TRESOR_API_KEY_MAX_DAYS ahead)' })),
+        purposes: Type.Optional(Type.Array(Name, { minItems: 1, maxItems: 20, uniqueItems: true,
+          description: 'Bind the key to these purposes of the tenant\'s instruction: it processes records only for those (and only where its collection serves them)' })),
       }, { additionalProperties: false }),
       response: { 201: NewApiKey, ...errorResponses } },
   }, async (req, reply) => reply.code(201).send(await apiKeys.createTenantKey(req.actor, req.params.tenantId, req.body, requestMeta(req))));

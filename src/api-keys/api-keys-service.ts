@@ -15,11 +15,11 @@ export interface ApiKeysDeps {
 export function publicKey(row: ApiKeyRow) {
   return { id: row.id, name: row.name, role: row.role, prefix: row.prefix, createdAt: row.createdAt.toISOString(),
     lastUsedAt: row.lastUsedAt?.toISOString() ?? null, revokedAt: row.revokedAt?.toISOString() ?? null,
-    collections: row.collections, expiresAt: row.expiresAt?.toISOString() ?? null };
+    collections: row.collections, expiresAt: row.expiresAt?.toISOString() ?? null, purposes: row.purposes };
 }
 
-/** What a new tenant key may be limited to: some collections, and a time. */
-export interface KeyLimits { collections?: string[] | null; expiresAt?: string | null }
+/** What a new tenant key may be limited to: some collections, a time, some purposes of the tenant's instruction. */
+export interface KeyLimits { collections?: string[] | null; expiresAt?: string | null; purposes?: string[] | null }
 
 export interface NewTenantKey extends KeyLimits { name: string; role: Role }
 
@@ -41,6 +41,7 @@ export function apiKeysServiceFactory({ db, securityEvents, now = () => new Date
       tx.audit({ action: role === 'operator' ? 'operator_key.create' : 'api_key.create', actor, tenantId, target: { type: 'api_key', id }, detail: { role } });
       const row = await apiKeysRepo.insert(tx, {
         id, tenantId, name, role, prefix: secret.prefix, hash: secret.hash, collections: limits.collections ?? null, expiresAt,
+        purposes: limits.purposes ?? null,
       });
       return { ...publicKey(row), key: secret.key };
     } catch (err) {
@@ -110,7 +111,7 @@ export function apiKeysServiceFactory({ db, securityEvents, now = () => new Date
       const minted = (PLATFORM_ROLES as readonly string[]).includes(actor.role);
       await securityEvents.record(await enterTenant(tx, input.tenantId), {
         type: minted ? 'operator.key_minted' : 'api_key.created', actor, ...meta,
-        detail: { keyId: key.id, role: key.role, collections: key.collections, expiresAt: key.expiresAt },
+        detail: { keyId: key.id, role: key.role, collections: key.collections, expiresAt: key.expiresAt, purposes: key.purposes },
       });
       return key;
     },
@@ -164,7 +165,7 @@ export function apiKeysServiceFactory({ db, securityEvents, now = () => new Date
         const row = await apiKeysRepo.findByHash(db, hash);
         assertThat(row && safeEqual(row.hash, hash), () => refuse('invalid'));
         assertThat(!row.revokedAt, () => refuse('revoked'));
-        actor = { type: 'api_key', id: row.id, name: row.name, role: row.role, tenantId: row.tenantId, collections: row.collections, expiresAt: row.expiresAt };
+        actor = { type: 'api_key', id: row.id, name: row.name, role: row.role, tenantId: row.tenantId, collections: row.collections, expiresAt: row.expiresAt, purposes: row.purposes };
         cache.set(token, actor);
       }
       // Checked on every use, cached or not: an expiry takes effect on time.

@@ -1423,6 +1423,78 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/tenants/{tenantId}/instructions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The history of the tenant's instructions
+         * @description Every version, newest first; `current` is the confirmed version in force (null: none).
+         *
+         *     Roles: operator, owner, admin, auditor.
+         */
+        get: operations["listInstructions"];
+        put?: never;
+        /**
+         * Enter a new version of the tenant's instructions
+         * @description The client's documented instructions (GDPR Art. 28(3)(a)): purposes, data categories, retention, recipients and transfers. A new version is not in force until an operator confirms it.
+         *
+         *     Roles: owner, admin.
+         */
+        post: operations["enterInstruction"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/tenants/{tenantId}/instructions/{version}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One version of the tenant's instructions
+         * @description Who entered it and when, and whether (by whom, when) it was confirmed.
+         *
+         *     Roles: operator, owner, admin, auditor.
+         */
+        get: operations["getInstruction"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/tenants/{tenantId}/instructions/{version}/confirm": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Confirm a version of the tenant's instructions (order confirmation)
+         * @description The operator's formal confirmation of the order; the highest confirmed version is in force. Recorded as the security event `instruction.confirmed` on the tenant, so its owner sees it.
+         *
+         *     Roles: operator.
+         */
+        post: operations["confirmInstruction"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/tenants/{tenantId}/collections/{name}/records/import": {
         parameters: {
             query?: never;
@@ -1498,6 +1570,8 @@ export interface components {
             collections: string[] | null;
             /** @description After this the key is refused (401); null: never */
             expiresAt: string | null;
+            /** @description The purposes (of the tenant's instruction) the key acts for; null: whatever its collection serves */
+            purposes: string[] | null;
             /** @description Shown once; only its hash is stored */
             key: string;
         };
@@ -1516,6 +1590,8 @@ export interface components {
             collections: string[] | null;
             /** @description After this the key is refused (401); null: never */
             expiresAt: string | null;
+            /** @description The purposes (of the tenant's instruction) the key acts for; null: whatever its collection serves */
+            purposes: string[] | null;
         };
         /** FieldDefinitionInput */
         FieldDefinitionInput: {
@@ -1546,6 +1622,8 @@ export interface components {
         CollectionDefinition: {
             /** @example customers */
             name: string;
+            /** @description ids of purposes in the tenant's instruction that this collection's data serves; with a confirmed instruction, records are processed only for a covered purpose */
+            purposes?: string[];
             /**
              * @description at most TRESOR_MAX_FIELDS fields
              * @example [
@@ -1591,6 +1669,7 @@ export interface components {
             id: string;
             name: string;
             fields: components["schemas"]["FieldDefinition"][];
+            purposes: string[];
             /** Format: date-time */
             createdAt: string;
         };
@@ -1930,7 +2009,7 @@ export interface components {
             /** @description null for a platform event */
             tenantId: string | null;
             /** @enum {string} */
-            type: "access.denied" | "api_key.created" | "api_key.revoked" | "operator.key_minted" | "operator_key.created" | "support_grant.requested" | "support_grant.approved" | "support_grant.used" | "support_settings.changed" | "login.succeeded" | "login.failed" | "mfa.failed" | "account.locked" | "password.changed" | "role.changed" | "user.deactivated" | "user.reactivated" | "mfa.reset" | "auth_policy.changed";
+            type: "access.denied" | "api_key.created" | "api_key.revoked" | "operator.key_minted" | "operator_key.created" | "support_grant.requested" | "support_grant.approved" | "support_grant.used" | "support_settings.changed" | "login.succeeded" | "login.failed" | "mfa.failed" | "account.locked" | "password.changed" | "role.changed" | "user.deactivated" | "user.reactivated" | "mfa.reset" | "auth_policy.changed" | "instruction.confirmed" | "instruction.not_covered";
             /** Format: date-time */
             createdAt: string;
             /** @description Who acted: ids only */
@@ -2208,6 +2287,69 @@ export interface components {
             sessionIdleMinutes?: number | null;
             /** @description A session ends this long after login, whatever its use */
             sessionAbsoluteMinutes?: number | null;
+        };
+        /** InstructionPurpose */
+        InstructionPurpose: {
+            /** @description what collections and API keys name in `purposes` */
+            id: string;
+            description: string;
+        };
+        /** InstructionTransfer */
+        InstructionTransfer: {
+            /**
+             * @description http(s) URL prefix the data may be sent to (as in TRESOR_EGRESS_ALLOW)
+             * @example https://hooks.example.com/in
+             */
+            destination: string;
+            /**
+             * @description ISO 3166-1 alpha-2; must match the allowlist entry's country
+             * @example US
+             */
+            country: string;
+            /**
+             * @description GDPR Art. 45 adequacy decision, Art. 46 standard contractual clauses, Art. 47 binding corporate rules, Art. 49 derogation
+             * @enum {string}
+             */
+            mechanism: "adequacy" | "scc" | "bcr" | "derogation";
+        };
+        /** InstructionInput */
+        InstructionInput: {
+            purposes: components["schemas"]["InstructionPurpose"][];
+            /** @description e.g. contact data, payment status */
+            dataCategories: string[];
+            /** @description how long data is kept, in the client's words */
+            retention: string;
+            /** @description permitted recipients */
+            recipients: string[];
+            /** @description permitted destinations outside the EU/EEA with their mechanism */
+            transfers: components["schemas"]["InstructionTransfer"][];
+        };
+        /** Instruction */
+        Instruction: {
+            version: number;
+            purposes: components["schemas"]["InstructionPurpose"][];
+            /** @description e.g. contact data, payment status */
+            dataCategories: string[];
+            /** @description how long data is kept, in the client's words */
+            retention: string;
+            /** @description permitted recipients */
+            recipients: string[];
+            /** @description permitted destinations outside the EU/EEA with their mechanism */
+            transfers: components["schemas"]["InstructionTransfer"][];
+            enteredBy: {
+                type: string;
+                id: string;
+                role: string;
+            };
+            /** Format: date-time */
+            enteredAt: string;
+            /** @description confirmed by an operator (the formal order confirmation) */
+            confirmed: boolean;
+            confirmedBy: {
+                type: string;
+                id: string;
+            } | null;
+            confirmedAt: string | null;
         };
     };
     responses: never;
@@ -2979,7 +3121,10 @@ export interface operations {
                      *           "collections": [
                      *             "example"
                      *           ],
-                     *           "expiresAt": "2026-01-15T09:30:00.000Z"
+                     *           "expiresAt": "2026-01-15T09:30:00.000Z",
+                     *           "purposes": [
+                     *             "example"
+                     *           ]
                      *         }
                      *       ]
                      *     }
@@ -3152,6 +3297,8 @@ export interface operations {
                      * @description Refuse the key after this time (at most TRESOR_API_KEY_MAX_DAYS ahead)
                      */
                     expiresAt?: string;
+                    /** @description Bind the key to these purposes of the tenant's instruction: it processes records only for those (and only where its collection serves them) */
+                    purposes?: string[];
                 };
             };
         };
@@ -3175,6 +3322,9 @@ export interface operations {
                      *         "example"
                      *       ],
                      *       "expiresAt": "2026-01-15T09:30:00.000Z",
+                     *       "purposes": [
+                     *         "example"
+                     *       ],
                      *       "key": "example"
                      *     }
                      */
@@ -3563,7 +3713,10 @@ export interface operations {
                      *           "collections": [
                      *             "example"
                      *           ],
-                     *           "expiresAt": "2026-01-15T09:30:00.000Z"
+                     *           "expiresAt": "2026-01-15T09:30:00.000Z",
+                     *           "purposes": [
+                     *             "example"
+                     *           ]
                      *         }
                      *       ]
                      *     }
@@ -3707,6 +3860,9 @@ export interface operations {
                      *         "example"
                      *       ],
                      *       "expiresAt": "2026-01-15T09:30:00.000Z",
+                     *       "purposes": [
+                     *         "example"
+                     *       ],
                      *       "key": "example"
                      *     }
                      */
@@ -4076,6 +4232,9 @@ export interface operations {
                      *               "classification": "personal"
                      *             }
                      *           ],
+                     *           "purposes": [
+                     *             "example"
+                     *           ],
                      *           "createdAt": "2026-01-15T09:30:00.000Z"
                      *         }
                      *       ]
@@ -4277,6 +4436,9 @@ export interface operations {
                      *           "unique": false,
                      *           "classification": "personal"
                      *         }
+                     *       ],
+                     *       "purposes": [
+                     *         "example"
                      *       ],
                      *       "createdAt": "2026-01-15T09:30:00.000Z"
                      *     }
@@ -4537,6 +4699,9 @@ export interface operations {
                      *           "unique": false,
                      *           "classification": "personal"
                      *         }
+                     *       ],
+                     *       "purposes": [
+                     *         "example"
                      *       ],
                      *       "createdAt": "2026-01-15T09:30:00.000Z"
                      *     }
@@ -15833,6 +15998,912 @@ export interface operations {
                     "application/problem+json": {
                         /** @enum {string} */
                         code?: "request.unsupported_media_type";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `internal.error`: Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/internal.error",
+                     *       "title": "Internal error",
+                     *       "status": 500,
+                     *       "code": "internal.error",
+                     *       "detail": "Internal error",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "internal.error";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `service.unavailable`: The database is unavailable, retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/service.unavailable",
+                     *       "title": "The database is unavailable, retry later",
+                     *       "status": 503,
+                     *       "code": "service.unavailable",
+                     *       "detail": "The database is unavailable, retry later",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "service.unavailable";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listInstructions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenantId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "current": 1,
+                     *       "items": [
+                     *         {
+                     *           "version": 1,
+                     *           "purposes": [
+                     *             {
+                     *               "id": "example",
+                     *               "description": "example"
+                     *             }
+                     *           ],
+                     *           "dataCategories": [
+                     *             "example"
+                     *           ],
+                     *           "retention": "example",
+                     *           "recipients": [
+                     *             "example"
+                     *           ],
+                     *           "transfers": [
+                     *             {
+                     *               "destination": "https://hooks.example.com/in",
+                     *               "country": "US",
+                     *               "mechanism": "adequacy"
+                     *             }
+                     *           ],
+                     *           "enteredBy": {
+                     *             "type": "example",
+                     *             "id": "example",
+                     *             "role": "example"
+                     *           },
+                     *           "enteredAt": "2026-01-15T09:30:00.000Z",
+                     *           "confirmed": false,
+                     *           "confirmedBy": {
+                     *             "type": "example",
+                     *             "id": "example"
+                     *           },
+                     *           "confirmedAt": "2026-01-15T09:30:00.000Z"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": {
+                        current: number | null;
+                        items: components["schemas"]["Instruction"][];
+                    };
+                };
+            };
+            /** @description `request.invalid_url`: The request path is not valid; `request.validation_failed`: The request does not match the schema */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/request.invalid_url",
+                     *       "title": "The request path is not valid",
+                     *       "status": 400,
+                     *       "code": "request.invalid_url",
+                     *       "detail": "The request path is not valid",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "request.invalid_url" | "request.validation_failed";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `auth.missing_credentials`: An API key or a session is required; `auth.invalid_credentials`: The API key or session is not valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/auth.missing_credentials",
+                     *       "title": "An API key or a session is required",
+                     *       "status": 401,
+                     *       "code": "auth.missing_credentials",
+                     *       "detail": "An API key or a session is required",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "auth.missing_credentials" | "auth.invalid_credentials";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `auth.forbidden`: This role may not do that */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/auth.forbidden",
+                     *       "title": "This role may not do that",
+                     *       "status": 403,
+                     *       "code": "auth.forbidden",
+                     *       "detail": "This role may not do that",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "auth.forbidden";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `tenant.not_found`: No such tenant */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/tenant.not_found",
+                     *       "title": "No such tenant",
+                     *       "status": 404,
+                     *       "code": "tenant.not_found",
+                     *       "detail": "No such tenant",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "tenant.not_found";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `internal.error`: Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/internal.error",
+                     *       "title": "Internal error",
+                     *       "status": 500,
+                     *       "code": "internal.error",
+                     *       "detail": "Internal error",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "internal.error";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `service.unavailable`: The database is unavailable, retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/service.unavailable",
+                     *       "title": "The database is unavailable, retry later",
+                     *       "status": 503,
+                     *       "code": "service.unavailable",
+                     *       "detail": "The database is unavailable, retry later",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "service.unavailable";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    enterInstruction: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenantId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "purposes": [
+                 *         {
+                 *           "id": "billing",
+                 *           "description": "invoicing customers"
+                 *         }
+                 *       ],
+                 *       "dataCategories": [
+                 *         "contact data"
+                 *       ],
+                 *       "retention": "10 years after the invoice",
+                 *       "recipients": [
+                 *         "tax advisor"
+                 *       ],
+                 *       "transfers": []
+                 *     }
+                 */
+                "application/json": components["schemas"]["InstructionInput"];
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "version": 1,
+                     *       "purposes": [
+                     *         {
+                     *           "id": "example",
+                     *           "description": "example"
+                     *         }
+                     *       ],
+                     *       "dataCategories": [
+                     *         "example"
+                     *       ],
+                     *       "retention": "example",
+                     *       "recipients": [
+                     *         "example"
+                     *       ],
+                     *       "transfers": [
+                     *         {
+                     *           "destination": "https://hooks.example.com/in",
+                     *           "country": "US",
+                     *           "mechanism": "adequacy"
+                     *         }
+                     *       ],
+                     *       "enteredBy": {
+                     *         "type": "example",
+                     *         "id": "example",
+                     *         "role": "example"
+                     *       },
+                     *       "enteredAt": "2026-01-15T09:30:00.000Z",
+                     *       "confirmed": false,
+                     *       "confirmedBy": {
+                     *         "type": "example",
+                     *         "id": "example"
+                     *       },
+                     *       "confirmedAt": "2026-01-15T09:30:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Instruction"];
+                };
+            };
+            /** @description `request.invalid_url`: The request path is not valid; `request.validation_failed`: The request does not match the schema; `request.invalid_json`: The request body is not valid JSON; `request.invalid_utf8`: The request body is not valid UTF-8 */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/request.invalid_url",
+                     *       "title": "The request path is not valid",
+                     *       "status": 400,
+                     *       "code": "request.invalid_url",
+                     *       "detail": "The request path is not valid",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "request.invalid_url" | "request.validation_failed" | "request.invalid_json" | "request.invalid_utf8";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `auth.missing_credentials`: An API key or a session is required; `auth.invalid_credentials`: The API key or session is not valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/auth.missing_credentials",
+                     *       "title": "An API key or a session is required",
+                     *       "status": 401,
+                     *       "code": "auth.missing_credentials",
+                     *       "detail": "An API key or a session is required",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "auth.missing_credentials" | "auth.invalid_credentials";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `auth.forbidden`: This role may not do that; `auth.csrf_failed`: The CSRF token is missing or wrong */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/auth.forbidden",
+                     *       "title": "This role may not do that",
+                     *       "status": 403,
+                     *       "code": "auth.forbidden",
+                     *       "detail": "This role may not do that",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "auth.forbidden" | "auth.csrf_failed";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `tenant.not_found`: No such tenant */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/tenant.not_found",
+                     *       "title": "No such tenant",
+                     *       "status": 404,
+                     *       "code": "tenant.not_found",
+                     *       "detail": "No such tenant",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "tenant.not_found";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `instruction.conflict`: Another version was entered at the same time */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/instruction.conflict",
+                     *       "title": "Another version was entered at the same time",
+                     *       "status": 409,
+                     *       "code": "instruction.conflict",
+                     *       "detail": "Another version was entered at the same time",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "instruction.conflict";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `request.body_too_large`: The request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/request.body_too_large",
+                     *       "title": "The request body is too large",
+                     *       "status": 413,
+                     *       "code": "request.body_too_large",
+                     *       "detail": "The request body is too large",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "request.body_too_large";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `request.unsupported_media_type`: Unsupported content type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/request.unsupported_media_type",
+                     *       "title": "Unsupported content type",
+                     *       "status": 415,
+                     *       "code": "request.unsupported_media_type",
+                     *       "detail": "Unsupported content type",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "request.unsupported_media_type";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `instruction.invalid`: The instruction is not valid */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/instruction.invalid",
+                     *       "title": "The instruction is not valid",
+                     *       "status": 422,
+                     *       "code": "instruction.invalid",
+                     *       "detail": "The instruction is not valid",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "instruction.invalid";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `internal.error`: Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/internal.error",
+                     *       "title": "Internal error",
+                     *       "status": 500,
+                     *       "code": "internal.error",
+                     *       "detail": "Internal error",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "internal.error";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `service.unavailable`: The database is unavailable, retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/service.unavailable",
+                     *       "title": "The database is unavailable, retry later",
+                     *       "status": 503,
+                     *       "code": "service.unavailable",
+                     *       "detail": "The database is unavailable, retry later",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "service.unavailable";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getInstruction: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenantId: string;
+                version: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "version": 1,
+                     *       "purposes": [
+                     *         {
+                     *           "id": "example",
+                     *           "description": "example"
+                     *         }
+                     *       ],
+                     *       "dataCategories": [
+                     *         "example"
+                     *       ],
+                     *       "retention": "example",
+                     *       "recipients": [
+                     *         "example"
+                     *       ],
+                     *       "transfers": [
+                     *         {
+                     *           "destination": "https://hooks.example.com/in",
+                     *           "country": "US",
+                     *           "mechanism": "adequacy"
+                     *         }
+                     *       ],
+                     *       "enteredBy": {
+                     *         "type": "example",
+                     *         "id": "example",
+                     *         "role": "example"
+                     *       },
+                     *       "enteredAt": "2026-01-15T09:30:00.000Z",
+                     *       "confirmed": false,
+                     *       "confirmedBy": {
+                     *         "type": "example",
+                     *         "id": "example"
+                     *       },
+                     *       "confirmedAt": "2026-01-15T09:30:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Instruction"];
+                };
+            };
+            /** @description `request.invalid_url`: The request path is not valid; `request.validation_failed`: The request does not match the schema */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/request.invalid_url",
+                     *       "title": "The request path is not valid",
+                     *       "status": 400,
+                     *       "code": "request.invalid_url",
+                     *       "detail": "The request path is not valid",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "request.invalid_url" | "request.validation_failed";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `auth.missing_credentials`: An API key or a session is required; `auth.invalid_credentials`: The API key or session is not valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/auth.missing_credentials",
+                     *       "title": "An API key or a session is required",
+                     *       "status": 401,
+                     *       "code": "auth.missing_credentials",
+                     *       "detail": "An API key or a session is required",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "auth.missing_credentials" | "auth.invalid_credentials";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `auth.forbidden`: This role may not do that */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/auth.forbidden",
+                     *       "title": "This role may not do that",
+                     *       "status": 403,
+                     *       "code": "auth.forbidden",
+                     *       "detail": "This role may not do that",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "auth.forbidden";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `tenant.not_found`: No such tenant; `instruction.not_found`: No such instruction version */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/tenant.not_found",
+                     *       "title": "No such tenant",
+                     *       "status": 404,
+                     *       "code": "tenant.not_found",
+                     *       "detail": "No such tenant",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "tenant.not_found" | "instruction.not_found";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `internal.error`: Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/internal.error",
+                     *       "title": "Internal error",
+                     *       "status": 500,
+                     *       "code": "internal.error",
+                     *       "detail": "Internal error",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "internal.error";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `service.unavailable`: The database is unavailable, retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/service.unavailable",
+                     *       "title": "The database is unavailable, retry later",
+                     *       "status": 503,
+                     *       "code": "service.unavailable",
+                     *       "detail": "The database is unavailable, retry later",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "service.unavailable";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    confirmInstruction: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenantId: string;
+                version: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "version": 1,
+                     *       "purposes": [
+                     *         {
+                     *           "id": "example",
+                     *           "description": "example"
+                     *         }
+                     *       ],
+                     *       "dataCategories": [
+                     *         "example"
+                     *       ],
+                     *       "retention": "example",
+                     *       "recipients": [
+                     *         "example"
+                     *       ],
+                     *       "transfers": [
+                     *         {
+                     *           "destination": "https://hooks.example.com/in",
+                     *           "country": "US",
+                     *           "mechanism": "adequacy"
+                     *         }
+                     *       ],
+                     *       "enteredBy": {
+                     *         "type": "example",
+                     *         "id": "example",
+                     *         "role": "example"
+                     *       },
+                     *       "enteredAt": "2026-01-15T09:30:00.000Z",
+                     *       "confirmed": false,
+                     *       "confirmedBy": {
+                     *         "type": "example",
+                     *         "id": "example"
+                     *       },
+                     *       "confirmedAt": "2026-01-15T09:30:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Instruction"];
+                };
+            };
+            /** @description `request.invalid_url`: The request path is not valid; `request.validation_failed`: The request does not match the schema */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/request.invalid_url",
+                     *       "title": "The request path is not valid",
+                     *       "status": 400,
+                     *       "code": "request.invalid_url",
+                     *       "detail": "The request path is not valid",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "request.invalid_url" | "request.validation_failed";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `auth.missing_credentials`: An API key or a session is required; `auth.invalid_credentials`: The API key or session is not valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/auth.missing_credentials",
+                     *       "title": "An API key or a session is required",
+                     *       "status": 401,
+                     *       "code": "auth.missing_credentials",
+                     *       "detail": "An API key or a session is required",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "auth.missing_credentials" | "auth.invalid_credentials";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `auth.forbidden`: This role may not do that; `auth.csrf_failed`: The CSRF token is missing or wrong */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/auth.forbidden",
+                     *       "title": "This role may not do that",
+                     *       "status": 403,
+                     *       "code": "auth.forbidden",
+                     *       "detail": "This role may not do that",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "auth.forbidden" | "auth.csrf_failed";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `tenant.not_found`: No such tenant; `instruction.not_found`: No such instruction version */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/tenant.not_found",
+                     *       "title": "No such tenant",
+                     *       "status": 404,
+                     *       "code": "tenant.not_found",
+                     *       "detail": "No such tenant",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "tenant.not_found" | "instruction.not_found";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `instruction.already_confirmed`: This version is already confirmed */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/instruction.already_confirmed",
+                     *       "title": "This version is already confirmed",
+                     *       "status": 409,
+                     *       "code": "instruction.already_confirmed",
+                     *       "detail": "This version is already confirmed",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "instruction.already_confirmed";
                     } & components["schemas"]["Problem"];
                 };
             };

@@ -10,8 +10,11 @@ import { CLASSIFICATIONS, FIELD_TYPES, MASKS, NAME_PATTERN, type DefinitionLimit
 // every problem at once with stable codes (422); the schema only fixes the
 // outline, and the document shows the definition's full shape and limits.
 const FieldIn = Type.Record(Type.String(), Type.Unknown());
+const Purposes = Type.Array(Name, { maxItems: 20, uniqueItems: true,
+  description: 'ids of purposes in the tenant\'s instruction that this collection\'s data serves; with a confirmed instruction, records are processed only for a covered purpose' });
 const definitionDoc = ({ maxFields, maxLengthCap, defaultMaxLength }: DefinitionLimits) => Type.Object({
   name: Type.String({ pattern: NAME_PATTERN.source, examples: ['customers'] }),
+  purposes: Type.Optional(Purposes),
   fields: Type.Array(Type.Object({
     name: Name,
     type: StringEnum(FIELD_TYPES),
@@ -33,14 +36,14 @@ const FieldOut = Type.Object({
   searchable: Type.Boolean(), unique: Type.Boolean(), classification: StringEnum(CLASSIFICATIONS), mask: Type.Optional(StringEnum(MASKS)),
   pseudonymize: Type.Optional(Type.Boolean()), pseudonymPurpose: Type.Optional(Type.String()),
 }, { title: 'FieldDefinition' });
-const Collection = Type.Object({ id: Uuid, name: Type.String(), fields: Type.Array(FieldOut), createdAt: Timestamp }, { title: 'Collection' });
+const Collection = Type.Object({ id: Uuid, name: Type.String(), fields: Type.Array(FieldOut), purposes: Type.Array(Type.String()), createdAt: Timestamp }, { title: 'Collection' });
 
 export function collectionsRoutes(app: App, { collections, limits }: { collections: CollectionsService; limits: DefinitionLimits }) {
   app.post('/v1/tenants/:tenantId/collections', {
     config: { ...access.tenant('collections.create'), problems: ['collection.invalid_definition', 'collection.already_exists'] },
     schema: { operationId: 'createCollection', summary: 'Create a collection', tags: ['collections'], security: bearer, params: TenantParams,
       description: 'Defines a collection and its fields; every problem of a definition is reported at once under `problems`.',
-      body: Type.Object({ name: Type.String({ maxLength: 200 }), fields: Type.Array(FieldIn, { maxItems: 1000 }) },
+      body: Type.Object({ name: Type.String({ maxLength: 200 }), fields: Type.Array(FieldIn, { maxItems: 1000 }), purposes: Type.Optional(Purposes) },
         { additionalProperties: false, [DOCUMENTED_AS]: definitionDoc(limits) }),
       response: { 201: Collection, ...errorResponses } },
   }, async (req, reply) => reply.code(201).send(await collections.create(req.actor, req.params.tenantId, req.body)));

@@ -8,7 +8,7 @@ import { canonicalId } from '../crypto/encoding.ts';
 import { parseCollectionDefinition } from './collection-definition.ts';
 import { type CollectionRow, collectionsRepo } from './collections-repo.ts';
 
-export const publicCollection = (c: CollectionRow) => ({ id: c.id, name: c.name, fields: c.fields, createdAt: c.createdAt.toISOString() });
+export const publicCollection = (c: CollectionRow) => ({ id: c.id, name: c.name, fields: c.fields, purposes: c.purposes, createdAt: c.createdAt.toISOString() });
 
 export interface CollectionsDeps { db: Db; maxFields: number; maxLengthCap: number; defaultMaxLength: number; cache: { max: number; ttlMs: number } }
 
@@ -26,19 +26,21 @@ export function collectionsServiceFactory({ db, maxFields, maxLengthCap, default
     return row;
   }
 
-  type CollectionInput = { name: string; fields: Array<Record<string, unknown>> };
+  type CollectionInput = { name: string; fields: Array<Record<string, unknown>>; purposes?: string[] };
 
   // Inner forms: run in the caller's tenant transaction (a change and, later,
   // its audit entry commit together). `find` is the one other services use.
   const inner = {
     async create(tx: TenantTx, actor: Actor, input: CollectionInput) {
       authorizeTenant(actor, tx.tenantId, 'collections.create');
-      const parsed = parseCollectionDefinition(input, { maxFields, maxLengthCap, defaultMaxLength });
+      const parsed = parseCollectionDefinition({ name: input.name, fields: input.fields }, { maxFields, maxLengthCap, defaultMaxLength });
       if (!parsed.ok) throw withProblems('collection.invalid_definition', parsed.problems);
       try {
         const id = uuidv7();
-        tx.audit({ action: 'collection.create', actor, collection: parsed.name, target: { type: 'collection', id }, fields: parsed.fields.map((f) => f.name) });
-        return publicCollection(await collectionsRepo.insert(tx, { tenantId: tx.tenantId, id, name: parsed.name, fields: parsed.fields }));
+        const purposes = [...new Set(input.purposes ?? [])];
+        tx.audit({ action: 'collection.create', actor, collection: parsed.name, target: { type: 'collection', id }, fields: parsed.fields.map((f) => f.name),
+          ...(purposes.length ? { detail: { purposes: purposes.join(',') } } : {}) });
+        return publicCollection(await collectionsRepo.insert(tx, { tenantId: tx.tenantId, id, name: parsed.name, fields: parsed.fields, purposes }));
       } catch (err) {
         if (isUniqueViolation(err)) throw new RequestError('collection.already_exists', `A collection named '${parsed.name}' exists`);
         throw err;

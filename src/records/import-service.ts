@@ -12,6 +12,7 @@ import type { EncodedLine, LineRejection, RawLine } from './import-line.ts';
 import { recordsRepo } from './records-repo.ts';
 import type { NdjsonLine } from './ndjson-lines.ts';
 import type { Meters } from '../http/metrics.ts';
+import { type InstructionGate, InstructionRefusal } from '../instructions/instruction-gate.ts';
 
 export interface ImportLimits {
   /** Lines and bytes per encode batch (the bytes bound memory when lines are large). */
@@ -24,6 +25,7 @@ export interface ImportLimits {
 export interface ImportDeps {
   db: Db; collections: Pick<CollectionsService, 'find'>; keys: Pick<KeysService, 'ringFor'>;
   pseudonyms: Pick<PseudonymsService['inner'], 'writtenMany'>;
+  instructions: Pick<InstructionGate, 'check' | 'recordRefusal'>;
   poolSize: number; limits: ImportLimits; recordLimits: RecordLimits; meters: Pick<Meters, 'importLines'>;
 }
 interface Pending { line: number; id: string; fields: string[]; row: string; unique: IndexEntry[] }
@@ -49,7 +51,7 @@ function acceptInOrder(results: EncodedLine[], seen: Set<string>, dedupMax: numb
 // A client moving its data in: every line is validated, valid lines are
 // written in batches (one transaction each), rejected lines are reported by
 // number, code and field only, never by value.
-export function importServiceFactory({ db, collections, keys, pseudonyms, poolSize, limits, recordLimits, meters }: ImportDeps) {
+export function importServiceFactory({ db, collections, keys, pseudonyms, instructions, poolSize, limits, recordLimits, meters }: ImportDeps) {
   const pool = createEncodePool(poolSize);
   interface Run { actor: Actor; tenantId: string; c: CollectionRow; ring: KeyRing; keyVersion: number; result: ImportResult; reject: Reject }
 
@@ -108,8 +110,14 @@ export function importServiceFactory({ db, collections, keys, pseudonyms, poolSi
   return {
     async run(actor: Actor, tenantId: string, name: string, lines: AsyncIterable<NdjsonLine>): Promise<ImportResult> {
       authorizeTenant(actor, tenantId, 'records.write');
-      const [c, ring]: [CollectionRow, KeyRing] = await db.withTenant(tenantId, (tx) =>
-        Promise.all([collections.find(tx, tenantId, name), keys.ringFor(tx, tenantId)]));
+      const [c, ring]: [CollectionRow, KeyRing] = await db.withTenant(tenantId, async (tx) => {
+        const opened = await Promise.all([collections.find(tx, tenantId, name), keys.ringFor(tx, tenantId)]);
+        await instructions.check(tx, actor, opened[0], 'import');
+        return opened;
+      }).catch(async (err) => {
+        if (err instanceof InstructionRefusal) await instructions.recordRefusal(actor, tenantId, err);
+        throw err;
+      });
       const result: ImportResult = { imported: 0, rejected: [], rejectedCount: 0 };
       const reject: Reject = (r) => {
         result.rejectedCount++;

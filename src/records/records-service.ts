@@ -13,6 +13,7 @@ import { type RecordRow, type WrittenRow, recordsRepo } from './records-repo.ts'
 import { fitPage } from './page-budget.ts';
 import { maskRecord } from '../access/masking.ts';
 import type { PseudonymsService } from '../pseudonyms/pseudonyms-service.ts';
+import { type InstructionGate, type InstructionOperation, InstructionRefusal } from '../instructions/instruction-gate.ts';
 
 export interface RecordsDeps {
   db: Db;
@@ -20,6 +21,7 @@ export interface RecordsDeps {
   keys: Pick<KeysService, 'ringFor'>;
   /** Mappings written with each write, pseudonyms answered with each record (collections with pseudonymize fields). */
   pseudonyms: Pick<PseudonymsService['inner'], 'written' | 'of'>;
+  instructions: Pick<InstructionGate, 'check' | 'recordRefusal'>;
   listDefaultLimit: number;
   listMaxLimit: number;
   limits: RecordLimits & { pageMaxBytes: number };
@@ -42,13 +44,14 @@ const view = (row: WrittenRow, data: Record<string, unknown>, pseudonyms?: Recor
   ({ id: row.id, version: row.version, createdAt: row.createdAt.toISOString(), updatedAt: row.updatedAt.toISOString(), data,
     ...(pseudonyms ? { pseudonyms } : {}) });
 
-export function recordsServiceFactory({ db, collections, keys, pseudonyms, listDefaultLimit, listMaxLimit, limits }: RecordsDeps) {
+export function recordsServiceFactory({ db, collections, keys, pseudonyms, instructions, listDefaultLimit, listMaxLimit, limits }: RecordsDeps) {
   const last = (t: InTx) => (t.end ? finalStatement(t.tx) : t.tx);
 
-  async function open(t: InTx, name: string, action: 'records.read' | 'records.write') {
+  async function open(t: InTx, name: string, action: 'records.read' | 'records.write', operation: InstructionOperation) {
     authorizeTenant(t.actor, t.tx.tenantId, action);
     if (action === 'records.read') readCommitsAsync(t);
     const [c, ring] = await Promise.all([collections.find(t.tx, t.tx.tenantId, name), keys.ringFor(t.tx, t.tx.tenantId)]);
+    await instructions.check(t.tx, t.actor, c, operation);
     return { c, ring };
   }
 
@@ -103,7 +106,7 @@ export function recordsServiceFactory({ db, collections, keys, pseudonyms, listD
   // audit entry commit together. Unique violations surface as 23505.
   const inner = {
     async create(t: InTx, input: { collection: string; data: unknown }, seen?: (c: CollectionRow, rec: EncodedRecord) => void) {
-      const { c, ring } = await open(t, input.collection, 'records.write');
+      const { c, ring } = await open(t, input.collection, 'records.write', 'write');
       const valid = validateRecordData(c.fields, input.data, 'create', limits);
       if (!valid.ok) throw validationFailed(valid.problems);
       const id = uuidv7();
@@ -117,7 +120,7 @@ export function recordsServiceFactory({ db, collections, keys, pseudonyms, listD
     },
 
     async get(t: InTx, input: { collection: string; id: string }) {
-      const { c, ring } = await open(t, input.collection, 'records.read');
+      const { c, ring } = await open(t, input.collection, 'records.read', 'read');
       const row = await recordsRepo.find(t.tx, c.id, input.id);
       assertThat(row, () => new RequestError('record.not_found'));
       return (await present(t, c, ring, [row], 'record.read'))[0];
@@ -125,7 +128,7 @@ export function recordsServiceFactory({ db, collections, keys, pseudonyms, listD
 
     async update(t: InTx, input: { collection: string; id: string; data: unknown; ifMatch?: number },
       seen?: (c: CollectionRow, rec: EncodedRecord) => void) {
-      const { c, ring: cached } = await open(t, input.collection, 'records.write');
+      const { c, ring: cached } = await open(t, input.collection, 'records.write', 'write');
       const valid = validateRecordData(c.fields, input.data, 'patch', limits);
       if (!valid.ok) throw validationFailed(valid.problems);
       const row = await recordsRepo.find(t.tx, c.id, input.id, true);
@@ -148,21 +151,21 @@ export function recordsServiceFactory({ db, collections, keys, pseudonyms, listD
     },
 
     async remove(t: InTx, input: { collection: string; id: string }) {
-      const { c } = await open(t, input.collection, 'records.write');
+      const { c } = await open(t, input.collection, 'records.write', 'write');
       // Not the final statement: only a delete that found its record is recorded.
       assertThat(await recordsRepo.remove(t.tx, c.id, input.id), () => new RequestError('record.not_found'));
       t.tx.audit({ action: 'record.delete', actor: t.actor, collection: c.name, recordIds: [input.id] });
     },
 
     async list(t: InTx, input: { collection: string } & Page) {
-      const { c, ring } = await open(t, input.collection, 'records.read');
+      const { c, ring } = await open(t, input.collection, 'records.read', 'read');
       const limit = Math.min(input.limit ?? listDefaultLimit, listMaxLimit);
       const rows = await recordsRepo.list(t.tx, c.id, input.cursor ? decodeCursor(input.cursor) : null, limit + 1);
       return pageOf(t, c, ring, rows, limit, 'record.list');
     },
 
     async search(t: InTx, input: { collection: string; where: Record<string, unknown> } & Page) {
-      const { c, ring } = await open(t, input.collection, 'records.read');
+      const { c, ring } = await open(t, input.collection, 'records.read', 'search');
       const problems: FieldProblem[] = [];
       const terms: Array<{ field: string; hash: string }> = [];
       for (const [field, raw] of Object.entries(input.where)) {
@@ -182,9 +185,15 @@ export function recordsServiceFactory({ db, collections, keys, pseudonyms, listD
   };
 
   /** The public form: one tenant transaction; a write's last statement commits it (with its audit entry). */
-  function inTenant<T>(actor: Actor, tenantId: string, action: 'records.read' | 'records.write', fn: (t: InTx) => Promise<T>): Promise<T> {
+  async function inTenant<T>(actor: Actor, tenantId: string, action: 'records.read' | 'records.write', fn: (t: InTx) => Promise<T>): Promise<T> {
     authorizeTenant(actor, tenantId, action);
-    return db.withTenant(tenantId, (tx) => fn({ tx, actor, end: true }));
+    try {
+      return await db.withTenant(tenantId, (tx) => fn({ tx, actor, end: true }));
+    } catch (err) {
+      // Recorded once the refused transaction is over (it rolled back).
+      if (err instanceof InstructionRefusal) await instructions.recordRefusal(actor, tenantId, err);
+      throw err;
+    }
   }
 
   /** A write whose unique violation is answered with the fields taken (read in a second transaction). */

@@ -21,6 +21,8 @@ export const securityEventTypes = {
   'user.reactivated': 'A deactivated user was reactivated.',
   'mfa.reset': 'A user\'s second factor was reset.',
   'auth_policy.changed': 'The tenant\'s password and session policy was changed (the new overrides are in detail).',
+  'instruction.confirmed': 'An operator confirmed a version of the tenant\'s instructions (order confirmation). Detail: version.',
+  'instruction.not_covered': 'An operation was refused because the confirmed instruction does not cover its purposes, or there is none. Detail: reason, collection, operation, purposes, version.',
 } as const;
 
 export type SecurityEventType = keyof typeof securityEventTypes;

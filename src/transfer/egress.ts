@@ -43,7 +43,7 @@ export interface TransferRequest {
 export interface TransferResult { status: number; bytes: number; country: string; destination: string }
 
 /** The tenant's confirmed instruction: the transfer mechanism it names for this destination, or null. */
-export interface TransferPermits { mechanismFor(tenantId: string, url: URL): Promise<string | null> }
+export interface TransferPermits { mechanismFor(tenantId: string, url: URL, country: string): Promise<string | null> }
 
 export interface EgressDeps {
   db: Db;
@@ -92,7 +92,7 @@ export function createEgress({ db, destinations, timeoutMs, responseMaxBytes, pe
     if (!dest) throw refuse('transfer.destination_not_allowed', 'not_allowlisted', 'The destination is not on the egress allowlist (TRESOR_EGRESS_ALLOW)');
     let mechanism: string | null = null;
     if (!EU_EEA.has(dest.country)) {
-      mechanism = r.tenantId && permits ? await permits.mechanismFor(r.tenantId, url) : null;
+      mechanism = r.tenantId && permits ? await permits.mechanismFor(r.tenantId, url, dest.country) : null;
       if (!mechanism) {
         throw Object.assign(refuse('transfer.outside_eea', 'outside_eea',
           `The destination lies in ${dest.country}, outside the EU/EEA, and the tenant's confirmed instruction names no transfer mechanism for it`), { dest });

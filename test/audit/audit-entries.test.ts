@@ -386,6 +386,27 @@ for (const backend of backends) {
         await leavesNone(a.tenantId, 'record.discard_unreadable', () =>
           t.call('POST', `/v1/tenants/${a.tenantId}/keys/unreadable/${donor}/discard`, { token: a.adminKey }), 404);
       },
+      // On a tenant of their own: a confirmed instruction changes what the other cases may process.
+      async enterInstruction() {
+        const b = await seedTenant(t, 'Instructed');
+        const body = { purposes: [{ id: 'billing', description: 'invoices' }], dataCategories: [], retention: '1 year', recipients: [], transfers: [] };
+        const res = await t.call('POST', `/v1/tenants/${b.tenantId}/instructions`, { token: b.adminKey, body });
+        assert.equal(res.statusCode, 201, res.body);
+        const [entry] = await log(b.tenantId, 'action=instruction.enter');
+        assert.deepEqual([entry.target, entry.detail], [{ type: 'instruction', id: '1' }, { version: 1, purposes: 1, transfers: 0 }]);
+        await leavesNone(b.tenantId, 'instruction.enter', () => t.call('POST', `/v1/tenants/${b.tenantId}/instructions`,
+          { token: b.adminKey, body: { ...body, purposes: [body.purposes[0], body.purposes[0]] } }), 422);
+      },
+      async confirmInstruction() {
+        const b = await seedTenant(t, 'Confirmed');
+        const body = { purposes: [{ id: 'billing', description: 'invoices' }], dataCategories: [], retention: '1 year', recipients: [], transfers: [] };
+        await t.call('POST', `/v1/tenants/${b.tenantId}/instructions`, { token: b.adminKey, body });
+        assert.equal((await t.call('POST', `/v1/tenants/${b.tenantId}/instructions/1/confirm`)).statusCode, 200);
+        const [entry] = await log(b.tenantId, 'action=instruction.confirm');
+        assert.deepEqual([entry.actor!.type, entry.detail], ['api_key', { version: 1 }]);
+        assert.equal((await log(b.tenantId, 'action=security_event.instruction.confirmed')).length, 1);
+        await leavesNone(b.tenantId, 'instruction.confirm', () => t.call('POST', `/v1/tenants/${b.tenantId}/instructions/1/confirm`), 409);
+      },
     };
 
     it('has a case for every route that changes data (POST, PUT, PATCH, DELETE in the OpenAPI document)', async () => {

@@ -52,8 +52,10 @@ export async function createTestDatabase(): Promise<{ url: string; drop: () => P
 
 export function testConfig(dir: string, env: Record<string, string> = {}): Config {
   // Backups too stay in the test's temp dir, never in the working directory.
+  // Tenants process data without a confirmed instruction unless a test says
+  // otherwise (test/instructions covers the production default).
   return loadConfig({ TRESOR_DATA_DIR: join(dir, 'data'), TRESOR_KEY_FILE: join(dir, 'keys', 'root.key'), TRESOR_BACKUP_DIR: join(dir, 'backups'),
-    LOG_LEVEL: 'silent', ...env });
+    LOG_LEVEL: 'silent', TRESOR_REQUIRE_INSTRUCTION: 'off', ...env });
 }
 
 /**
