@@ -34,6 +34,7 @@ import { requestMeta } from './http/request-meta.ts';
 import { pseudonymsRoutes } from './pseudonyms/pseudonyms-routes.ts';
 import { subjectsRoutes } from './subject-rights/subjects-routes.ts';
 import { instructionsRoutes } from './instructions/instructions-routes.ts';
+import { subProcessorsRoutes } from './transfer/sub-processors-routes.ts';
 
 // Secrets and bodies never reach the log: auth headers and cookies are
 // redacted, and request bodies are not logged at all. URLs carry no personal
@@ -100,5 +101,6 @@ export async function buildApp(config: Config, services: Services, opts: { logge
   authRoutes(app, services.identity);
   authPolicyRoutes(app, { authPolicy: services.identity.authPolicy });
   instructionsRoutes(app, { instructions: services.instructions });
+  subProcessorsRoutes(app, { subProcessors: services.subProcessors });
   return app;
 }

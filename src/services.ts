@@ -33,6 +33,7 @@ import { parseAllowlist } from './transfer/destinations.ts';
 import { pseudonymsServiceFactory } from './pseudonyms/pseudonyms-service.ts';
 import { subjectsServiceFactory } from './subject-rights/subjects-service.ts';
 import { LEDGER_SIGNING_PURPOSE } from './subject-rights/erasure-ledger.ts';
+import { subProcessorsServiceFactory } from './transfer/sub-processors-service.ts';
 
 export interface ServiceDeps {
   db: Db; keyProvider: KeyProvider; onError?: (msg: string, err: unknown) => void; log?: JobLog; metrics?: Metrics;
@@ -84,6 +85,12 @@ export function createServices(config: Config, { db, keyProvider, onError = () =
     signer: signingKeyFor(keyProvider, 'backup.verification'),
     pgbackrest: config.pgbackrestStanza && config.databaseUrl ? { cfg: { stanza: config.pgbackrestStanza, configFile: config.pgbackrestConfig }, databaseUrl: config.databaseUrl } : undefined });
   addBackupJobs(jobs, { backups, verifications, intervalMs: config.backupIntervalMs, verifyIntervalMs: config.backupVerifyIntervalMs, embedded: !!db.snapshot });
+  const subProcessors = subProcessorsServiceFactory({ db, egress, now, objectionDays: config.subProcessorObjectionDays,
+    attempts: config.subProcessorNoticeAttempts, retryBaseMs: config.subProcessorNoticeRetryMs, batch: config.listMaxLimit, listMax: config.listMaxLimit });
+  jobs.add({ name: 'sub-processor-outbox', everyMs: config.subProcessorOutboxPollMs, run: async (ctx) => {
+    const n = await subProcessors.deliverDue(ctx.stopping);
+    if (n.delivered || n.failed) ctx.log.info(n, 'sub-processor announcements');
+  } });
   const identity = createIdentity(config, { db, keyProvider, keys, now, meters, securityEvents: securityEvents.inner });
   return {
     identity,
@@ -105,6 +112,7 @@ export function createServices(config: Config, { db, keyProvider, onError = () =
     securityAlerts: alerts,
     egress,
     instructionGate: instructions,
+    subProcessors,
     instructions: instructionsServiceFactory({ db, gate: instructions, securityEvents, now }),
     accessDenied: accessDeniedRecorder(securityEvents, onError),
     supportGrants: supportGrantsServiceFactory({ db, securityEvents, now, maxMinutes: config.supportGrantMaxMinutes, listMax: config.listMaxLimit }),

@@ -84,6 +84,11 @@ export const permissions = {
   'instructions.read': ['operator', 'owner', 'admin', 'auditor'],
   'instructions.write': ['owner', 'admin'],
   'instructions.confirm': ['operator'],
+  // The platform's sub-processor register: operators keep it, tenants read it and may object to changes.
+  'sub_processors.manage': ['operator'],
+  'sub_processors.read': ['operator', 'owner', 'admin', 'auditor'],
+  'sub_processors.object': ['owner'],
+  'notifications.manage': ['owner', 'admin'],
 } as const satisfies Record<string, readonly Role[]>;
 
 export type Action = keyof typeof permissions;
@@ -127,6 +132,10 @@ export const actionDescriptions: Record<Action, string> = {
   'instructions.read': 'read the tenant\'s instructions and their confirmations',
   'instructions.write': 'enter a new version of the tenant\'s instructions (in force once confirmed)',
   'instructions.confirm': 'confirm a version of a tenant\'s instructions (the formal order confirmation)',
+  'sub_processors.manage': 'add, change and remove sub-processors; read every tenant\'s objections and the announcements\' delivery',
+  'sub_processors.read': 'read the sub-processor register, its announced changes and the tenant\'s own objections',
+  'sub_processors.object': 'object to an announced sub-processor change within its objection period',
+  'notifications.manage': 'set the webhook URL where the tenant hears of sub-processor changes',
 };
 
 /** One line per role, for GET /v1/permissions and the README. */

@@ -34,6 +34,7 @@ const tags = [
   { name: 'audit-log', description: 'The tamper-evident audit log: queries, record histories and export (ids and field names, never values); signed tree heads, entries by seq, RFC 6962 proofs' },
   { name: 'security', description: 'Security events, the permission matrix and break-glass support grants' },
   { name: 'backups', description: 'Encrypted backups of the embedded store and signed evidence of restore verifications (operators)' },
+  { name: 'sub-processors', description: 'The platform\'s sub-processor register, its announced changes and tenants\' objections' },
   { name: 'instructions', description: 'The client\'s documented instructions per tenant, versioned, in force once an operator confirms them' },
   { name: 'users', description: "A tenant's users (and the platform's): invitation, roles, deactivation, 2FA and password resets" },
   { name: 'auth', description: 'Login with password and TOTP, 2FA enrolment, sessions, passwords' },

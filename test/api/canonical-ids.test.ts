@@ -72,6 +72,11 @@ for (const backend of backends) {
         assert.equal(hold.statusCode, 201, hold.body);
         ids.holdId = hold.json().id;
       }
+      if (r.uuidParams.includes('subProcessorId') || r.uuidParams.includes('changeId')) {
+        const added = await t.call('POST', '/v1/sub-processors', { body: { name: `sp${n++}`, service: 'hosting', country: 'DE', dataCategories: [], dpaDate: '2026-01-15' } });
+        assert.equal(added.statusCode, 201, added.body);
+        [ids.subProcessorId, ids.changeId] = [added.json().id, added.json().change.id];
+      }
       return ids;
     }
 
@@ -123,6 +128,7 @@ for (const backend of backends) {
             if (ids.userId || ids.grantId || ids.holdId) {
               assert.notEqual(res.statusCode, 404, `${r.method} ${r.path} (${label}) finds the ${ids.userId ? 'user' : ids.grantId ? 'grant' : 'hold'}: ${res.body}`);
             }
+            if (ids.subProcessorId) assert.notEqual(res.statusCode, 404, `${r.method} ${r.path} (${label}) finds the sub-processor or change: ${res.body}`);
             if (res.statusCode < 300 && res.body && ids.id && res.json().id) assert.equal(res.json().id, ids.id, 'the answer carries the canonical id');
             await t.services.rotation.idle();
           }

@@ -40,7 +40,7 @@ for (const backend of backends) {
     };
 
     before(async () => {
-      t = await startTestApp(backend, { env: { TRESOR_KEY_CACHE_TTL_MS: '100' }, now: clock.now });
+      t = await startTestApp(backend, { env: { TRESOR_KEY_CACHE_TTL_MS: '100', TRESOR_EGRESS_ALLOW: 'DE http://127.0.0.1:9/ internal' }, now: clock.now });
       a = await seedTenant(t, 'Walked');
       keyId = (await log(a.tenantId, 'action=api_key.create'))[0].target!.id;
     });
@@ -56,6 +56,52 @@ for (const backend of backends) {
       const res = await t.call('POST', `/v1/tenants/${a.tenantId}/users`, { token: a.adminKey, body: { email: `${role}-${Math.random()}@audit.example`, role } });
       assert.equal(res.statusCode, 201, res.body);
       return res.json();
+    };
+    const subProcessor = { name: 'Walked Hosting', service: 'hosting', country: 'DE', dataCategories: ['all'], dpaDate: '2026-01-15' };
+    const addSubProcessor = async () => {
+      const res = await t.call('POST', '/v1/sub-processors', { body: subProcessor });
+      assert.equal(res.statusCode, 201, res.body);
+      return res.json() as { id: string; change: { id: string } };
+    };
+    const subProcessorCases: Record<string, () => Promise<void>> = {
+      async createSubProcessor() {
+        const sp = await addSubProcessor();
+        const [entry] = (await platformLog('action=sub_processor.create')).filter((e) => e.target!.id === sp.id);
+        assert.equal(entry.detail!.changeId, sp.change.id);
+        assert.equal(entry.detail!.country, 'DE');
+      },
+      async updateSubProcessor() {
+        const sp = await addSubProcessor();
+        assert.equal((await t.call('PUT', `/v1/sub-processors/${sp.id}`, { body: { ...subProcessor, country: 'FR' } })).statusCode, 200);
+        const [entry] = (await platformLog('action=sub_processor.update')).filter((e) => e.target!.id === sp.id);
+        assert.equal(entry.detail!.country, 'FR');
+      },
+      async removeSubProcessor() {
+        const sp = await addSubProcessor();
+        assert.equal((await t.call('DELETE', `/v1/sub-processors/${sp.id}`)).statusCode, 200);
+        assert.equal((await platformLog('action=sub_processor.remove')).filter((e) => e.target!.id === sp.id).length, 1);
+        const before = (await platformLog('action=sub_processor.remove')).length;
+        assert.equal((await t.call('DELETE', `/v1/sub-processors/${sp.id}`)).statusCode, 404);
+        assert.equal((await platformLog('action=sub_processor.remove')).length, before);
+      },
+      async objectToSubProcessorChange() {
+        const sp = await addSubProcessor();
+        const owner = (await t.call('POST', `/v1/tenants/${a.tenantId}/api-keys`, { body: { name: 'owner', role: 'owner' } })).json().key;
+        const url = `/v1/tenants/${a.tenantId}/sub-processors/objections`;
+        const res = await t.call('POST', url, { token: owner, body: { changeId: sp.change.id, reason: 'not this one' } });
+        assert.equal(res.statusCode, 201, res.body);
+        const [entry] = await log(a.tenantId, 'action=sub_processor.object');
+        assert.deepEqual([entry.target, entry.detail], [{ type: 'sub_processor_change', id: sp.change.id }, { objectionId: res.json().id }]);
+        await leavesNone(a.tenantId, 'sub_processor.object', () => t.call('POST', url, { token: owner, body: { changeId: sp.change.id, reason: 'twice' } }), 409);
+      },
+      async setNotificationTarget() {
+        const url = `/v1/tenants/${a.tenantId}/notification-target`;
+        const res = await t.call('PUT', url, { token: a.adminKey, body: { url: 'http://127.0.0.1:9/walk' } });
+        assert.equal(res.statusCode, 200, res.body);
+        const [entry] = await log(a.tenantId, 'action=notification_target.set');
+        assert.deepEqual(entry.detail, { origin: 'http://127.0.0.1:9' });
+        await leavesNone(a.tenantId, 'notification_target.set', () => t.call('PUT', url, { token: a.adminKey, body: { url: 'https://elsewhere.example/' } }), 422);
+      },
     };
     const identityCases: Record<string, () => Promise<void>> = {
       async inviteUser() {
@@ -407,6 +453,7 @@ for (const backend of backends) {
         assert.equal((await log(b.tenantId, 'action=security_event.instruction.confirmed')).length, 1);
         await leavesNone(b.tenantId, 'instruction.confirm', () => t.call('POST', `/v1/tenants/${b.tenantId}/instructions/1/confirm`), 409);
       },
+      ...subProcessorCases,
     };
 
     it('has a case for every route that changes data (POST, PUT, PATCH, DELETE in the OpenAPI document)', async () => {
