@@ -7,6 +7,7 @@ import { printTreeHead, verifyAuditLog } from './audit-commands.ts';
 import { exportAudit, type ExportOptions } from './audit-export.ts';
 import { createBackup, listBackups, restoreBackup, verifyBackup } from './backup-commands.ts';
 import { userCommands } from './user-commands.ts';
+import { cloneTenantCommand, type CloneOptions } from './clone-commands.ts';
 
 // Two kinds of command: [store] commands open the store itself (and on the
 // embedded store refuse while a server holds it); [api] commands call a running
@@ -95,6 +96,19 @@ function storeCommands(program: Command) {
     } finally { await db.close(); }
     return exitCodes.done;
   });
+}
+
+function tenantCommands(program: Command) {
+  const tenant = program.command('tenant').description('copy tenants between deployments');
+  withJson(tenant.command('clone').description('[store] copy a tenant into a staging or test deployment, every personal field replaced by a synthetic value under the target\'s keys')
+    .requiredOption('--tenant <id>', 'tenant id (uuid) in this deployment')
+    .requiredOption('--to <target>', 'the target store: a postgres:// URL, or an embedded store\'s data dir (not running)')
+    .option('--to-key-file <file>', 'the target\'s root key file (default <target dir>/keys/root.key; required with a URL)')
+    .option('--pseudonymize', 'replace every personal and special field (required: a plain copy is refused)')
+    .addOption(new Option('--progress-every <seconds>', 'seconds between progress lines when stderr is not a terminal').default(5).argParser(positiveSeconds))
+    .addHelpText('after', `${storeEnv}\n  The target must declare TRESOR_ENVIRONMENT staging or test (set when it was started or migrated) and not hold the tenant yet.` +
+      example('TRESOR_ENVIRONMENT=test TRESOR_DATA_DIR=/srv/test tresor migrate', 'tresor tenant clone --tenant 0192… --to /srv/test --pseudonymize')),
+  (o: CloneOptions) => cloneTenantCommand(o));
 }
 
 function auditCommands(program: Command) {
@@ -190,6 +204,7 @@ ${exitCodesHelp}${example('tresor start', 'tresor import --tenant $TENANT --coll
   apiCommands(program);
   userCommands(program, apiCommand, example);
   auditCommands(program);
+  tenantCommands(program);
   backupCommands(program);
   completionCommand(program);
   return program;

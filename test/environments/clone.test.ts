@@ -1,0 +1,160 @@
+// `tresor tenant clone --pseudonymize`, run as an operator runs it: refused
+// without the flag, into a production target, or into a target that has the
+// tenant; otherwise the target holds the tenant's collections and as many
+// records, none of them carrying a source personal value (every row of every
+// target table is scanned), all readable with the target's own keys.
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type BackendName, backends, createTestDatabase, openRootKey, testConfig } from '../helpers/backends.ts';
+import { startTestApp, type TestApp } from '../helpers/test-app.ts';
+import { tresor } from '../cli/run-cli.ts';
+import { openPglite } from '../../src/db/pglite-driver.ts';
+import { openPostgres } from '../../src/db/postgres-driver.ts';
+import { createServices } from '../../src/services.ts';
+import { buildApp } from '../../src/app.ts';
+import type { Db } from '../../src/db/db.ts';
+
+const people = [
+  { email: 'margarethe.steiff@giengen.example', name: 'Margarethe Steiff', phone: '+49 7322 131 0', birthdate: '1847-07-24', address: { street: 'Margarete-Steiff-Platz 1' }, tier: 'gold' },
+  { email: 'bertha.benz@pforzheim.example', name: 'Bertha Benz', phone: '+49 7231 39 0', birthdate: '1849-05-03', tier: 'silver' },
+  { email: 'hedwig.dohm@berlin.example', name: 'Hedwig Dohm', phone: '+49 30 901820', birthdate: '1831-09-20', tier: 'gold' },
+];
+const customers = { name: 'customers', fields: [
+  { name: 'email', type: 'email', unique: true, pseudonymize: true },
+  { name: 'name', type: 'string', required: true, maxLength: 100 },
+  { name: 'phone', type: 'phone', searchable: true },
+  { name: 'birthdate', type: 'date', classification: 'special' },
+  { name: 'address', type: 'json' },
+  { name: 'tier', type: 'string', classification: 'none' },
+] };
+
+/** A target store as an operator prepares one: `tresor migrate` with its TRESOR_ENVIRONMENT, its own root key. */
+async function prepareTarget(backend: BackendName, scratch: string, name: string, environment: string) {
+  const keyFile = join(scratch, `${name}-keys`, 'root.key');
+  let to: string;
+  let drop = async () => {};
+  if (backend === 'postgres') {
+    const created = await createTestDatabase();
+    to = created.url;
+    drop = created.drop;
+  } else to = join(scratch, name);
+  const env = { ...(backend === 'postgres' ? { DATABASE_URL: to } : { TRESOR_DATA_DIR: to }), TRESOR_KEY_FILE: keyFile, TRESOR_ENVIRONMENT: environment };
+  const run = await tresor(['migrate'], env);
+  assert.equal(run.code, 0, run.stderr);
+  return { to, keyFile, drop, args: ['--to', to, '--to-key-file', keyFile] };
+}
+
+/** Opens a target store in this process, as its own deployment would (its root key, its services). */
+async function openTarget(backend: BackendName, scratch: string, target: { to: string; keyFile: string }) {
+  const db: Db = backend === 'postgres'
+    ? openPostgres({ url: target.to, poolMax: 2, connectTimeoutMs: 5000, statementTimeoutMs: 30000 })
+    : await openPglite(join(target.to, 'pglite'));
+  const config = testConfig(join(scratch, 'target-config'), { TRESOR_KEY_FILE: target.keyFile, ...(backend === 'postgres' ? { DATABASE_URL: target.to } : {}) });
+  const keyProvider = await openRootKey(config, db);
+  const services = createServices(config, { db, keyProvider });
+  const app = await buildApp(config, services);
+  const { key } = await services.apiKeys.createOperatorKey('inspect');
+  return { db, app, keyProvider, operatorKey: key, close: async () => { await app.close(); await db.close(); } };
+}
+
+for (const backend of backends) {
+  describe(`tresor tenant clone [${backend}]`, () => {
+    const scratch = mkdtempSync(join(tmpdir(), 'tresor-clone-'));
+    let t: TestApp;
+    let tenantId: string;
+    let sourceEnv: Record<string, string>;
+    let sourceKeyId: string;
+    const drops: Array<() => Promise<void>> = [];
+
+    before(async () => {
+      t = await startTestApp(backend, { onDisk: true, env: { TRESOR_ENVIRONMENT: 'production' } });
+      tenantId = (await t.call('POST', '/v1/tenants', { body: { name: 'Source GmbH' } })).json().id;
+      const admin = (await t.call('POST', `/v1/tenants/${tenantId}/api-keys`, { body: { name: 'admin', role: 'admin' } })).json().key;
+      assert.equal((await t.call('POST', `/v1/tenants/${tenantId}/collections`, { token: admin, body: customers })).statusCode, 201);
+      for (const data of people) {
+        const res = await t.call('POST', `/v1/tenants/${tenantId}/collections/customers/records`, { token: admin, body: { data } });
+        assert.equal(res.statusCode, 201, res.body);
+      }
+      sourceKeyId = (await openRootKey(t.store.config, t.store.db)).keyId;
+      sourceEnv = { TRESOR_KEY_FILE: t.store.config.keyFile, TRESOR_ENVIRONMENT: 'production',
+        ...(backend === 'postgres' ? { DATABASE_URL: t.store.databaseUrl! } : { TRESOR_DATA_DIR: t.store.config.dataDir }) };
+      // The embedded store has one owner: the CLI opens it once this process has let go.
+      if (backend === 'pglite') { await t.app.close(); await t.store.db.close(); }
+    });
+    after(async () => {
+      if (backend === 'postgres') await t.close();
+      for (const drop of drops) await drop();
+      rmSync(scratch, { recursive: true, force: true });
+      if (backend === 'pglite') rmSync(t.store.dir, { recursive: true, force: true });
+    });
+
+    it('refuses a clone without --pseudonymize, and one into a production target, copying nothing', async () => {
+      const target = await prepareTarget(backend, scratch, 'plain', 'test');
+      drops.push(target.drop);
+      const plain = await tresor(['tenant', 'clone', '--tenant', tenantId, ...target.args], sourceEnv);
+      assert.equal(plain.code, 1, plain.stdout);
+      assert.match(plain.stderr, /\[clone\.not_pseudonymized\].*--pseudonymize/);
+
+      const prod = await prepareTarget(backend, scratch, 'prod', 'production');
+      drops.push(prod.drop);
+      const run = await tresor(['tenant', 'clone', '--tenant', tenantId, ...prod.args, '--pseudonymize', '--json'], sourceEnv);
+      assert.equal(run.code, 1, run.stderr);
+      assert.equal(JSON.parse(run.stdout).code, 'clone.target_production');
+      for (const x of [target, prod]) {
+        const opened = await openTarget(backend, scratch, x);
+        try {
+          assert.equal((await opened.db.query('select id from tenants')).length, 0, 'nothing copied');
+        } finally { await opened.close(); }
+      }
+    });
+
+    it('copies the tenant pseudonymised: no source personal value anywhere in the target, which reads it with its own keys', async () => {
+      const target = await prepareTarget(backend, scratch, 'ok', 'test');
+      drops.push(target.drop);
+      const run = await tresor(['tenant', 'clone', '--tenant', tenantId, ...target.args, '--pseudonymize', '--json'], sourceEnv);
+      assert.equal(run.code, 0, run.stdout + run.stderr);
+      assert.deepEqual(JSON.parse(run.stdout), { tenantId, collections: 1, records: 3, targetEnvironment: 'test' });
+      assert.match(run.stderr, /clone .*3\/3 records/, 'progress reported');
+
+      const opened = await openTarget(backend, scratch, target);
+      try {
+        assert.notEqual(opened.keyProvider.keyId, sourceKeyId, 'the target has a root key of its own');
+        const owner = (await opened.app.inject({ method: 'POST', url: `/v1/tenants/${tenantId}/api-keys`, headers: { authorization: `Bearer ${opened.operatorKey}` },
+          payload: { name: 'owner', role: 'owner' } })).json().key;
+        const list = await opened.app.inject({ url: `/v1/tenants/${tenantId}/collections/customers/records?limit=100`, headers: { authorization: `Bearer ${owner}` } });
+        assert.equal(list.statusCode, 200, list.body);
+        const items = list.json().items as Array<{ data: Record<string, unknown>; pseudonyms: Record<string, string> }>;
+        assert.equal(items.length, 3);
+        // Readable, realistic and valid: e-mails and phones pass the field types' validation on the way in.
+        for (const r of items) {
+          assert.match(String(r.data.email), /^[a-z0-9.-]+@example\.com$/);
+          assert.match(String(r.data.phone), /^\+4930\d{8}$/);
+          assert.match(String(r.data.birthdate), /^\d{4}-\d{2}-\d{2}$/);
+          assert.equal(typeof r.data.name, 'string');
+          assert.equal(r.data.address, undefined, 'free-form JSON is dropped');
+        }
+        assert.deepEqual(items.map((r) => r.data.tier).sort(), people.map((p) => p.tier).sort(), 'fields classified none are copied as they are');
+        // The target's pseudonyms resolve under its own pseudonym key.
+        const back = await opened.app.inject({ method: 'POST', url: `/v1/tenants/${tenantId}/pseudonyms/resolve`, headers: { authorization: `Bearer ${owner}` },
+          payload: { collection: 'customers', field: 'email', pseudonym: items[0].pseudonyms.email, reason: 'clone check' } });
+        assert.equal(back.json().value, items[0].data.email, back.body);
+
+        // Every row of every table of the target, as text, holds none of the source's personal values.
+        const tables = await opened.db.query<{ name: string }>("select table_name as name from information_schema.tables where table_schema = 'public' and table_type = 'BASE TABLE'");
+        let dump = JSON.stringify(items);
+        for (const { name } of tables) dump += (await opened.db.query<{ t: string | null }>(`select string_agg(x::text, E'\\n') as t from "${name}" x`))[0].t ?? '';
+        const secrets = people.flatMap((p) => [p.email, p.name, p.birthdate, p.phone.replace(/ /g, ''), p.email.split('@')[0], p.name.split(' ')[1], 'Margarete-Steiff-Platz']);
+        for (const s of secrets) assert.ok(!dump.toLowerCase().includes(s.toLowerCase()), `the target holds a source value (${s.slice(0, 3)}…)`);
+        assert.ok(dump.includes('Source GmbH') && dump.includes('customers'), 'the scan did see the target\'s rows');
+      } finally { await opened.close(); }
+
+      // A second clone of the same tenant into it is refused.
+      const again = await tresor(['tenant', 'clone', '--tenant', tenantId, ...target.args, '--pseudonymize'], sourceEnv);
+      assert.equal(again.code, 1);
+      assert.match(again.stderr, /\[clone\.target_not_empty\]/);
+    });
+  });
+}
