@@ -64,7 +64,7 @@ export async function cloneTenant(input: CloneInput) {
     await tenantsRepo.insert(ptx, { id: tenantId, name: tenant.name });
     const tx = await enterTenant(ptx, tenantId);
     await into.keys.createTenantKeys(tx, tenantId, actor);
-    for (const c of collections) ids.set(c.id, await collectionsRepo.insert(tx, { tenantId, id: uuidv7(), name: c.name, fields: c.fields }));
+    for (const c of collections) ids.set(c.id, await collectionsRepo.insert(tx, { tenantId, id: uuidv7(), name: c.name, fields: c.fields, purposes: c.purposes }));
     tx.audit({ action: 'tenant.clone_in', actor, target: { type: 'tenant', id: tenantId }, detail: { collections: collections.length, records: total } });
   });
 
