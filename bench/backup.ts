@@ -56,9 +56,16 @@ export async function backupBench(records: number): Promise<BackupBenchResult> {
       }
       backupSeconds = (performance.now() - t0) / 1000;
       t0 = performance.now();
-      const verified = await operator.POST('/v1/backups/verifications', { body: { backupId } });
+      const started2 = await operator.POST('/v1/backups/verifications', { body: { backupId } });
+      if (!started2.data) throw new Error(`verification → ${started2.response.status}: ${JSON.stringify(started2.error)}`);
+      let run = started2.data;
+      while (run.status === 'running') {
+        await new Promise((r) => setTimeout(r, 200));
+        const next = await operator.GET('/v1/backups/verifications/{verificationId}/status', { params: { path: { verificationId: run.id } } }).catch(() => undefined);
+        if (next?.data) run = next.data;
+      }
       verifySeconds = (performance.now() - t0) / 1000;
-      verifyResult = verified.data?.result ?? `HTTP ${verified.response.status}`;
+      verifyResult = run.verification?.result ?? `could not run: ${JSON.stringify(run.error)}`;
     } finally { await server.stop(60_000); }
     const config = loadConfig({ ...dirs.env, LOG_LEVEL: 'silent' });
     const summary = readSummary(config.backupDir, backupId)!;

@@ -78,7 +78,7 @@ export async function buildApp(config: Config, services: Services, opts: { logge
   // A restored store must not bring an erased subject back: the erasure
   // ledger's entries it lacks are applied before the first request is served.
   app.addHook('onReady', async () => { await services.subjects.reapplyLedger(); });
-  app.addHook('onClose', async () => { await services.backups.idle(); await services.jobs.stop(); await services.imports.close(); await services.requestLog.close(); });
+  app.addHook('onClose', async () => { await services.backups.idle(); await services.verifications.idle(); await services.jobs.stop(); await services.imports.close(); await services.requestLog.close(); });
 
   healthRoutes(app, { db: services.db, environment: config.environment });
   problemsRoutes(app);

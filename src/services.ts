@@ -82,7 +82,7 @@ export function createServices(config: Config, { db, keyProvider, onError = () =
   jobs.add({ name: 'audit-sequencer', everyMs: config.auditSequenceMs, run: async (ctx) => { await sequencer.sequence(ctx.stopping); } });
   const backups = backupServiceFactory({ db, keyProvider, backupDir: config.backupDir, keep: config.backupKeep, environment: config.environment, onError });
   const verifications = verifyServiceFactory({ db, keyProvider, backups, backupDir: config.backupDir, sample: config.backupVerifySample,
-    signer: signingKeyFor(keyProvider, 'backup.verification'),
+    signer: signingKeyFor(keyProvider, 'backup.verification'), onError,
     pgbackrest: config.pgbackrestStanza && config.databaseUrl ? { cfg: { stanza: config.pgbackrestStanza, configFile: config.pgbackrestConfig }, databaseUrl: config.databaseUrl } : undefined });
   addBackupJobs(jobs, { backups, verifications, intervalMs: config.backupIntervalMs, verifyIntervalMs: config.backupVerifyIntervalMs, embedded: !!db.snapshot });
   const subProcessors = subProcessorsServiceFactory({ db, egress, now, objectionDays: config.subProcessorObjectionDays,

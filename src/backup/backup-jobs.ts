@@ -35,7 +35,11 @@ export function addBackupJobs(jobs: Jobs, { backups, verifications, intervalMs, 
       if (!(await verifications.hasBackups())) return;
       const last = await verifications.lastAt();
       if (last && age(last) < verifyIntervalMs) return;
-      const v = await verifications.verify(ctx.actor);
+      const v = await verifications.verify(ctx.actor).catch((err) => {
+        if ((err as { code?: string }).code === 'backup.verification_in_progress') return null; // one started over the API: it counts
+        throw err;
+      });
+      if (!v) return;
       const log = v.result === 'passed' ? ctx.log.info : ctx.log.error;
       log({ backupId: v.backupId, result: v.result, failed: v.checks.filter((c) => c.status === 'failed').map((c) => c.name) }, 'scheduled restore verification');
     } });

@@ -2,7 +2,8 @@ import { Type } from 'typebox';
 import type { App } from '../http/app-types.ts';
 import { access } from '../http/access.ts';
 import { PageQuery, Page, bearer, errorResponses } from '../http/schemas.ts';
-import { BackupId, BackupRun, BackupSummary, Verification, VerifiableBackupId } from './backup-schemas.ts';
+import { BackupId, BackupRun, BackupSummary, Verification, VerificationRun, VerifiableBackupId } from './backup-schemas.ts';
+import { Uuid } from '../http/schemas.ts';
 import type { BackupService } from './backup-service.ts';
 import type { VerifyService } from './verify-service.ts';
 
@@ -41,11 +42,17 @@ export function backupRoutes(app: App, { backups, verifications, listDefaultLimi
   }, async (req) => backups.get(req.params.backupId));
 
   app.post('/v1/backups/verifications', {
-    config: { ...access.platform('backups.manage'), problems: ['backup.not_found'] },
-    schema: { operationId: 'verifyBackup', summary: 'Restore a backup into a scratch store and check it', tags: ['backups'], security: bearer, body: VerifyBody,
-      description: 'Restores the backup into a scratch data dir, runs every check (checksums, decryption, row counts, record decryption, migrations, audit log, erasure ledger) and records the signed evidence, passed or failed.',
-      response: { 201: Verification, ...errorResponses } },
-  }, async (req, reply) => reply.code(201).send(await verifications.verify(req.actor, req.body?.backupId)));
+    config: { ...access.platform('backups.manage'), problems: ['backup.not_found', 'backup.verification_in_progress'] },
+    schema: { operationId: 'verifyBackup', summary: 'Start a restore verification of a backup', tags: ['backups'], security: bearer, body: VerifyBody,
+      description: 'Answers at once with the run; follow it with getBackupVerificationStatus until `status` is complete (the signed evidence is in `verification`, passed or failed) or failed (it could not run). The embedded store\'s backup is restored into a scratch data dir; with TRESOR_PGBACKREST_STANZA a pgBackRest backup is restored into a throwaway PostgreSQL 15. Then every check runs (embedded: checksum, decryption; PostgreSQL: restore; both: row counts, record decryption, migrations, audit log, erasure ledger) and the signed evidence is recorded.',
+      response: { 202: VerificationRun, ...errorResponses } },
+  }, async (req, reply) => reply.code(202).send(await verifications.start(req.actor, req.body?.backupId)));
+
+  app.get('/v1/backups/verifications/:verificationId/status', {
+    config: { ...access.platform('backups.read'), problems: ['backup.verification_not_found'] },
+    schema: { operationId: 'getBackupVerificationStatus', summary: 'Follow a restore verification: running, complete or failed', tags: ['backups'], security: bearer,
+      params: Type.Object({ verificationId: Uuid }), response: { 200: VerificationRun, ...errorResponses } },
+  }, async (req) => verifications.status(req.params.verificationId));
 
   app.get('/v1/backups/verifications', {
     config: access.platform('backups.read'),

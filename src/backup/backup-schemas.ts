@@ -78,3 +78,17 @@ export const Verification = Type.Object({
   publicKey: Type.String({ description: 'base64 of the raw 32-byte Ed25519 public key' }),
 }, { title: 'BackupVerification' });
 export type Verification = Static<typeof Verification>;
+
+/** A verification started over the API: it runs in the background (minutes for a large store). */
+export const VerificationRun = Type.Object({
+  id: Uuid,
+  backupId: VerifiableBackupId,
+  status: StringEnum(['running', 'complete', 'failed'] as const, {
+    description: 'complete: the evidence is recorded (its own result says passed or failed); failed: the verification could not run, no evidence' }),
+  step: Type.String({ description: 'the step under way: restore, start (PostgreSQL), row_counts, record_decryption, migrations, audit_log, erasure_ledger' }),
+  stepsDone: Type.Integer({ minimum: 0 }),
+  stepsTotal: Type.Integer({ minimum: 1 }),
+  error: Type.Union([Type.Object({ code: Type.String(), detail: Type.String() }), Type.Null()], { description: 'why it could not run' }),
+  verification: Type.Union([Verification, Type.Null()], { description: 'the signed evidence, once complete' }),
+}, { title: 'BackupVerificationRun' });
+export type VerificationRun = Static<typeof VerificationRun>;

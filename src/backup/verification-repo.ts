@@ -15,6 +15,8 @@ export const verificationRepo = {
   /** Newest first (ids are UUIDv7, ordered by time). */
   list: async (tx: Queries, before: string | null, limit: number) => (await tx.query<VerificationRow>(
     `select ${columns} from backup_verifications where ($1::uuid is null or id < $1::uuid) order by id desc limit $2`, [before, limit])).map(asRow),
+  get: async (tx: Queries, id: string): Promise<VerificationRow | undefined> =>
+    (await tx.query<VerificationRow>(`select ${columns} from backup_verifications where id = $1`, [id])).map(asRow)[0],
   lastPassedAt: async (tx: Queries): Promise<Date | null> =>
     (await tx.query<{ at: Date | null }>("select max(verified_at) as at from backup_verifications where result = 'passed'"))[0]?.at ?? null,
   lastAt: async (tx: Queries): Promise<Date | null> =>

@@ -101,6 +101,8 @@ export function createApiClient({ url, token }: Remote) {
     backupStatus: (backupId: string) => call(() => tresor.GET('/v1/backups/{backupId}/status', { params: { path: { backupId } } })),
     listBackups: () => call(() => tresor.GET('/v1/backups', {})),
     verifyBackup: (backupId?: string) => call(() => tresor.POST('/v1/backups/verifications', { body: backupId ? { backupId } : {} })),
+    verificationStatus: (verificationId: string) =>
+      call(() => tresor.GET('/v1/backups/verifications/{verificationId}/status', { params: { path: { verificationId } } })),
   };
 }
 

@@ -96,8 +96,21 @@ function verificationText(v: BackupVerification): string {
 /** Exit 0 when the restore test passed, 1 when it failed (the evidence is recorded either way). */
 export async function verifyBackup(id: string | undefined, o: RemoteOptions): Promise<number> {
   const api = createApiClient(resolveRemote(o));
-  if (!o.json) process.stderr.write(`verifying ${id ?? 'the newest backup'} (the server restores it into a scratch store)…\n`);
-  const v = await api.verifyBackup(id);
+  let run = await api.verifyBackup(id);
+  if (!o.json) process.stderr.write(`verifying ${run.backupId} (the server restores it into a scratch store)…\n`);
+  // A bar over the steps (restore, checks); the restore of a large store is most of the time.
+  const progress = startProgress({ label: `verify ${run.backupId}`, unit: 'steps', total: run.stepsTotal, everyMs: o.progressEvery * 1000 });
+  try {
+    while (run.status === 'running') {
+      await new Promise((r) => setTimeout(r, 500));
+      run = await retryUnreachable(() => api.verificationStatus(run.id));
+      progress.update(run.stepsDone);
+    }
+  } finally { progress.stop(); }
+  if (run.status === 'failed' || !run.verification) {
+    throw new CliError('cli.failed', `verification ${run.id} of ${run.backupId} could not run: ${run.error?.code}: ${run.error?.detail}`, { verificationId: run.id, error: run.error });
+  }
+  const v = run.verification;
   printResult(!!o.json, v, verificationText(v));
   return v.result === 'passed' ? exitCodes.done : exitCodes.failed;
 }

@@ -975,12 +975,32 @@ export interface paths {
         get: operations["listBackupVerifications"];
         put?: never;
         /**
-         * Restore a backup into a scratch store and check it
-         * @description Restores the backup into a scratch data dir, runs every check (checksums, decryption, row counts, record decryption, migrations, audit log, erasure ledger) and records the signed evidence, passed or failed.
+         * Start a restore verification of a backup
+         * @description Answers at once with the run; follow it with getBackupVerificationStatus until `status` is complete (the signed evidence is in `verification`, passed or failed) or failed (it could not run). The embedded store's backup is restored into a scratch data dir; with TRESOR_PGBACKREST_STANZA a pgBackRest backup is restored into a throwaway PostgreSQL 15. Then every check runs (embedded: checksum, decryption; PostgreSQL: restore; both: row counts, record decryption, migrations, audit log, erasure ledger) and the signed evidence is recorded.
          *
          *     Roles: operator.
          */
         post: operations["verifyBackup"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/backups/verifications/{verificationId}/status": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Follow a restore verification: running, complete or failed
+         * @description Roles: operator.
+         */
+        get: operations["getBackupVerificationStatus"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -2292,6 +2312,33 @@ export interface components {
             keyId: string;
             /** @description base64 of the raw 32-byte Ed25519 public key */
             publicKey: string;
+        };
+        /** BackupVerificationRun */
+        BackupVerificationRun: {
+            /** Format: uuid */
+            id: string;
+            /**
+             * @description a backup id (embedded store) or a pgBackRest backup label (PostgreSQL)
+             * @example 20261202T041500123Z-9f86d081
+             * @example 20261202-041500F
+             */
+            backupId: string;
+            /**
+             * @description complete: the evidence is recorded (its own result says passed or failed); failed: the verification could not run, no evidence
+             * @enum {string}
+             */
+            status: "running" | "complete" | "failed";
+            /** @description the step under way: restore, start (PostgreSQL), row_counts, record_decryption, migrations, audit_log, erasure_ledger */
+            step: string;
+            stepsDone: number;
+            stepsTotal: number;
+            /** @description why it could not run */
+            error: {
+                code: string;
+                detail: string;
+            } | null;
+            /** @description the signed evidence, once complete */
+            verification: components["schemas"]["BackupVerification"] | null;
         };
         /** BackupVerificationPage */
         BackupVerificationPage: {
@@ -12204,7 +12251,7 @@ export interface operations {
         };
         responses: {
             /** @description Default Response */
-            201: {
+            202: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -12213,22 +12260,34 @@ export interface operations {
                      * @example {
                      *       "id": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60",
                      *       "backupId": "20261202T041500123Z-9f86d081",
-                     *       "verifiedAt": "2026-01-15T09:30:00.000Z",
-                     *       "result": "passed",
-                     *       "checks": [
-                     *         {
-                     *           "name": "example",
-                     *           "status": "passed",
-                     *           "detail": "example"
-                     *         }
-                     *       ],
-                     *       "evidence": "example",
-                     *       "signature": "example",
-                     *       "keyId": "example",
-                     *       "publicKey": "example"
+                     *       "status": "running",
+                     *       "step": "example",
+                     *       "stepsDone": 0,
+                     *       "stepsTotal": 1,
+                     *       "error": {
+                     *         "code": "example",
+                     *         "detail": "example"
+                     *       },
+                     *       "verification": {
+                     *         "id": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60",
+                     *         "backupId": "20261202T041500123Z-9f86d081",
+                     *         "verifiedAt": "2026-01-15T09:30:00.000Z",
+                     *         "result": "passed",
+                     *         "checks": [
+                     *           {
+                     *             "name": "example",
+                     *             "status": "passed",
+                     *             "detail": "example"
+                     *           }
+                     *         ],
+                     *         "evidence": "example",
+                     *         "signature": "example",
+                     *         "keyId": "example",
+                     *         "publicKey": "example"
+                     *       }
                      *     }
                      */
-                    "application/json": components["schemas"]["BackupVerification"];
+                    "application/json": components["schemas"]["BackupVerificationRun"];
                 };
             };
             /** @description `request.validation_failed`: The request does not match the schema; `request.invalid_json`: The request body is not valid JSON; `request.invalid_utf8`: The request body is not valid UTF-8 */
@@ -12319,6 +12378,28 @@ export interface operations {
                     } & components["schemas"]["Problem"];
                 };
             };
+            /** @description `backup.verification_in_progress`: A restore verification is already running */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/backup.verification_in_progress",
+                     *       "title": "A restore verification is already running",
+                     *       "status": 409,
+                     *       "code": "backup.verification_in_progress",
+                     *       "detail": "A restore verification is already running",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "backup.verification_in_progress";
+                    } & components["schemas"]["Problem"];
+                };
+            };
             /** @description `request.body_too_large`: The request body is too large */
             413: {
                 headers: {
@@ -12360,6 +12441,191 @@ export interface operations {
                     "application/problem+json": {
                         /** @enum {string} */
                         code?: "request.unsupported_media_type";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `internal.error`: Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/internal.error",
+                     *       "title": "Internal error",
+                     *       "status": 500,
+                     *       "code": "internal.error",
+                     *       "detail": "Internal error",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "internal.error";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `service.unavailable`: The database is unavailable, retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/service.unavailable",
+                     *       "title": "The database is unavailable, retry later",
+                     *       "status": 503,
+                     *       "code": "service.unavailable",
+                     *       "detail": "The database is unavailable, retry later",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "service.unavailable";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getBackupVerificationStatus: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                verificationId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60",
+                     *       "backupId": "20261202T041500123Z-9f86d081",
+                     *       "status": "running",
+                     *       "step": "example",
+                     *       "stepsDone": 0,
+                     *       "stepsTotal": 1,
+                     *       "error": {
+                     *         "code": "example",
+                     *         "detail": "example"
+                     *       },
+                     *       "verification": {
+                     *         "id": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60",
+                     *         "backupId": "20261202T041500123Z-9f86d081",
+                     *         "verifiedAt": "2026-01-15T09:30:00.000Z",
+                     *         "result": "passed",
+                     *         "checks": [
+                     *           {
+                     *             "name": "example",
+                     *             "status": "passed",
+                     *             "detail": "example"
+                     *           }
+                     *         ],
+                     *         "evidence": "example",
+                     *         "signature": "example",
+                     *         "keyId": "example",
+                     *         "publicKey": "example"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["BackupVerificationRun"];
+                };
+            };
+            /** @description `request.invalid_url`: The request path is not valid; `request.validation_failed`: The request does not match the schema */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/request.invalid_url",
+                     *       "title": "The request path is not valid",
+                     *       "status": 400,
+                     *       "code": "request.invalid_url",
+                     *       "detail": "The request path is not valid",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "request.invalid_url" | "request.validation_failed";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `auth.missing_credentials`: An API key or a session is required; `auth.invalid_credentials`: The API key or session is not valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/auth.missing_credentials",
+                     *       "title": "An API key or a session is required",
+                     *       "status": 401,
+                     *       "code": "auth.missing_credentials",
+                     *       "detail": "An API key or a session is required",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "auth.missing_credentials" | "auth.invalid_credentials";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `auth.forbidden`: This role may not do that */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/auth.forbidden",
+                     *       "title": "This role may not do that",
+                     *       "status": 403,
+                     *       "code": "auth.forbidden",
+                     *       "detail": "This role may not do that",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "auth.forbidden";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `backup.verification_not_found`: No such restore verification */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/backup.verification_not_found",
+                     *       "title": "No such restore verification",
+                     *       "status": 404,
+                     *       "code": "backup.verification_not_found",
+                     *       "detail": "No such restore verification",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "backup.verification_not_found";
                     } & components["schemas"]["Problem"];
                 };
             };

@@ -77,6 +77,17 @@ for (const backend of backends) {
         assert.equal(added.statusCode, 201, added.body);
         [ids.subProcessorId, ids.changeId] = [added.json().id, added.json().change.id];
       }
+      if (r.uuidParams.includes('verificationId')) {
+        // A restore verification needs an embedded backup; on PostgreSQL (no pgBackRest here) an unknown id must answer 404, not 5xx.
+        if (backend === 'pglite') {
+          await t.call('POST', '/v1/backups');
+          await t.services.backups.idle();
+          const run = await t.call('POST', '/v1/backups/verifications', { body: {} });
+          assert.equal(run.statusCode, 202, run.body);
+          await t.services.verifications.idle();
+          ids.verificationId = run.json().id;
+        } else ids.verificationId = '0190d5a2-7c3e-7000-8000-000000000000';
+      }
       return ids;
     }
 
@@ -121,7 +132,7 @@ for (const backend of backends) {
           for (const [label, spell] of spellings) {
             const ids = await idsFor(r, c);
             const url = r.path.replace(/\{(\w+)\}/g, (_, p: string) => (r.uuidParams.includes(p) ? spell(ids[p]) : ids[p]));
-            const platform = r.path.startsWith('/v1/operator-keys') || r.path.startsWith('/v1/users/');
+            const platform = r.path.startsWith('/v1/operator-keys') || r.path.startsWith('/v1/users/') || r.path.startsWith('/v1/backups/');
             const token = platform ? t.operatorKey : r.path.includes('/support-grants/') ? ownerKey : s.adminKey;
             const res = await t.call(r.method, url, { token, ...bodyFor(r) });
             assert.ok(res.statusCode < 500, `${r.method} ${r.path} (${label}) answered ${res.statusCode}: ${res.body}`);
@@ -129,6 +140,10 @@ for (const backend of backends) {
               assert.notEqual(res.statusCode, 404, `${r.method} ${r.path} (${label}) finds the ${ids.userId ? 'user' : ids.grantId ? 'grant' : 'hold'}: ${res.body}`);
             }
             if (ids.subProcessorId) assert.notEqual(res.statusCode, 404, `${r.method} ${r.path} (${label}) finds the sub-processor or change: ${res.body}`);
+            if (ids.verificationId) {
+              assert.equal(res.statusCode, backend === 'pglite' ? 200 : 404, `${r.method} ${r.path} (${label}): ${res.body}`);
+              if (backend === 'pglite') assert.equal(res.json().id, ids.verificationId, 'the answer carries the canonical id');
+            }
             if (res.statusCode < 300 && res.body && ids.id && res.json().id) assert.equal(res.json().id, ids.id, 'the answer carries the canonical id');
             await t.services.rotation.idle();
           }

@@ -268,7 +268,9 @@ for (const backend of backends) {
           return;
         }
         if (res.statusCode === 404) { await t.call('POST', '/v1/backups'); await t.services.backups.idle(); }
-        const v = res.statusCode === 201 ? res.json() : (await t.call('POST', '/v1/backups/verifications', { body: {} })).json();
+        const run = res.statusCode === 202 ? res.json() : (await t.call('POST', '/v1/backups/verifications', { body: {} })).json();
+        await t.services.verifications.idle();
+        const v = (await t.call('GET', `/v1/backups/verifications/${run.id}/status`)).json().verification;
         const [entry] = (await platformLog('action=backup.verify')).filter((e) => e.target!.id === v.backupId);
         assert.deepEqual(entry.detail, { result: v.result });
       },

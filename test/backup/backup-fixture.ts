@@ -51,3 +51,20 @@ export async function openRestored(dataDir: string, keyFile: string): Promise<Te
   const app = await buildApp(config, createServices(config, { db, keyProvider }));
   return Object.assign(app, { closeAll: async () => { await app.close(); await db.close(); } });
 }
+
+/**
+ * A restore verification as an operator runs one: POST answers 202 with the
+ * run, its status reads complete with the signed evidence (awaiting the
+ * service rather than polling).
+ */
+export async function verifyBackupNow(t: TestApp, body: { backupId?: string } = {}) {
+  const res = await t.call('POST', '/v1/backups/verifications', { body });
+  if (res.statusCode !== 202) throw new Error(`verification → ${res.statusCode}: ${res.body}`);
+  const started = res.json();
+  if (started.status !== 'running' || started.verification !== null) throw new Error(`a new verification reads ${res.body}`);
+  await t.services.verifications.idle();
+  const run = (await t.call('GET', `/v1/backups/verifications/${started.id}/status`)).json();
+  if (run.status !== 'complete') throw new Error(`verification ${started.id}: ${JSON.stringify(run)}`);
+  if (run.verification.id !== started.id || run.stepsDone !== run.stepsTotal) throw new Error(`verification ${started.id}: ${JSON.stringify(run)}`);
+  return { started, verification: run.verification };
+}

@@ -6,7 +6,9 @@ import { backends } from '../helpers/backends.ts';
 import { assertProblem } from '../helpers/problem.ts';
 import { sample } from '../helpers/metrics.ts';
 import { verifyEd25519 } from '../../src/crypto/signing.ts';
-import { backupFixture, makeBackup } from './backup-fixture.ts';
+import { verifyServiceFactory } from '../../src/backup/verify-service.ts';
+import { openRootKey } from '../helpers/backends.ts';
+import { backupFixture, makeBackup, verifyBackupNow } from './backup-fixture.ts';
 
 const metric = async (f: Awaited<ReturnType<typeof backupFixture>>) =>
   sample((await f.t.call('GET', '/metrics')).body, 'tresor_backup_last_verified_timestamp_seconds');
@@ -32,9 +34,9 @@ for (const backend of backends) {
       const id = made.id;
       assert.ok(made.auditTreeHead.treeSize > 0, 'the seeding requests are in the audit log');
       assert.equal(await metric(f), 0);
-      const res = await f.t.call('POST', '/v1/backups/verifications', { body: {} });
-      assert.equal(res.statusCode, 201, res.body);
-      const v = res.json();
+      const { started, verification: v } = await verifyBackupNow(f.t);
+      assert.deepEqual({ ...started, id: null }, { id: null, backupId: id, status: 'running', step: 'restore', stepsDone: 0, stepsTotal: 6, error: null, verification: null },
+        'POST answers at once with the run; the restore happens in the background');
       assert.equal(v.backupId, id);
       assert.equal(v.result, 'passed', JSON.stringify(v.checks));
       const status = Object.fromEntries(v.checks.map((c: { name: string; status: string }) => [c.name, c.status]));
@@ -61,13 +63,29 @@ for (const backend of backends) {
       const bytes = readFileSync(path);
       bytes[bytes.length - 10] ^= 0xff;
       writeFileSync(path, bytes);
-      const v = (await f.t.call('POST', '/v1/backups/verifications', { body: { backupId: id } })).json();
+      const { verification: v } = await verifyBackupNow(f.t, { backupId: id });
       assert.equal(v.result, 'failed');
       assert.deepEqual(v.checks.map((c: { name: string; status: string }) => [c.name, c.status]), [['checksum', 'failed']]);
       assert.equal(await metric(f), before);
       const items = (await f.t.call('GET', '/v1/backups/verifications?limit=1')).json();
       assert.equal(items.items[0].id, v.id);
       assert.ok(items.nextCursor);
+    });
+
+    it('one verification at a time; an unknown run is 404; a finished run is read from the evidence', async () => {
+      const first = await f.t.call('POST', '/v1/backups/verifications', { body: {} });
+      assert.equal(first.statusCode, 202, first.body);
+      assertProblem(await f.t.call('POST', '/v1/backups/verifications', { body: {} }), 409, 'backup.verification_in_progress');
+      const running = (await f.t.call('GET', `/v1/backups/verifications/${first.json().id}/status`)).json();
+      assert.equal(running.id, first.json().id);
+      await f.t.services.verifications.idle();
+      assertProblem(await f.t.call('GET', '/v1/backups/verifications/0190d5a2-7c3e-7000-8000-000000000000/status'), 404, 'backup.verification_not_found');
+      // Another server (or this one after a restart) knows the run only from backup_verifications.
+      const listed = (await f.t.call('GET', '/v1/backups/verifications?limit=1')).json().items[0];
+      assert.equal(listed.id, first.json().id);
+      const other = verifyServiceFactory({ db: f.t.services.db, keyProvider: await openRootKey(f.t.store.config, f.t.services.db), backups: f.t.services.backups,
+        backupDir: f.backupDir, signer: { keyId: 'unused', publicKey: Buffer.alloc(32), sign: () => Buffer.alloc(64) }, sample: 1 });
+      assert.deepEqual(await other.status(listed.id), { id: listed.id, backupId: listed.backupId, status: 'complete', step: 'done', stepsDone: 1, stepsTotal: 1, error: null, verification: listed });
     });
 
     it('evidence cannot be rewritten in the database', async () => {
