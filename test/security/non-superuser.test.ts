@@ -74,4 +74,19 @@ describe('as a non-superuser schema owner [postgres]', { skip: !process.env.TEST
     const [{ n }] = await db.withTenant(tenant.id, (tx) => tx.query<{ n: number }>('select count(*)::int as n from records'));
     assert.equal(n, 1);
   });
+
+  it('pseudonyms work through the tresor_pseudonym role, and deleting a record removes its mapping under FORCE RLS', async () => {
+    const tenant = (await call('POST', '/v1/tenants', operatorKey, { name: 'Pseudo GmbH' })).json();
+    const owner = (await call('POST', `/v1/tenants/${tenant.id}/api-keys`, operatorKey, { name: 'o', role: 'owner' })).json().key;
+    const collection = { name: 'people', fields: [{ name: 'email', type: 'email', pseudonymize: true }] };
+    assert.equal((await call('POST', `/v1/tenants/${tenant.id}/collections`, owner, collection)).statusCode, 201);
+    const base = `/v1/tenants/${tenant.id}/collections/people/records`;
+    const created = await call('POST', base, owner, { data: { email: 'pseudo@example.org' } });
+    assert.equal(created.statusCode, 201, created.body);
+    const body = { collection: 'people', field: 'email', pseudonym: created.json().pseudonyms.email, reason: 'owner posture check' };
+    const resolved = await call('POST', `/v1/tenants/${tenant.id}/pseudonyms/resolve`, owner, body);
+    assert.equal(resolved.json().value, 'pseudo@example.org', resolved.body);
+    assert.equal((await call('DELETE', `${base}/${created.json().id}`, owner)).statusCode, 204);
+    assert.equal((await call('POST', `/v1/tenants/${tenant.id}/pseudonyms/resolve`, owner, body)).statusCode, 404);
+  });
 });
