@@ -56,7 +56,7 @@ async function freeBase(): Promise<number> {
 
 export async function startCluster(opts: { nodes?: number; sync?: boolean } = {}): Promise<Cluster> {
   const nodes = opts.nodes ?? 3;
-  const env = { ...process.env, HA_NODES: String(nodes), HA_SYNC: opts.sync === false ? 'off' : 'on', HA_PORT_BASE: String(await freeBase()) };
+  const env: NodeJS.ProcessEnv = { ...process.env, HA_NODES: String(nodes), HA_SYNC: opts.sync === false ? 'off' : 'on', HA_PORT_BASE: String(await freeBase()) };
   delete env.HA_DIR;
   const started = await run(join(scripts, 'cluster-start.sh'), [], { env, maxBuffer: 1 << 20 }).catch((err) => {
     throw new Error(`cluster-start.sh failed: ${err.stderr ?? err}`);

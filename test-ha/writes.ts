@@ -10,6 +10,8 @@ export interface Writes {
   unavailable: () => number;
   /** Time (ms since epoch) of the first 201 to a request sent at or after t. */
   firstSuccessSince: (t: number) => number | undefined;
+  /** Every acknowledged write: when it was sent and when its 201 arrived (ms since epoch). */
+  acks: () => ReadonlyArray<{ sent: number; at: number }>;
   /** Wrong answers: neither 201 nor a retryable 503 problem. */
   wrong: string[];
   stop: () => Promise<void>;
@@ -49,6 +51,7 @@ export function writeContinuously(t: Tenant, tag: string, writers = 4): Writes {
   return {
     acked,
     unavailable: () => unavailable,
+    acks: () => successes,
     firstSuccessSince: (since) => successes.filter((s) => s.sent >= since).reduce<number | undefined>((m, s) => (m === undefined || s.at < m ? s.at : m), undefined),
     wrong,
     stop: async () => { stopping = true; await all; },
