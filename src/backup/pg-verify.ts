@@ -8,7 +8,7 @@ import { type PgBackRestConfig, type PgBackup, restorePgBackup } from './pgbackr
 import { auditLogCheck, erasureLedgerCheck, migrationsCheck, pgRowCountsCheck, recordDecryptionCheck } from './restore-checks.ts';
 import { scratchDir, startScratchCluster } from './scratch-postgres.ts';
 
-export interface PgVerifyDeps { cfg: PgBackRestConfig; databaseUrl: string; keyProvider: KeyProvider; sample: number }
+export interface PgVerifyDeps { cfg: PgBackRestConfig; databaseUrl: string; keyProvider: KeyProvider; sample: number; backupDir: string }
 
 /** The steps of a pgBackRest restore test, in order (for progress). */
 export const PG_VERIFY_STEPS = ['restore', 'start', 'row_counts', 'record_decryption', 'migrations', 'audit_log', 'erasure_ledger'] as const;
@@ -69,7 +69,7 @@ export async function pgRestoreChecks(deps: PgVerifyDeps, backup: PgBackup, mani
     onStep('audit_log');
     checks.push(await guarded('audit_log', () => auditLogCheck(db, deps.keyProvider, manifest ?? null)));
     onStep('erasure_ledger');
-    checks.push(erasureLedgerCheck());
+    checks.push(await guarded('erasure_ledger', () => erasureLedgerCheck(db, deps.keyProvider, deps.backupDir)));
     return checks;
   } finally {
     await restored?.close().catch(() => {});

@@ -9,6 +9,7 @@ import { signingKeyFor } from '../crypto/signing.ts';
 import { verifyLog } from '../audit/merkle/verify.ts';
 import { AUDIT_SIGNING_PURPOSE } from '../audit/merkle/tree-head.ts';
 import type { BackupManifest, VerificationCheck } from './backup-schemas.ts';
+import { LEDGER_SIGNING_PURPOSE, LedgerError, findableAfterReapply, ledgerFile, reapplyLedger } from '../subject-rights/erasure-ledger.ts';
 import { type PgManifest, tenantRowCountsScoped } from './pg-manifest.ts';
 
 // The checks a restore verification runs on the restored store, in order.
@@ -136,7 +137,23 @@ export async function auditLogCheck(restored: Db, keyProvider: KeyProvider, mani
     (h ? `; the log matches the manifest's tree head of size ${h.treeSize}` : manifest ? '; the manifest recorded no tree head yet' : '; no manifest with a tree head to compare with'));
 }
 
-/** The data lifecycle work re-applies its erasure ledger here, after a restore. */
-export function erasureLedgerCheck(): VerificationCheck {
-  return check('erasure_ledger', 'not_applicable', 'no erasure ledger yet');
+/**
+ * Re-applies the erasure ledger (TRESOR_BACKUP_DIR/erasure-ledger.ndjson, kept
+ * outside any snapshot) to the restored copy, as a restored store does before
+ * its first request, then checks that no ledger subject is findable: no erased
+ * record id is present, and no record matches an entry re-applied now.
+ * Needs the schema migrated (runs after the migrations check).
+ */
+export async function erasureLedgerCheck(restored: Db, keyProvider: KeyProvider, backupDir: string): Promise<VerificationCheck> {
+  const key = signingKeyFor(keyProvider, LEDGER_SIGNING_PURPOSE);
+  try {
+    const report = await reapplyLedger(restored, { backupDir, key });
+    const left = await findableAfterReapply(restored, report, key);
+    if (left.findable) return check('erasure_ledger', 'failed', `${left.findable} record(s) of erased subjects still present after re-applying the ledger`);
+    return check('erasure_ledger', 'passed', `${report.entries} ledger entr${report.entries === 1 ? 'y' : 'ies'} in ${ledgerFile(backupDir)}, `
+      + `${report.reapplied.length} re-applied to the copy (${report.deleted} record(s) deleted); none of the ${left.entries} erased subject(s) findable`);
+  } catch (err) {
+    if (err instanceof LedgerError) return check('erasure_ledger', 'failed', err.message);
+    throw err;
+  }
 }

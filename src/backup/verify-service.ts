@@ -78,7 +78,7 @@ export function verifyServiceFactory({ db, keyProvider, backups, backupDir, sign
       onStep('audit_log');
       checks.push(await auditLogCheck(restored, keyProvider, summary));
       onStep('erasure_ledger');
-      checks.push(erasureLedgerCheck());
+      checks.push(await erasureLedgerCheck(restored, keyProvider, backupDir));
     } catch (err) {
       if (!(err instanceof BackupError)) throw err;
       checks.push({ name: failedStep[err.code], status: 'failed', detail: `${err.code}: ${err.message}` });
@@ -128,7 +128,7 @@ export function verifyServiceFactory({ db, keyProvider, backups, backupDir, sign
       const backup = backupId ? all.find((b) => b.id === backupId) : all[0];
       if (!backup) throw new RequestError('backup.not_found', backupId ? `No backup ${backupId} in the pgBackRest repository` : 'There is no backup to verify yet');
       const manifest = readPgManifest(backupDir, backup.id, backup.manifestId);
-      return { backupId: backup.id, steps: PG_VERIFY_STEPS, check: (onStep) => pgRestoreChecks({ ...pgbackrest, keyProvider, sample }, backup, manifest, onStep) };
+      return { backupId: backup.id, steps: PG_VERIFY_STEPS, check: (onStep) => pgRestoreChecks({ ...pgbackrest, keyProvider, sample, backupDir }, backup, manifest, onStep) };
     }
     const summary = backupId ? backups.get(backupId) : backups.list()[0];
     if (!summary) throw new RequestError('backup.not_found', 'There is no backup to verify yet');

@@ -5,6 +5,10 @@ import { createApiClient, resolveRemote } from './api-client.ts';
 import { CliError, exitCodes, printResult } from './output.ts';
 import { type Progress, startProgress } from './progress.ts';
 import type { RemoteOptions } from './remote-commands.ts';
+import type { KeyProvider } from '../crypto/key-provider.ts';
+import { signingKeyFor } from '../crypto/signing.ts';
+import { migrate } from '../db/migrate.ts';
+import { LEDGER_SIGNING_PURPOSE, reapplyLedger } from '../subject-rights/erasure-ledger.ts';
 
 // `tresor backup …`. create, list and verify ask the running server (it owns
 // the embedded store); restore reads TRESOR_BACKUP_DIR itself and writes a
@@ -132,16 +136,23 @@ export async function restoreBackup(id: string, to: string, o: { json?: boolean;
   if (!summary) throw new CliError('cli.file_unreadable', `no finished backup ${id} in ${config.backupDir} (TRESOR_BACKUP_DIR)`, { backupId: id });
   const progress = startProgress({ label: `restore ${id}`, unit: 'bytes', total: summary.snapshotBytes, everyMs: o.progressEvery * 1000 });
   const target = resolve(to);
+  let reapplied = 0;
   try {
+    let provider: KeyProvider | undefined;
     const db = await restore.restoreBackup({ backupDir: config.backupDir, summary, target, environment: config.environment, onProgress: (done) => progress.update(done),
       keyProvider: (header) => {
         if (header.key.provider !== config.keyProvider) throw new BackupError('backup.wrong_key', `backup ${id} was made with the '${header.key.provider}' key provider, TRESOR_KEY_PROVIDER is '${config.keyProvider}'`);
-        return config.keyProvider === 'file' ? openFileKeyProvider({ path: config.keyFile, allowCreate: false })
+        return provider = config.keyProvider === 'file' ? openFileKeyProvider({ path: config.keyFile, allowCreate: false })
           : openPassphraseKeyProvider({ passphrase: config.keyPassphrase!, salt: Buffer.from(header.key.salt ?? '', 'base64') });
       } });
-    await db.close();
+    try {
+      // Erasures made after the backup was taken are applied before anything can read the copy.
+      await migrate(db);
+      reapplied = (await reapplyLedger(db, { backupDir: config.backupDir, key: signingKeyFor(provider!, LEDGER_SIGNING_PURPOSE) })).reapplied.length;
+    } finally { await db.close(); }
   } finally { progress.stop(); }
   const next = `start it with TRESOR_DATA_DIR=${target}${config.keyProvider === 'file' ? ` TRESOR_KEY_FILE=${config.keyFile}` : ''} tresor start`;
-  printResult(!!o.json, { ...summary, restoredTo: target, store: join(target, 'pglite') }, `restored backup ${id} into ${target}\n${next}`);
+  printResult(!!o.json, { ...summary, restoredTo: target, store: join(target, 'pglite'), erasuresReapplied: reapplied },
+    `restored backup ${id} into ${target}; ${reapplied} later erasure(s) re-applied from the erasure ledger\n${next}`);
   return exitCodes.done;
 }
