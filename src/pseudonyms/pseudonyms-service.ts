@@ -132,6 +132,23 @@ export function pseudonymsServiceFactory({ db, keyProvider, collections, mapping
       return { value: JSON.parse(found.json) as unknown, purpose, version: found.version };
     },
 
+    /**
+     * Crypto-shredding at tenant closure: every mapping and every pseudonym key
+     * version goes (wrapped keys nulled), so no pseudonym of the tenant can be
+     * re-identified again, from this store or a backup once its keys are gone.
+     */
+    async destroy(tx: TenantTx, actor: Actor): Promise<{ mappings: number; versions: number }> {
+      const out = await repo.asPseudonymRole(tx, async () => {
+        const live = await repo.liveKeys(tx, 'update');
+        let mappings = 0;
+        for (const k of live) mappings += await repo.retire(tx, k.version);
+        return { mappings, versions: live.length };
+      });
+      cache.delete(tx.tenantId);
+      if (out.versions) tx.audit({ action: 'pseudonym_key.destroy', actor, target: { type: 'tenant', id: tx.tenantId }, detail: out });
+      return out;
+    },
+
     /** A new active version; the old one resolves for the mapping period, its mappings re-keyed under the new one now. */
     async rotate(tx: TenantTx, actor: Actor) {
       authorizeTenant(actor, tx.tenantId, 'keys.rotate');

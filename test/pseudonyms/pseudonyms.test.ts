@@ -197,6 +197,16 @@ for (const backend of backends) {
       assert.equal(retired[0].target.id, '1');
     });
 
+    it('destroying the pseudonym keys (the closure seam) leaves no pseudonym resolvable', async () => {
+      const c = await tenant('Clinic C');
+      const rec = await create(c, 'patients', { email: 'lise@example.com', name: 'Lise Meitner' });
+      const out = await t.store.db.withTenant(c.id, (tx) => t.services.pseudonyms.inner.destroy(tx, { type: 'system', id: 'closure', name: 'closure', role: 'system', tenantId: null }));
+      assert.deepEqual(out, { mappings: 2, versions: 1 });
+      assertProblem(await resolve(c, { collection: 'patients', field: 'email', pseudonym: rec.pseudonyms.email, reason: 'after closure' }), 404, 'pseudonym.not_found');
+      const rows = await t.store.db.query<{ n: number }>("select count(*)::int as n from pseudonym_keys where tenant_id = $1 and wrapped is not null", [c.id]);
+      assert.equal(rows[0].n, 0, 'no wrapped pseudonym key is left');
+    });
+
     it('refuses a rotation while too many versions are live', async () => {
       const rotate = () => t.call('POST', `/v1/tenants/${a.id}/pseudonyms/rotate`, { token: a.owner });
       assert.equal((await rotate()).statusCode, 200);
