@@ -97,6 +97,13 @@ for (const backend of backends) {
       assert.equal(items[0].id, id);
       assert.ok(items[0].sizeBytes > 0 && typeof items[0].createdAt === 'string');
       assert.ok(existsSync(join(f.backupDir, `${id}.tresorbak`)));
+
+      // verify starts the run on the server and follows it to the signed evidence; exit 0 when it passed.
+      const verified = await tresor(['backup', 'verify', id, '--json'], env);
+      assert.equal(verified.code, 0, verified.stderr);
+      const v = JSON.parse(verified.stdout);
+      assert.deepEqual([v.backupId, v.result], [id, 'passed']);
+      assert.match(verified.stderr, new RegExp(`verify ${id}: 6/6 steps`), 'the progress ends at the last step');
     });
   });
 }
