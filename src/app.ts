@@ -14,6 +14,7 @@ import { apiKeyAuthenticator, authenticatorChain } from './access/authenticate.t
 import { problemsRoutes } from './http/problems-routes.ts';
 import { healthRoutes } from './http/health-routes.ts';
 import { tenantsRoutes } from './tenants/tenants-routes.ts';
+import { tenantExportRoutes } from './tenants/export-routes.ts';
 import { apiKeysRoutes } from './api-keys/api-keys-routes.ts';
 import { collectionsRoutes } from './collections/collections-routes.ts';
 import { recordsRoutes } from './records/records-routes.ts';
@@ -83,6 +84,7 @@ export async function buildApp(config: Config, services: Services, opts: { logge
   healthRoutes(app, { db: services.db, environment: config.environment });
   problemsRoutes(app);
   tenantsRoutes(app, { tenants: services.tenants, listDefaultLimit: config.listDefaultLimit, listMaxLimit: config.listMaxLimit });
+  tenantExportRoutes(app, { tenantExport: services.tenantExport });
   apiKeysRoutes(app, { apiKeys: services.apiKeys });
   collectionsRoutes(app, { collections: services.collections,
     limits: { maxFields: config.maxFields, maxLengthCap: config.maxLengthCap, defaultMaxLength: config.defaultMaxLength } });

@@ -174,6 +174,8 @@ export const ConfigSchema = Type.Object({
     description: "largest record: its data serialised as JSON (create, patch, import line); larger answers 422 with `record.too_large`" }),
   paymentCardGuard: oneOf(['on', 'off'], 'on', { env: 'TRESOR_PAYMENT_CARD_GUARD',
     description: 'refuse writes holding a payment card number (422 `payment.card_data_rejected`); `off` only outside production (to measure its cost)' }),
+  exportPageSize: int(500, { minimum: 1, maximum: 10_000 }, { env: 'TRESOR_EXPORT_PAGE',
+    description: 'records per read of a tenant export (one short transaction each; the next is read when the client has taken the last)' }),
   pageMaxBytes: int(4 * MiB, { minimum: KiB }, { env: 'TRESOR_PAGE_MAX_BYTES', bytes: true,
     description: 'a list or search page stops early (with `nextCursor`) before its records exceed this; at least one record is returned' }),
   listDefaultLimit: int(50, { minimum: 1 }, { env: 'TRESOR_LIST_DEFAULT_LIMIT', description: 'page size of lists and searches without `limit`' }),

@@ -5,6 +5,7 @@ import { apiKeysServiceFactory } from './api-keys/api-keys-service.ts';
 import { keysServiceFactory } from './keys/keys-service.ts';
 import { rotationServiceFactory } from './keys/rotation-service.ts';
 import { tenantsServiceFactory } from './tenants/tenants-service.ts';
+import { tenantExportFactory } from './tenants/tenant-export.ts';
 import { collectionsServiceFactory } from './collections/collections-service.ts';
 import { recordsServiceFactory } from './records/records-service.ts';
 import { reencryptServiceFactory } from './records/reencrypt-service.ts';
@@ -118,6 +119,7 @@ export function createServices(config: Config, { db, keyProvider, onError = () =
     supportGrants: supportGrantsServiceFactory({ db, securityEvents, now, maxMinutes: config.supportGrantMaxMinutes, listMax: config.listMaxLimit }),
     apiKeys: apiKeysServiceFactory({ db, securityEvents, now, maxDays: config.apiKeyMaxDays, authCache: { max: config.authCacheMax, ttlMs: config.authCacheTtlMs }, touchIntervalMs: config.keyTouchIntervalMs, meters, onTouchError: (err) => onError('api key touch failed', err) }),
     tenants: tenantsServiceFactory({ db, keys }),
+    tenantExport: tenantExportFactory({ db, keys, pageSize: config.exportPageSize }),
     requestLog: createRequestLog({ db, flushMs: config.requestLogFlushMs, bufferMax: config.requestLogBufferMax, batchMax: config.requestLogBatchMax,
       meters, onError: (err) => onError('request log write failed', err) }),
     audit: auditQueryServiceFactory({ db, collections, defaultLimit: config.listDefaultLimit, maxLimit: config.listMaxLimit }),

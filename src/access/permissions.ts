@@ -73,6 +73,8 @@ export const permissions = {
   'account.self': ['operator', 'support', 'owner', 'admin', 'editor', 'viewer', 'auditor'],
   // Every tenant's entries at once (the SIEM export).
   'audit.export': ['operator'],
+  // Every record of the tenant in clear: its owner, and the processor's operator handing the data back at the end of the contract.
+  'tenant.export': ['operator', 'owner'],
   'backups.manage': ['operator'],
   // Data-subject requests reach every collection of the tenant at once, values in full.
   'subjects.read': ['owner', 'admin'],
@@ -116,6 +118,7 @@ export const actionDescriptions: Record<Action, string> = {
   'audit_log.read': 'read the audit log: tree heads, proofs, and the tenant\'s own entries',
   'audit.read': 'query the tenant\'s audit entries and record histories',
   'audit.export': 'export every tenant\'s audit entries (SIEM)',
+  'tenant.export': 'export every record of a tenant in clear (NDJSON stream; portability, end of contract)',
   'backups.manage': 'back up the embedded store, run restore verifications',
   'backups.read': 'list backups and read the signed restore-verification evidence',
   'subjects.read': 'find and export every record of a data subject across the tenant\'s collections (Art. 15/20)',

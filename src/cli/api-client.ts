@@ -89,6 +89,9 @@ export function createApiClient({ url, token }: Remote) {
         duplex: 'half',
         headers: { 'content-type': 'application/x-ndjson', 'content-length': String(size) },
       })),
+    /** The export stream (NDJSON bytes), after a 200; a problem answer is thrown. */
+    exportTenant: (tenantId: string) =>
+      call(() => tresor.POST('/v1/tenants/{tenantId}/export', { ...inTenant(tenantId), parseAs: 'stream' })) as Promise<ReadableStream<Uint8Array>>,
     rotateKeys: (tenantId: string) => call(() => tresor.POST('/v1/tenants/{tenantId}/keys/rotate', inTenant(tenantId))),
     keyStatus: (tenantId: string) => call(() => tresor.GET('/v1/tenants/{tenantId}/keys', inTenant(tenantId))),
     auditTreeHead: () => call(() => tresor.GET('/v1/audit/tree-head', {})),

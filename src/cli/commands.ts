@@ -3,6 +3,7 @@ import { Argument, Command, InvalidArgumentError, Option } from 'commander';
 import { bashCompletion, zshCompletion } from './completion.ts';
 import { CliError, exitCodes, exitCodesHelp, printResult } from './output.ts';
 import { importFile, rotateKeys, type RemoteOptions } from './remote-commands.ts';
+import { exportTenant, type TenantExportOptions } from './tenant-export.ts';
 import { printTreeHead, verifyAuditLog } from './audit-commands.ts';
 import { exportAudit, type ExportOptions } from './audit-export.ts';
 import { createBackup, listBackups, restoreBackup, verifyBackup } from './backup-commands.ts';
@@ -146,6 +147,13 @@ function apiCommands(program: Command) {
     .requiredOption('--tenant <id>', 'tenant id (uuid)')
   , example('tresor keys rotate --tenant $TENANT --json'),
   (o: RemoteOptions & { tenant: string }) => rotateKeys(o.tenant, o));
+
+  const tenant = program.command('tenant').description('[api] a tenant as a whole').addHelpText('after', `${apiEnv}${example('tresor tenant export --tenant $TENANT --out acme.ndjson')}`);
+  apiCommand(tenant.command('export').description('stream every record of the tenant (decrypted) as NDJSON: collection lines with field classification, record lines, an end line')
+    .requiredOption('--tenant <id>', 'tenant id (uuid)')
+    .option('--out <file>', 'write to this new file (mode 0600; never overwritten; FILE.partial until the end line arrives) instead of stdout')
+  , example('TRESOR_TOKEN=$OPERATOR_KEY tresor tenant export --tenant $TENANT --out acme.ndjson'),
+  (o: TenantExportOptions) => exportTenant(o));
 }
 
 const backupEnv = `

@@ -161,12 +161,27 @@ function scan(text: string): boolean {
 // keys are client data and may themselves be personal.
 const SAFE_SEGMENT = /^[A-Za-z0-9_-]{1,64}$/;
 
+/** Whether any string, integer or key in the value holds a card number (no pointer built: the common, clean case). */
+function holdsPan(value: unknown): boolean {
+  if (typeof value === 'string') return containsPan(value);
+  if (typeof value === 'number') return Number.isInteger(value) && Math.abs(value) >= 1e12 && containsPan(String(value));
+  if (value === null || typeof value !== 'object') return false;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) if (holdsPan(value[i])) return true;
+    return false;
+  }
+  const obj = value as Record<string, unknown>;
+  for (const key in obj) if (containsPan(key) || holdsPan(obj[key])) return true;
+  return false;
+}
+
 /**
  * The JSON pointer (relative to the value) of the first place holding a
  * card number, or null. A key that is not safe to show ends the pointer at
  * its parent. Depth is bounded by the validator before this runs.
  */
 export function findPan(value: unknown, pointer = ''): string | null {
+  if (pointer === '' && !holdsPan(value)) return null;
   if (typeof value === 'string') return containsPan(value) ? pointer : null;
   if (typeof value === 'number') return Number.isInteger(value) && containsPan(String(value)) ? pointer : null;
   if (Array.isArray(value)) {

@@ -71,6 +71,9 @@ export const recordsRepo = {
       [p.tenantId, p.collectionId, p.keyVersion, p.rowsJson],
     ),
 
+  /** The tenant's records, all collections (RLS scopes it). */
+  count: async (tx: TenantTx) => (await tx.query<{ n: number }>('select count(*)::int as n from records'))[0].n,
+
   find: async (tx: TenantTx, collectionId: string, id: string, forUpdate = false) =>
     (await tx.query<RecordRow>(
       `select ${columns} from records r where r.id = $1 and r.collection_id = $2${forUpdate ? ' for update' : ''}`, [id, collectionId],

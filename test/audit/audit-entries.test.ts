@@ -388,6 +388,16 @@ for (const backend of backends) {
         const found = await t.call('POST', `${a.base}/search`, { token: a.key, body: { where: { email: 'walker11@audit.example' } } });
         assert.ok(entry.recordIds!.includes(found.json().items[0].id));
       },
+      async exportTenant() {
+        const res = await t.call('POST', `/v1/tenants/${a.tenantId}/export`);
+        assert.equal(res.statusCode, 200, res.body);
+        const records = res.body.trimEnd().split('\n').filter((l) => JSON.parse(l).type === 'record').length;
+        const [start] = await log(a.tenantId, 'action=tenant.export');
+        assert.deepEqual(start.target, { type: 'tenant', id: a.tenantId });
+        const [end] = await log(a.tenantId, 'action=tenant.export.end');
+        assert.deepEqual(end.detail, { collections: 1, records, complete: true });
+        await leavesNone(a.tenantId, 'tenant.export', () => t.call('POST', `/v1/tenants/${a.tenantId}/export`, { token: a.adminKey }), 403);
+      },
       async rotateKeys() {
         const res = await t.call('POST', `/v1/tenants/${a.tenantId}/keys/rotate`, { token: a.adminKey });
         assert.equal(res.statusCode, 202, res.body);
