@@ -44,6 +44,11 @@ function positiveSeconds(value: string): number {
   return n;
 }
 
+/** A command group that several feature blocks add subcommands to. */
+function group(program: Command, name: string, description: string): Command {
+  return program.commands.find((c) => c.name() === name) ?? program.command(name).description(description);
+}
+
 type Action = (...args: never[]) => Promise<number>;
 
 /** Every command gets --json; the action's exit code becomes the process's. */
@@ -100,7 +105,7 @@ function storeCommands(program: Command) {
 }
 
 function tenantCommands(program: Command) {
-  const tenant = program.command('tenant').description('copy tenants between deployments');
+  const tenant = group(program, 'tenant', 'a tenant as a whole: clone [store], export [api]');
   withJson(tenant.command('clone').description('[store] copy a tenant into a staging or test deployment, every personal field replaced by a synthetic value under the target\'s keys')
     .requiredOption('--tenant <id>', 'tenant id (uuid) in this deployment')
     .requiredOption('--to <target>', 'the target store: a postgres:// URL, or an embedded store\'s data dir (not running)')
@@ -148,7 +153,7 @@ function apiCommands(program: Command) {
   , example('tresor keys rotate --tenant $TENANT --json'),
   (o: RemoteOptions & { tenant: string }) => rotateKeys(o.tenant, o));
 
-  const tenant = program.command('tenant').description('[api] a tenant as a whole').addHelpText('after', `${apiEnv}${example('tresor tenant export --tenant $TENANT --out acme.ndjson')}`);
+  const tenant = group(program, 'tenant', 'a tenant as a whole: clone [store], export [api]');
   apiCommand(tenant.command('export').description('stream every record of the tenant (decrypted) as NDJSON: collection lines with field classification, record lines, an end line')
     .requiredOption('--tenant <id>', 'tenant id (uuid)')
     .option('--out <file>', 'write to this new file (mode 0600; never overwritten; FILE.partial until the end line arrives) instead of stdout')
