@@ -75,7 +75,8 @@ describe('tresor backup verify with pgBackRest: restore into a scratch cluster, 
     must(asPostgres(`${PG}/createdb`, ['-h', dir, '-p', String(PORT), 'tresor']));
 
     // Tresor on that database, as `tresor start` wires it (the server here runs as root, as the brief's operator does).
-    const config = loadConfig({ ...env, TRESOR_KEY_FILE: join(dir, 'keys', 'root.key'), TRESOR_DATA_DIR: join(dir, 'unused'), LOG_LEVEL: 'silent' });
+    const config = loadConfig({ ...env, TRESOR_KEY_FILE: join(dir, 'keys', 'root.key'), TRESOR_DATA_DIR: join(dir, 'unused'), LOG_LEVEL: 'silent',
+      TRESOR_REQUIRE_INSTRUCTION: 'off' }); // as the unit tests: instructions are tested on their own
     const db = openPostgres({ url: databaseUrl, poolMax: 4, connectTimeoutMs: config.dbConnectTimeoutMs, statementTimeoutMs: config.dbStatementTimeoutMs });
     closeDb = () => db.close();
     await migrate(db);
