@@ -18,6 +18,7 @@
 //   BENCH_IDENTITY=1             login cost and session vs API-key read (0 skips)
 //   BENCH_CARD_GUARD=1          payment-card guard on vs off on create, and its false-positive rate (0 skips; `only` runs nothing else)
 //   BENCH_FAILOVER=1             kill -9 of the primary of a three-node Patroni cluster: time to the first write, latency before/after (0 skips; needs root, patroni, etcd)
+//   BENCH_DSR_RECORDS=100000     records in each of 5 collections for the data-subject lookup, PostgreSQL (0 skips)
 //   BENCH_AUDIT=1                audit on vs off (create and search against the code before the audit log; 0 skips it; `only` runs nothing else)
 import { loadavg } from 'node:os';
 import { backendPass, type BenchSettings } from './backend-pass.ts';
@@ -27,6 +28,7 @@ import { type AuditAbResults, auditAb, renderAuditAb } from './audit-ab.ts';
 import { type BackupBenchResult, backupBench, renderBackupBench } from './backup.ts';
 import { identityBench, renderIdentityBench } from './identity.ts';
 import { type CardGuardResults, cardGuardAb, renderCardGuard } from './card-guard.ts';
+import { type DsrBenchResult, dsrBench, renderDsrBench } from './dsr.ts';
 import { type FailoverBenchResult, failoverBench, renderFailoverBench } from './failover.ts';
 
 function intEnv(name: string, def: number): number {
@@ -77,12 +79,15 @@ async function main() {
   const backupRecords = auditOnly ? 0 : intEnv('BENCH_BACKUP_RECORDS', 1_000_000);
   const backup: BackupBenchResult | null = backupRecords > 0 ? await backupBench(backupRecords) : null;
   const failover: FailoverBenchResult | null = !auditOnly && intEnv('BENCH_FAILOVER', 1) > 0 ? await failoverBench() : null;
+  const dsrRecords = auditOnly ? 0 : intEnv('BENCH_DSR_RECORDS', 100_000);
+  const dsr: DsrBenchResult | null = dsrRecords > 0 ? await dsrBench(settings.baseUrl, dsrRecords, settings.seconds) : null;
   const identity = !auditOnly && intEnv('BENCH_IDENTITY', 1) > 0 ? await identityBench(settings.seconds) : null;
   if (results.length) process.stdout.write(renderReport(results, { seconds: settings.seconds, concurrencies: settings.concurrencies, loadBefore }));
   if (identity) process.stdout.write(renderIdentityBench(identity));
   if (audit.length) process.stdout.write(renderAuditAb(audit, settings.concurrencies));
   if (cardGuard.length) process.stdout.write(renderCardGuard(cardGuard, settings.concurrencies));
   if (backup) process.stdout.write(renderBackupBench(backup));
+  if (dsr) process.stdout.write(renderDsrBench(dsr));
   if (failover) process.stdout.write(renderFailoverBench(failover));
   process.stderr.write(`\nbench took ${Math.round((performance.now() - started) / 1000)} s\n`);
 }
