@@ -36,6 +36,9 @@ import { pseudonymsRoutes } from './pseudonyms/pseudonyms-routes.ts';
 import { subjectsRoutes } from './subject-rights/subjects-routes.ts';
 import { instructionsRoutes } from './instructions/instructions-routes.ts';
 import { subProcessorsRoutes } from './transfer/sub-processors-routes.ts';
+import { retentionRoutes } from './retention/retention-routes.ts';
+import { registerRetentionMetrics } from './retention/retention-metrics.ts';
+import { closureRoutes } from './tenants/closure-routes.ts';
 
 // Secrets and bodies never reach the log: auth headers and cookies are
 // redacted, and request bodies are not logged at all. URLs carry no personal
@@ -73,7 +76,7 @@ export async function buildApp(config: Config, services: Services, opts: { logge
       { action: req.routeOptions.config.action ?? '', method: req.method, route: req.routeOptions.url ?? null, ...requestMeta(req) }),
   });
   registerMetrics(app, { registry: services.metrics.registry, db: services.db, poolMax: services.db.kind === 'postgres' ? config.dbPoolMax : 1,
-    more: (registry) => { services.jobs.registerMetrics(registry); registerBackupMetrics(registry, services); }, port: config.metricsPort, host: config.host });
+    more: (registry) => { services.jobs.registerMetrics(registry); registerBackupMetrics(registry, services); registerRetentionMetrics(registry, services); }, port: config.metricsPort, host: config.host });
   await registerOpenApi(app, config);
   registerRequestLog(app, services.requestLog, config.requestLogFieldMax);
   // A restored store must not bring an erased subject back: the erasure
@@ -85,9 +88,11 @@ export async function buildApp(config: Config, services: Services, opts: { logge
   problemsRoutes(app);
   tenantsRoutes(app, { tenants: services.tenants, listDefaultLimit: config.listDefaultLimit, listMaxLimit: config.listMaxLimit });
   tenantExportRoutes(app, { tenantExport: services.tenantExport });
+  closureRoutes(app, { closure: services.closure });
   apiKeysRoutes(app, { apiKeys: services.apiKeys });
   collectionsRoutes(app, { collections: services.collections,
     limits: { maxFields: config.maxFields, maxLengthCap: config.maxLengthCap, defaultMaxLength: config.defaultMaxLength } });
+  retentionRoutes(app, { retention: services.retention });
   recordsRoutes(app, { records: services.records });
   subjectsRoutes(app, { subjects: services.subjects, listDefaultLimit: config.listDefaultLimit, listMaxLimit: config.listMaxLimit });
   importRoutes(app, { imports: services.imports, importLimitBytes: config.importLimitBytes, importLineMaxBytes: config.importLineMaxBytes });

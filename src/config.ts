@@ -5,6 +5,7 @@ import { isIP } from 'node:net';
 import { Type, type Static, type TSchema } from 'typebox';
 import type { StartupCode } from './errors.ts';
 import { destinationOf, parseAllowlist } from './transfer/destinations.ts';
+import { parseClockOffset } from './clock.ts';
 
 // One schema for environment variables and the optional JSON config file
 // (TRESOR_CONFIG). Each property is a setting: its JSON key is the property
@@ -155,6 +156,14 @@ export const ConfigSchema = Type.Object({
     description: 'mappings re-keyed per statement when a pseudonym key rotates' }),
   pseudonymRetirePollMs: int(3_600_000, { minimum: 1000 }, { env: 'TRESOR_PSEUDONYM_RETIRE_POLL_MS',
     description: 'how often the job leader retires pseudonym key versions whose mapping period is over' }),
+  retentionPollMs: int(3_600_000, { minimum: 1000 }, { env: 'TRESOR_RETENTION_POLL_MS',
+    description: 'how often the job leader enforces retention policies and purges closed tenants whose retention period ended' }),
+  retentionBatch: int(1000, { minimum: 1, maximum: 10_000 }, { env: 'TRESOR_RETENTION_BATCH',
+    description: 'records deleted per transaction by retention (one audit entry each), and rows per transaction by a tenant purge' }),
+  closedTenantRetentionMonths: int(13, { minimum: 1, maximum: 1200 }, { env: 'TRESOR_CLOSED_TENANT_RETENTION_MONTHS',
+    description: 'a closed tenant is kept (read-only, reopenable) this many months; then its keys are destroyed, its rows deleted and a deletion certificate issued' }),
+  clockOffset: Type.Optional(str(undefined, { env: 'TRESOR_CLOCK_OFFSET', docDefault: 'unset → real time',
+    description: 'staging and test only (refused in production): run the clock of retention, closure and time-bound access ahead, as an ISO 8601 duration (`P13M`, `P400D`) or `+13mo`, `+400d`, `+12h`' })),
   trustedProxies: Type.Optional(str(undefined, { env: 'TRESOR_TRUSTED_PROXIES', docDefault: 'unset → `X-Forwarded-For` is ignored',
     description: 'comma-separated IPs or CIDRs of reverse proxies whose `X-Forwarded-For` gives the client IP (request log, IP-based limits)' })),
   requestLogFlushMs: int(1000, { minimum: 10, maximum: 60_000 }, { env: 'TRESOR_REQUEST_LOG_FLUSH_MS',
@@ -315,6 +324,10 @@ function checkTogether(config: Config, problems: string[]) {
   }
   if (config.paymentCardGuard === 'off' && config.environment === 'production') {
     problems.push('TRESOR_PAYMENT_CARD_GUARD: may be off only when TRESOR_ENVIRONMENT is staging or test');
+  }
+  if (config.clockOffset !== undefined) {
+    if (!parseClockOffset(config.clockOffset)) problems.push('TRESOR_CLOCK_OFFSET: must be an ISO 8601 duration (P13M, P400D, PT1H) or +13mo, +400d, +12h, at most 100 years');
+    else if (config.environment === 'production') problems.push('TRESOR_CLOCK_OFFSET: is refused in production (TRESOR_ENVIRONMENT=production); only staging and test deployments may run ahead of real time');
   }
   if (config.listDefaultLimit > config.listMaxLimit) problems.push('TRESOR_LIST_DEFAULT_LIMIT: must not exceed TRESOR_LIST_MAX_LIMIT');
 }

@@ -35,6 +35,11 @@ import { pseudonymsServiceFactory } from './pseudonyms/pseudonyms-service.ts';
 import { subjectsServiceFactory } from './subject-rights/subjects-service.ts';
 import { LEDGER_SIGNING_PURPOSE } from './subject-rights/erasure-ledger.ts';
 import { subProcessorsServiceFactory } from './transfer/sub-processors-service.ts';
+import { clockFor } from './clock.ts';
+import { retentionServiceFactory } from './retention/retention-service.ts';
+import { closureServiceFactory } from './tenants/closure-service.ts';
+import { purgeServiceFactory } from './tenants/purge-service.ts';
+import { DELETION_CERTIFICATE_PURPOSE } from './tenants/deletion-certificates.ts';
 
 export interface ServiceDeps {
   db: Db; keyProvider: KeyProvider; onError?: (msg: string, err: unknown) => void; log?: JobLog; metrics?: Metrics;
@@ -46,7 +51,7 @@ const silent: JobLog = { info: () => {}, warn: () => {}, error: () => {} };
 
 
 /** Wires the feature services once; the HTTP app and the CLI share them. */
-export function createServices(config: Config, { db, keyProvider, onError = () => {}, log = silent, metrics = createMetrics(), now = () => new Date() }: ServiceDeps) {
+export function createServices(config: Config, { db, keyProvider, onError = () => {}, log = silent, metrics = createMetrics(), now = clockFor(config.clockOffset) }: ServiceDeps) {
   const { meters } = metrics;
   // The egress module asks the instruction gate for transfer mechanisms; the
   // gate records refusals through security events, whose alerts use egress.
@@ -71,7 +76,7 @@ export function createServices(config: Config, { db, keyProvider, onError = () =
   const jobs = createJobs({ db, log, retries: config.jobRetries, retryBaseMs: config.jobRetryBaseMs });
   const auditSigningKey = signingKeyFor(keyProvider, AUDIT_SIGNING_PURPOSE);
   const sequencer = sequencerFactory({ db, signingKey: auditSigningKey, batchSize: config.auditSequenceBatch });
-  const auditRetention = auditRetentionFactory({ db, months: config.auditRetentionMonths, batchSize: config.auditRetentionBatch });
+  const auditRetention = auditRetentionFactory({ db, months: config.auditRetentionMonths, batchSize: config.auditRetentionBatch, now });
   jobs.add({ name: 'audit-retention', everyMs: config.auditRetentionPollMs, run: async (ctx) => {
     const n = await auditRetention.purge(ctx.stopping);
     if (n) ctx.log.info({ entries: n }, 'audit entries of closed tenants redacted');
@@ -91,6 +96,16 @@ export function createServices(config: Config, { db, keyProvider, onError = () =
   jobs.add({ name: 'sub-processor-outbox', everyMs: config.subProcessorOutboxPollMs, run: async (ctx) => {
     const n = await subProcessors.deliverDue(ctx.stopping);
     if (n.delivered || n.failed) ctx.log.info(n, 'sub-processor announcements');
+  } });
+  const retention = retentionServiceFactory({ db, collections, batchSize: config.retentionBatch, now });
+  const purge = purgeServiceFactory({ db, keys, signingKey: signingKeyFor(keyProvider, DELETION_CERTIFICATE_PURPOSE), now,
+    months: config.closedTenantRetentionMonths, batchSize: config.retentionBatch, onError });
+  jobs.add({ name: 'retention', everyMs: config.retentionPollMs, run: async (ctx) => {
+    const { deleted } = await retention.enforce({ stopping: ctx.stopping });
+    if (deleted) ctx.log.info({ records: deleted }, 'expired records deleted by retention');
+  } });
+  jobs.add({ name: 'tenant-purge', everyMs: config.retentionPollMs, run: async (ctx) => {
+    for (const p of await purge.purgeDue({ stopping: ctx.stopping })) ctx.log.info(p, 'closed tenant purged; deletion certificate issued');
   } });
   const identity = createIdentity(config, { db, keyProvider, keys, now, meters, securityEvents: securityEvents.inner });
   return {
@@ -120,6 +135,9 @@ export function createServices(config: Config, { db, keyProvider, onError = () =
     apiKeys: apiKeysServiceFactory({ db, securityEvents, now, maxDays: config.apiKeyMaxDays, authCache: { max: config.authCacheMax, ttlMs: config.authCacheTtlMs }, touchIntervalMs: config.keyTouchIntervalMs, meters, onTouchError: (err) => onError('api key touch failed', err) }),
     tenants: tenantsServiceFactory({ db, keys }),
     tenantExport: tenantExportFactory({ db, keys, pageSize: config.exportPageSize }),
+    closure: closureServiceFactory({ db, now, months: config.closedTenantRetentionMonths }),
+    retention,
+    purge,
     requestLog: createRequestLog({ db, flushMs: config.requestLogFlushMs, bufferMax: config.requestLogBufferMax, batchMax: config.requestLogBatchMax,
       meters, onError: (err) => onError('request log write failed', err) }),
     audit: auditQueryServiceFactory({ db, collections, defaultLimit: config.listDefaultLimit, maxLimit: config.listMaxLimit }),

@@ -91,6 +91,11 @@ export const permissions = {
   'sub_processors.read': ['operator', 'owner', 'admin', 'auditor'],
   'sub_processors.object': ['owner'],
   'notifications.manage': ['owner', 'admin'],
+  // Closing is the end of the contract: the platform or the tenant's owner; reopening likewise, until the keys are destroyed.
+  'tenants.close': ['operator', 'owner'],
+  'deletion_certificates.read': ['operator', 'owner', 'auditor'],
+  'retention.read': ['owner', 'admin', 'auditor'],
+  'retention.manage': ['owner', 'admin'],
 } as const satisfies Record<string, readonly Role[]>;
 
 export type Action = keyof typeof permissions;
@@ -139,6 +144,10 @@ export const actionDescriptions: Record<Action, string> = {
   'sub_processors.read': 'read the sub-processor register, its announced changes and the tenant\'s own objections',
   'sub_processors.object': 'object to an announced sub-processor change within its objection period',
   'notifications.manage': 'set the webhook URL where the tenant hears of sub-processor changes',
+  'tenants.close': 'close a tenant (read-only, purged after TRESOR_CLOSED_TENANT_RETENTION_MONTHS) and reopen it before its keys are destroyed',
+  'deletion_certificates.read': 'read the signed deletion certificates of a tenant\'s purge',
+  'retention.read': 'read a collection\'s retention policy',
+  'retention.manage': 'set or remove a collection\'s retention policy',
 };
 
 /** One line per role, for GET /v1/permissions and the README. */

@@ -21,7 +21,7 @@ const REDACT_SQL = `with gone as (update audit_entries set leaf = null, redacted
   select count(*)::int as n from gone`;
 
 const DUE_SQL = `select id::text as id, closed_at as "closedAt" from tenants
-  where status = 'closed' and closed_at is not null and closed_at < $1 order by closed_at`;
+  where status in ('closed', 'purged') and closed_at is not null and closed_at < $1 order by closed_at`;
 
 const monthsBefore = (t: Date, months: number) => { const d = new Date(t); d.setUTCMonth(d.getUTCMonth() - months); return d; };
 

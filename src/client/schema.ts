@@ -139,6 +139,72 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/tenants/{tenantId}/close": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Close a tenant
+         * @description The tenant becomes read-only at once: collections, records, imports, retention policies and key rotation answer 409 tenant.not_active; reads and exports still work, and users and API keys can still be managed (to export, or to revoke access). After `purgeAfter` (TRESOR_CLOSED_TENANT_RETENTION_MONTHS) its keys are destroyed, its rows deleted and a signed deletion certificate issued. Reopen it with reopenTenant until then.
+         *
+         *     Roles: operator, owner.
+         */
+        post: operations["closeTenant"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/tenants/{tenantId}/reopen": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Reopen a closed tenant
+         * @description Makes a closed tenant active again, as long as its keys have not been destroyed (409 tenant.keys_destroyed after).
+         *
+         *     Roles: operator, owner.
+         */
+        post: operations["reopenTenant"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/tenants/{tenantId}/deletion-certificates": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A purged tenant's deletion certificates
+         * @description Each certificate states what was deleted (keys and rows per table, collections), when, how (crypto-shredding, then row deletion) and under which policy, signed with Ed25519 over `signedBytes`, with a plain-text rendering. The tenant row stays as a tombstone (status purged), so operators read them after the purge. Empty until the tenant is purged.
+         *
+         *     Roles: operator, owner, auditor.
+         */
+        get: operations["listDeletionCertificates"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/tenants/{tenantId}/api-keys": {
         parameters: {
             query?: never;
@@ -284,6 +350,38 @@ export interface paths {
         put?: never;
         post?: never;
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/tenants/{tenantId}/collections/{name}/retention": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Read a collection's retention policy
+         * @description Roles: owner, admin, auditor.
+         */
+        get: operations["getRetentionPolicy"];
+        /**
+         * Set a collection's retention policy
+         * @description Records of the collection are deleted `days` days after their creation, last update, or the date in a date field; the retention job enforces it every TRESOR_RETENTION_POLL_MS, skipping records under a legal hold. Replaces any earlier policy.
+         *
+         *     Roles: owner, admin.
+         */
+        put: operations["putRetentionPolicy"];
+        post?: never;
+        /**
+         * Remove a collection's retention policy
+         * @description Records are kept until deleted otherwise.
+         *
+         *     Roles: owner, admin.
+         */
+        delete: operations["deleteRetentionPolicy"];
         options?: never;
         head?: never;
         patch?: never;
@@ -1743,15 +1841,103 @@ export interface components {
             /** Format: uuid */
             id: string;
             name: string;
-            status: string;
+            /**
+             * @description closed: read-only until purgeAfter; purged: keys destroyed, rows deleted (a tombstone)
+             * @enum {string}
+             */
+            status: "active" | "closed" | "purged";
             /** Format: date-time */
             createdAt: string;
+            /** @description when the tenant was closed (null: active) */
+            closedAt: string | null;
+            /** @description when a closed tenant's keys are destroyed and its rows deleted */
+            purgeAfter: string | null;
         };
         /** TenantPage */
         TenantPage: {
             items: components["schemas"]["Tenant"][];
             /** @description Pass as `cursor` for the next page; null on the last page */
             nextCursor: string | null;
+        };
+        /** TenantLifecycle */
+        TenantLifecycle: {
+            /** Format: uuid */
+            id: string;
+            name: string;
+            /** @enum {string} */
+            status: "active" | "closed" | "purged";
+            /** Format: date-time */
+            createdAt: string;
+            closedAt: string | null;
+            purgeAfter: string | null;
+        };
+        /**
+         * DeletionCertificateStatement
+         * @description what was deleted, when, how and under which policy
+         */
+        DeletionCertificateStatement: {
+            v: number;
+            /** Format: uuid */
+            certificateId: string;
+            kind: string;
+            tenant: {
+                /** Format: uuid */
+                id: string;
+                name: string;
+            };
+            policy: {
+                name: string;
+                setting: string;
+                months: number;
+                /** Format: date-time */
+                closedAt: string;
+                /** Format: date-time */
+                purgeAfter: string;
+            };
+            method: {
+                cryptoShredding: string;
+                rowDeletion: string;
+            };
+            /** Format: date-time */
+            keysDestroyedAt: string;
+            /** Format: date-time */
+            completedAt: string;
+            keysDestroyed: {
+                [key: string]: number;
+            };
+            rowsDeleted: {
+                [key: string]: number;
+            };
+            collections: string[];
+            kept: string;
+            backups: string;
+        };
+        /** DeletionCertificate */
+        DeletionCertificate: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            tenantId: string;
+            /** @description `tenant.purge` */
+            kind: string;
+            /** Format: date-time */
+            issuedAt: string;
+            certificate: components["schemas"]["DeletionCertificateStatement"];
+            /** @description base64 of the signed bytes: UTF-8 JSON of `certificate` with sorted keys */
+            signedBytes: string;
+            /** @description base64 Ed25519 signature over `signedBytes` */
+            signature: string;
+            /** @enum {string} */
+            algorithm: "Ed25519";
+            keyId: string;
+            /** @description base64 of the raw 32-byte Ed25519 public key */
+            publicKey: string;
+            /** @description the certificate rendered as plain text, for filing */
+            text: string;
+        };
+        /** DeletionCertificateList */
+        DeletionCertificateList: {
+            items: components["schemas"]["DeletionCertificate"][];
         };
         /** NewApiKey */
         NewApiKey: {
@@ -1870,6 +2056,33 @@ export interface components {
             purposes: string[];
             /** Format: date-time */
             createdAt: string;
+        };
+        /** RetentionPolicy */
+        RetentionPolicy: {
+            collection: string;
+            /** @enum {string} */
+            basis: "created" | "updated" | "field";
+            days: number;
+            field?: string;
+            /** Format: date-time */
+            updatedAt: string;
+        };
+        /**
+         * RetentionPolicyInput
+         * @description basis `field` names a date field classified `none` (e.g. a contract's end date); the other bases take no field
+         */
+        RetentionPolicyInput: {
+            /**
+             * @description count from the record's creation, its last update, or the date in `field`
+             * @enum {string}
+             */
+            basis: "created" | "updated" | "field";
+            /**
+             * @description days after the basis when the record is deleted (at most 100 years)
+             * @example 395
+             */
+            days: number;
+            field?: string;
         };
         /** Record */
         Record: {
@@ -2992,8 +3205,10 @@ export interface operations {
                      *         {
                      *           "id": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60",
                      *           "name": "example",
-                     *           "status": "example",
-                     *           "createdAt": "2026-01-15T09:30:00.000Z"
+                     *           "status": "active",
+                     *           "createdAt": "2026-01-15T09:30:00.000Z",
+                     *           "closedAt": "2026-01-15T09:30:00.000Z",
+                     *           "purgeAfter": "2026-01-15T09:30:00.000Z"
                      *         }
                      *       ],
                      *       "nextCursor": "example"
@@ -3145,8 +3360,10 @@ export interface operations {
                      * @example {
                      *       "id": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60",
                      *       "name": "example",
-                     *       "status": "example",
-                     *       "createdAt": "2026-01-15T09:30:00.000Z"
+                     *       "status": "active",
+                     *       "createdAt": "2026-01-15T09:30:00.000Z",
+                     *       "closedAt": "2026-01-15T09:30:00.000Z",
+                     *       "purgeAfter": "2026-01-15T09:30:00.000Z"
                      *     }
                      */
                     "application/json": components["schemas"]["Tenant"];
@@ -3329,8 +3546,10 @@ export interface operations {
                      * @example {
                      *       "id": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60",
                      *       "name": "example",
-                     *       "status": "example",
-                     *       "createdAt": "2026-01-15T09:30:00.000Z"
+                     *       "status": "active",
+                     *       "createdAt": "2026-01-15T09:30:00.000Z",
+                     *       "closedAt": "2026-01-15T09:30:00.000Z",
+                     *       "purgeAfter": "2026-01-15T09:30:00.000Z"
                      *     }
                      */
                     "application/json": components["schemas"]["Tenant"];
@@ -3559,6 +3778,579 @@ export interface operations {
                     "application/problem+json": {
                         /** @enum {string} */
                         code?: "auth.forbidden" | "auth.csrf_failed";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `tenant.not_found`: No such tenant */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/tenant.not_found",
+                     *       "title": "No such tenant",
+                     *       "status": 404,
+                     *       "code": "tenant.not_found",
+                     *       "detail": "No such tenant",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "tenant.not_found";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `internal.error`: Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/internal.error",
+                     *       "title": "Internal error",
+                     *       "status": 500,
+                     *       "code": "internal.error",
+                     *       "detail": "Internal error",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "internal.error";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `service.unavailable`: The database is unavailable, retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/service.unavailable",
+                     *       "title": "The database is unavailable, retry later",
+                     *       "status": 503,
+                     *       "code": "service.unavailable",
+                     *       "detail": "The database is unavailable, retry later",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "service.unavailable";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    closeTenant: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenantId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60",
+                     *       "name": "example",
+                     *       "status": "active",
+                     *       "createdAt": "2026-01-15T09:30:00.000Z",
+                     *       "closedAt": "2026-01-15T09:30:00.000Z",
+                     *       "purgeAfter": "2026-01-15T09:30:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["TenantLifecycle"];
+                };
+            };
+            /** @description `request.invalid_url`: The request path is not valid; `request.validation_failed`: The request does not match the schema */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/request.invalid_url",
+                     *       "title": "The request path is not valid",
+                     *       "status": 400,
+                     *       "code": "request.invalid_url",
+                     *       "detail": "The request path is not valid",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "request.invalid_url" | "request.validation_failed";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `auth.missing_credentials`: An API key or a session is required; `auth.invalid_credentials`: The API key or session is not valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/auth.missing_credentials",
+                     *       "title": "An API key or a session is required",
+                     *       "status": 401,
+                     *       "code": "auth.missing_credentials",
+                     *       "detail": "An API key or a session is required",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "auth.missing_credentials" | "auth.invalid_credentials";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `auth.forbidden`: This role may not do that; `auth.csrf_failed`: The CSRF token is missing or wrong */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/auth.forbidden",
+                     *       "title": "This role may not do that",
+                     *       "status": 403,
+                     *       "code": "auth.forbidden",
+                     *       "detail": "This role may not do that",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "auth.forbidden" | "auth.csrf_failed";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `tenant.not_found`: No such tenant */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/tenant.not_found",
+                     *       "title": "No such tenant",
+                     *       "status": 404,
+                     *       "code": "tenant.not_found",
+                     *       "detail": "No such tenant",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "tenant.not_found";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `tenant.already_closed`: The tenant is already closed */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/tenant.already_closed",
+                     *       "title": "The tenant is already closed",
+                     *       "status": 409,
+                     *       "code": "tenant.already_closed",
+                     *       "detail": "The tenant is already closed",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "tenant.already_closed";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `internal.error`: Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/internal.error",
+                     *       "title": "Internal error",
+                     *       "status": 500,
+                     *       "code": "internal.error",
+                     *       "detail": "Internal error",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "internal.error";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `service.unavailable`: The database is unavailable, retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/service.unavailable",
+                     *       "title": "The database is unavailable, retry later",
+                     *       "status": 503,
+                     *       "code": "service.unavailable",
+                     *       "detail": "The database is unavailable, retry later",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "service.unavailable";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    reopenTenant: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenantId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60",
+                     *       "name": "example",
+                     *       "status": "active",
+                     *       "createdAt": "2026-01-15T09:30:00.000Z",
+                     *       "closedAt": "2026-01-15T09:30:00.000Z",
+                     *       "purgeAfter": "2026-01-15T09:30:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["TenantLifecycle"];
+                };
+            };
+            /** @description `request.invalid_url`: The request path is not valid; `request.validation_failed`: The request does not match the schema */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/request.invalid_url",
+                     *       "title": "The request path is not valid",
+                     *       "status": 400,
+                     *       "code": "request.invalid_url",
+                     *       "detail": "The request path is not valid",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "request.invalid_url" | "request.validation_failed";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `auth.missing_credentials`: An API key or a session is required; `auth.invalid_credentials`: The API key or session is not valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/auth.missing_credentials",
+                     *       "title": "An API key or a session is required",
+                     *       "status": 401,
+                     *       "code": "auth.missing_credentials",
+                     *       "detail": "An API key or a session is required",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "auth.missing_credentials" | "auth.invalid_credentials";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `auth.forbidden`: This role may not do that; `auth.csrf_failed`: The CSRF token is missing or wrong */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/auth.forbidden",
+                     *       "title": "This role may not do that",
+                     *       "status": 403,
+                     *       "code": "auth.forbidden",
+                     *       "detail": "This role may not do that",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "auth.forbidden" | "auth.csrf_failed";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `tenant.not_found`: No such tenant */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/tenant.not_found",
+                     *       "title": "No such tenant",
+                     *       "status": 404,
+                     *       "code": "tenant.not_found",
+                     *       "detail": "No such tenant",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "tenant.not_found";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `tenant.not_closed`: The tenant is not closed; `tenant.keys_destroyed`: The tenant's keys are destroyed */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/tenant.not_closed",
+                     *       "title": "The tenant is not closed",
+                     *       "status": 409,
+                     *       "code": "tenant.not_closed",
+                     *       "detail": "The tenant is not closed",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "tenant.not_closed" | "tenant.keys_destroyed";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `internal.error`: Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/internal.error",
+                     *       "title": "Internal error",
+                     *       "status": 500,
+                     *       "code": "internal.error",
+                     *       "detail": "Internal error",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "internal.error";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `service.unavailable`: The database is unavailable, retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/service.unavailable",
+                     *       "title": "The database is unavailable, retry later",
+                     *       "status": 503,
+                     *       "code": "service.unavailable",
+                     *       "detail": "The database is unavailable, retry later",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "service.unavailable";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listDeletionCertificates: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenantId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60",
+                     *           "tenantId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60",
+                     *           "kind": "example",
+                     *           "issuedAt": "2026-01-15T09:30:00.000Z",
+                     *           "certificate": {
+                     *             "v": 1,
+                     *             "certificateId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60",
+                     *             "kind": "example",
+                     *             "tenant": {
+                     *               "id": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60",
+                     *               "name": "example"
+                     *             },
+                     *             "policy": {
+                     *               "name": "example",
+                     *               "setting": "example",
+                     *               "months": 1,
+                     *               "closedAt": "2026-01-15T09:30:00.000Z",
+                     *               "purgeAfter": "2026-01-15T09:30:00.000Z"
+                     *             },
+                     *             "method": {
+                     *               "cryptoShredding": "example",
+                     *               "rowDeletion": "example"
+                     *             },
+                     *             "keysDestroyedAt": "2026-01-15T09:30:00.000Z",
+                     *             "completedAt": "2026-01-15T09:30:00.000Z",
+                     *             "keysDestroyed": {},
+                     *             "rowsDeleted": {},
+                     *             "collections": [
+                     *               "example"
+                     *             ],
+                     *             "kept": "example",
+                     *             "backups": "example"
+                     *           },
+                     *           "signedBytes": "example",
+                     *           "signature": "example",
+                     *           "algorithm": "Ed25519",
+                     *           "keyId": "example",
+                     *           "publicKey": "example",
+                     *           "text": "example"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["DeletionCertificateList"];
+                };
+            };
+            /** @description `request.invalid_url`: The request path is not valid; `request.validation_failed`: The request does not match the schema */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/request.invalid_url",
+                     *       "title": "The request path is not valid",
+                     *       "status": 400,
+                     *       "code": "request.invalid_url",
+                     *       "detail": "The request path is not valid",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "request.invalid_url" | "request.validation_failed";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `auth.missing_credentials`: An API key or a session is required; `auth.invalid_credentials`: The API key or session is not valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/auth.missing_credentials",
+                     *       "title": "An API key or a session is required",
+                     *       "status": 401,
+                     *       "code": "auth.missing_credentials",
+                     *       "detail": "An API key or a session is required",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "auth.missing_credentials" | "auth.invalid_credentials";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `auth.forbidden`: This role may not do that */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/auth.forbidden",
+                     *       "title": "This role may not do that",
+                     *       "status": 403,
+                     *       "code": "auth.forbidden",
+                     *       "detail": "This role may not do that",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "auth.forbidden";
                     } & components["schemas"]["Problem"];
                 };
             };
@@ -5334,6 +6126,606 @@ export interface operations {
                     "application/problem+json": {
                         /** @enum {string} */
                         code?: "tenant.not_found" | "collection.not_found";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `internal.error`: Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/internal.error",
+                     *       "title": "Internal error",
+                     *       "status": 500,
+                     *       "code": "internal.error",
+                     *       "detail": "Internal error",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "internal.error";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `service.unavailable`: The database is unavailable, retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/service.unavailable",
+                     *       "title": "The database is unavailable, retry later",
+                     *       "status": 503,
+                     *       "code": "service.unavailable",
+                     *       "detail": "The database is unavailable, retry later",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "service.unavailable";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getRetentionPolicy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenantId: string;
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "collection": "example",
+                     *       "basis": "created",
+                     *       "days": 1,
+                     *       "updatedAt": "2026-01-15T09:30:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["RetentionPolicy"];
+                };
+            };
+            /** @description `request.invalid_url`: The request path is not valid; `request.validation_failed`: The request does not match the schema */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/request.invalid_url",
+                     *       "title": "The request path is not valid",
+                     *       "status": 400,
+                     *       "code": "request.invalid_url",
+                     *       "detail": "The request path is not valid",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "request.invalid_url" | "request.validation_failed";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `auth.missing_credentials`: An API key or a session is required; `auth.invalid_credentials`: The API key or session is not valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/auth.missing_credentials",
+                     *       "title": "An API key or a session is required",
+                     *       "status": 401,
+                     *       "code": "auth.missing_credentials",
+                     *       "detail": "An API key or a session is required",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "auth.missing_credentials" | "auth.invalid_credentials";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `auth.forbidden`: This role may not do that */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/auth.forbidden",
+                     *       "title": "This role may not do that",
+                     *       "status": 403,
+                     *       "code": "auth.forbidden",
+                     *       "detail": "This role may not do that",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "auth.forbidden";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `tenant.not_found`: No such tenant; `collection.not_found`: No such collection; `retention.not_found`: The collection has no retention policy */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/tenant.not_found",
+                     *       "title": "No such tenant",
+                     *       "status": 404,
+                     *       "code": "tenant.not_found",
+                     *       "detail": "No such tenant",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "tenant.not_found" | "collection.not_found" | "retention.not_found";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `internal.error`: Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/internal.error",
+                     *       "title": "Internal error",
+                     *       "status": 500,
+                     *       "code": "internal.error",
+                     *       "detail": "Internal error",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "internal.error";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `service.unavailable`: The database is unavailable, retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/service.unavailable",
+                     *       "title": "The database is unavailable, retry later",
+                     *       "status": 503,
+                     *       "code": "service.unavailable",
+                     *       "detail": "The database is unavailable, retry later",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "service.unavailable";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    putRetentionPolicy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenantId: string;
+                name: string;
+            };
+            cookie?: never;
+        };
+        /** @description basis `field` names a date field classified `none` (e.g. a contract's end date); the other bases take no field */
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "basis": "created",
+                 *       "days": 395
+                 *     }
+                 */
+                "application/json": components["schemas"]["RetentionPolicyInput"];
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "collection": "example",
+                     *       "basis": "created",
+                     *       "days": 1,
+                     *       "updatedAt": "2026-01-15T09:30:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["RetentionPolicy"];
+                };
+            };
+            /** @description `request.invalid_url`: The request path is not valid; `request.validation_failed`: The request does not match the schema; `request.invalid_json`: The request body is not valid JSON; `request.invalid_utf8`: The request body is not valid UTF-8 */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/request.invalid_url",
+                     *       "title": "The request path is not valid",
+                     *       "status": 400,
+                     *       "code": "request.invalid_url",
+                     *       "detail": "The request path is not valid",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "request.invalid_url" | "request.validation_failed" | "request.invalid_json" | "request.invalid_utf8";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `auth.missing_credentials`: An API key or a session is required; `auth.invalid_credentials`: The API key or session is not valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/auth.missing_credentials",
+                     *       "title": "An API key or a session is required",
+                     *       "status": 401,
+                     *       "code": "auth.missing_credentials",
+                     *       "detail": "An API key or a session is required",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "auth.missing_credentials" | "auth.invalid_credentials";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `auth.forbidden`: This role may not do that; `auth.csrf_failed`: The CSRF token is missing or wrong */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/auth.forbidden",
+                     *       "title": "This role may not do that",
+                     *       "status": 403,
+                     *       "code": "auth.forbidden",
+                     *       "detail": "This role may not do that",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "auth.forbidden" | "auth.csrf_failed";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `tenant.not_found`: No such tenant; `collection.not_found`: No such collection */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/tenant.not_found",
+                     *       "title": "No such tenant",
+                     *       "status": 404,
+                     *       "code": "tenant.not_found",
+                     *       "detail": "No such tenant",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "tenant.not_found" | "collection.not_found";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `tenant.not_active`: The tenant is not active */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/tenant.not_active",
+                     *       "title": "The tenant is not active",
+                     *       "status": 409,
+                     *       "code": "tenant.not_active",
+                     *       "detail": "The tenant is not active",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "tenant.not_active";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `request.body_too_large`: The request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/request.body_too_large",
+                     *       "title": "The request body is too large",
+                     *       "status": 413,
+                     *       "code": "request.body_too_large",
+                     *       "detail": "The request body is too large",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "request.body_too_large";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `request.unsupported_media_type`: Unsupported content type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/request.unsupported_media_type",
+                     *       "title": "Unsupported content type",
+                     *       "status": 415,
+                     *       "code": "request.unsupported_media_type",
+                     *       "detail": "Unsupported content type",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "request.unsupported_media_type";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `retention.invalid_policy`: The retention policy is not valid */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/retention.invalid_policy",
+                     *       "title": "The retention policy is not valid",
+                     *       "status": 422,
+                     *       "code": "retention.invalid_policy",
+                     *       "detail": "The retention policy is not valid",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "retention.invalid_policy";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `internal.error`: Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/internal.error",
+                     *       "title": "Internal error",
+                     *       "status": 500,
+                     *       "code": "internal.error",
+                     *       "detail": "Internal error",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "internal.error";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `service.unavailable`: The database is unavailable, retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/service.unavailable",
+                     *       "title": "The database is unavailable, retry later",
+                     *       "status": 503,
+                     *       "code": "service.unavailable",
+                     *       "detail": "The database is unavailable, retry later",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "service.unavailable";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    deleteRetentionPolicy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenantId: string;
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `request.invalid_url`: The request path is not valid; `request.validation_failed`: The request does not match the schema */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/request.invalid_url",
+                     *       "title": "The request path is not valid",
+                     *       "status": 400,
+                     *       "code": "request.invalid_url",
+                     *       "detail": "The request path is not valid",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "request.invalid_url" | "request.validation_failed";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `auth.missing_credentials`: An API key or a session is required; `auth.invalid_credentials`: The API key or session is not valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/auth.missing_credentials",
+                     *       "title": "An API key or a session is required",
+                     *       "status": 401,
+                     *       "code": "auth.missing_credentials",
+                     *       "detail": "An API key or a session is required",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "auth.missing_credentials" | "auth.invalid_credentials";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `auth.forbidden`: This role may not do that; `auth.csrf_failed`: The CSRF token is missing or wrong */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/auth.forbidden",
+                     *       "title": "This role may not do that",
+                     *       "status": 403,
+                     *       "code": "auth.forbidden",
+                     *       "detail": "This role may not do that",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "auth.forbidden" | "auth.csrf_failed";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `tenant.not_found`: No such tenant; `collection.not_found`: No such collection; `retention.not_found`: The collection has no retention policy */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/tenant.not_found",
+                     *       "title": "No such tenant",
+                     *       "status": 404,
+                     *       "code": "tenant.not_found",
+                     *       "detail": "No such tenant",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "tenant.not_found" | "collection.not_found" | "retention.not_found";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `tenant.not_active`: The tenant is not active */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/tenant.not_active",
+                     *       "title": "The tenant is not active",
+                     *       "status": 409,
+                     *       "code": "tenant.not_active",
+                     *       "detail": "The tenant is not active",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "tenant.not_active";
                     } & components["schemas"]["Problem"];
                 };
             };

@@ -121,6 +121,11 @@ export function isUniqueViolation(err: unknown): boolean {
   return (err as { code?: unknown })?.code === '23505';
 }
 
+/** A write to a tenant that is not active, refused by the tenant_writes_frozen trigger (migration 0010). */
+export function isTenantFrozen(err: unknown): boolean {
+  return (err as { code?: unknown })?.code === 'TR409';
+}
+
 /** A referenced row (e.g. the tenant of a new key) does not exist. */
 export function isForeignKeyViolation(err: unknown): boolean {
   return (err as { code?: unknown })?.code === '23503';

@@ -33,6 +33,7 @@ const tags = [
   { name: 'pseudonyms', description: 'Pseudonyms of pseudonymize fields: re-identification (by permission, with a reason, audited) and key rotation' },
   { name: 'audit-log', description: 'The tamper-evident audit log: queries, record histories and export (ids and field names, never values); signed tree heads, entries by seq, RFC 6962 proofs' },
   { name: 'security', description: 'Security events, the permission matrix and break-glass support grants' },
+  { name: 'lifecycle', description: 'Data lifecycle: retention policies, tenant closure and reopening, deletion certificates of purged tenants' },
   { name: 'backups', description: 'Encrypted backups of the embedded store and signed evidence of restore verifications (operators)' },
   { name: 'sub-processors', description: 'The platform\'s sub-processor register, its announced changes and tenants\' objections' },
   { name: 'instructions', description: 'The client\'s documented instructions per tenant, versioned, in force once an operator confirms them' },

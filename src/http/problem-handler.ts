@@ -4,7 +4,7 @@ import type { Duplex } from 'node:stream';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { trackAllowedMethods } from './allowed-methods.ts';
 import { type ErrorCode, type SubProblem, RequestError, toProblem, withProblems } from '../errors.ts';
-import { isDbUnavailable } from '../db/db.ts';
+import { isDbUnavailable, isTenantFrozen } from '../db/db.ts';
 import type { Meters } from './metrics.ts';
 
 // A property name is echoed only when it could be a field name: anything else
@@ -46,6 +46,7 @@ export function toRequestError(err: FastifyError | Error, retryAfterSeconds: num
   const fe = err as FastifyError;
   if (fe.validation) return validationError(fe);
   if (fe.code && fastifyCodes[fe.code]) return new RequestError(fastifyCodes[fe.code]);
+  if (isTenantFrozen(err)) return new RequestError('tenant.not_active', 'The tenant is closed: it is read-only until it is reopened');
   if (isDbUnavailable(err)) return new RequestError('service.unavailable', undefined, { retryAfterSeconds });
   if (err instanceof SyntaxError && (fe.statusCode === 400)) return new RequestError('request.invalid_json');
   return new RequestError('internal.error');

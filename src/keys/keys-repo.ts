@@ -25,10 +25,10 @@ export const keysRepo = {
     // Milliseconds: `since` went through a JS Date; the column keeps microseconds.
     tx.query("update tenants set reencrypt_requested_at = null where id = $1 and date_trunc('milliseconds', reencrypt_requested_at) <= $2",
       [tx.tenantId, since]),
-  /** Platform query for the job: tenants with re-encryption work, oldest request first. */
+  /** Platform query for the job: tenants with re-encryption work, oldest request first (a closed tenant is frozen: it waits for reopening). */
   pendingReencrypt: (db: Queries) =>
     db.query<{ id: string; since: Date }>(`select id, reencrypt_requested_at as since from tenants
-      where reencrypt_requested_at is not null order by reencrypt_requested_at`),
+      where reencrypt_requested_at is not null and status = 'active' order by reencrypt_requested_at`),
   unreadable: (tx: TenantTx, limit: number) =>
     tx.query<{ id: string; collection: string }>(`select r.id, c.name as collection from records r
       join collections c on c.tenant_id = r.tenant_id and c.id = r.collection_id

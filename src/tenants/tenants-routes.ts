@@ -1,10 +1,15 @@
 import { Type } from 'typebox';
 import type { App } from '../http/app-types.ts';
 import { access } from '../http/access.ts';
-import { Page, PageQuery, TenantParams, Timestamp, Uuid, bearer, errorResponses } from '../http/schemas.ts';
+import { Page, PageQuery, StringEnum, TenantParams, Timestamp, Uuid, bearer, errorResponses } from '../http/schemas.ts';
 import type { TenantsService } from './tenants-service.ts';
 
-const Tenant = Type.Object({ id: Uuid, name: Type.String(), status: Type.String(), createdAt: Timestamp }, { title: 'Tenant' });
+const Tenant = Type.Object({ id: Uuid, name: Type.String(),
+  status: StringEnum(['active', 'closed', 'purged'] as const, { description: 'closed: read-only until purgeAfter; purged: keys destroyed, rows deleted (a tombstone)' }),
+  createdAt: Timestamp,
+  closedAt: Type.Union([Timestamp, Type.Null()], { description: 'when the tenant was closed (null: active)' }),
+  purgeAfter: Type.Union([Timestamp, Type.Null()], { description: 'when a closed tenant\'s keys are destroyed and its rows deleted' }),
+}, { title: 'Tenant' });
 
 export function tenantsRoutes(app: App, { tenants, listDefaultLimit, listMaxLimit }: { tenants: TenantsService; listDefaultLimit: number; listMaxLimit: number }) {
   app.post('/v1/tenants', {

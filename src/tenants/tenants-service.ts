@@ -6,7 +6,9 @@ import type { KeysService } from '../keys/keys-service.ts';
 import { type TenantRow, tenantsRepo } from './tenants-repo.ts';
 import { decodeCursor, encodeCursor } from '../http/cursor.ts';
 
-export const publicTenant = (t: TenantRow) => ({ id: t.id, name: t.name, status: t.status, createdAt: t.createdAt.toISOString() });
+const iso = (d: Date | null) => (d ? d.toISOString() : null);
+export const publicTenant = (t: TenantRow) => ({ id: t.id, name: t.name, status: t.status, createdAt: t.createdAt.toISOString(),
+  closedAt: iso(t.closedAt), purgeAfter: iso(t.purgeAfter) });
 
 export interface TenantsDeps { db: Db; keys: Pick<KeysService, 'createTenantKeys'> }
 type Page = { limit: number; cursor?: string };

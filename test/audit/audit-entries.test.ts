@@ -466,6 +466,35 @@ for (const backend of backends) {
         await leavesNone(b.tenantId, 'instruction.confirm', () => t.call('POST', `/v1/tenants/${b.tenantId}/instructions/1/confirm`), 409);
       },
       ...subProcessorCases,
+      async putRetentionPolicy() {
+        const res = await t.call('PUT', `/v1/tenants/${a.tenantId}/collections/customers/retention`, { token: a.adminKey, body: { basis: 'created', days: 3650 } });
+        assert.equal(res.statusCode, 200, res.body);
+        const [entry] = await log(a.tenantId, 'action=retention.set');
+        assert.equal(entry.collection, 'customers');
+        assert.deepEqual(entry.detail, { basis: 'created', days: 3650, field: null });
+        await leavesNone(a.tenantId, 'retention.set', () => t.call('PUT', `/v1/tenants/${a.tenantId}/collections/customers/retention`,
+          { token: a.adminKey, body: { basis: 'field', field: 'email', days: 1 } }), 422);
+      },
+      async deleteRetentionPolicy() {
+        assert.equal((await t.call('DELETE', `/v1/tenants/${a.tenantId}/collections/customers/retention`, { token: a.adminKey })).statusCode, 204);
+        assert.equal((await log(a.tenantId, 'action=retention.remove'))[0].collection, 'customers');
+        await leavesNone(a.tenantId, 'retention.remove', () => t.call('DELETE', `/v1/tenants/${a.tenantId}/collections/customers/retention`, { token: a.adminKey }), 404);
+      },
+      async closeTenant() {
+        const b = await seedTenant(t, 'Closed for audit');
+        assert.equal((await t.call('POST', `/v1/tenants/${b.tenantId}/close`)).statusCode, 200);
+        const [entry] = await log(b.tenantId, 'action=tenant.close');
+        assert.deepEqual(entry.target, { type: 'tenant', id: b.tenantId });
+        assert.equal(entry.detail!.retentionMonths, 13);
+        await leavesNone(b.tenantId, 'tenant.close', () => t.call('POST', `/v1/tenants/${b.tenantId}/close`), 409);
+      },
+      async reopenTenant() {
+        const b = await seedTenant(t, 'Reopened for audit');
+        await leavesNone(b.tenantId, 'tenant.reopen', () => t.call('POST', `/v1/tenants/${b.tenantId}/reopen`), 409);
+        assert.equal((await t.call('POST', `/v1/tenants/${b.tenantId}/close`)).statusCode, 200);
+        assert.equal((await t.call('POST', `/v1/tenants/${b.tenantId}/reopen`)).statusCode, 200);
+        assert.deepEqual((await log(b.tenantId, 'action=tenant.reopen'))[0].target, { type: 'tenant', id: b.tenantId });
+      },
     };
 
     it('has a case for every route that changes data (POST, PUT, PATCH, DELETE in the OpenAPI document)', async () => {
