@@ -9,6 +9,7 @@ import { exportAudit, type ExportOptions } from './audit-export.ts';
 import { createBackup, listBackups, restoreBackup, verifyBackup } from './backup-commands.ts';
 import { userCommands } from './user-commands.ts';
 import { cloneTenantCommand, type CloneOptions } from './clone-commands.ts';
+import { runRetention, type RetentionRunOptions } from './retention-commands.ts';
 
 // Two kinds of command: [store] commands open the store itself (and on the
 // embedded store refuse while a server holds it); [api] commands call a running
@@ -191,6 +192,21 @@ function backupCommands(program: Command) {
   (id: string, o: { to: string; json?: boolean; progressEvery: number; targetTime?: string }) => restoreBackup(id, o.to, o));
 }
 
+function retentionCommands(program: Command) {
+  const retention = program.command('retention').description('[store] data lifecycle: retention policies and the purge of closed tenants')
+    .addHelpText('after', `${storeEnv}${example('tresor retention run --json')}`);
+  withJson(retention.command('run').description('[store] delete expired records now (progress bar), then purge closed tenants whose retention period ended')
+    .option('--as-of <date>', 'act as of this date or ISO 8601 time instead of now (a future one is refused in production)')
+    .option('--tenant <id>', 'only this tenant (uuid)')
+    .addOption(new Option('--progress-every <seconds>', 'seconds between progress lines when stderr is not a terminal').default(5).argParser(positiveSeconds))
+    .addHelpText('after', `${storeEnv}
+  TRESOR_RETENTION_BATCH, TRESOR_CLOSED_TENANT_RETENTION_MONTHS   batch size, months a closed tenant is kept${example('TRESOR_ENVIRONMENT=staging tresor retention run --as-of 2027-12-31 --tenant $TENANT')}`),
+  async (o: RetentionRunOptions) => {
+    const { openStore, loadConfig, createServices } = await server();
+    return runRetention(o, { openStore, loadConfig: () => loadConfig(), createServices });
+  });
+}
+
 function completionCommand(program: Command) {
   withJson(program.command('completion').description('print a shell completion script (commands and options)')
     .addArgument(new Argument('<shell>', 'the shell').choices(['bash', 'zsh']))
@@ -219,6 +235,7 @@ ${exitCodesHelp}${example('tresor start', 'tresor import --tenant $TENANT --coll
   auditCommands(program);
   tenantCommands(program);
   backupCommands(program);
+  retentionCommands(program);
   completionCommand(program);
   return program;
 }
