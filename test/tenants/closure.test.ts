@@ -28,6 +28,7 @@ for (const backend of backends) {
     after(async () => t.close());
 
     const tenantUrl = (s: Seeded) => `/v1/tenants/${s.tenantId}`;
+    const members = { name: 'members', fields: [{ name: 'email', type: 'email', pseudonymize: true }] };
     const ownerKey = async (s: Seeded) =>
       (await t.call('POST', `/v1/tenants/${s.tenantId}/api-keys`, { body: { name: 'owner', role: 'owner' } })).json().key as string;
     const create = async (s: Seeded, i: number) => {
@@ -103,12 +104,21 @@ for (const backend of backends) {
       let s: Seeded;
       let kept: Seeded;
       let keptRecord: string;
-      let copied: { records: Array<Record<string, any>>; keys: Array<Record<string, any>> };
+      let copied: { records: Array<Record<string, any>>; keys: Array<Record<string, any>>; pseudonymKeys: Array<Record<string, any>> };
       before(async () => {
         s = await seedTenant(t, 'Purged GmbH');
         kept = await seedTenant(t, 'Staying');
         for (let i = 0; i < 5; i++) await create(s, 10 + i);
         keptRecord = await create(kept, 99);
+        // A collection with a pseudonymised field: the tenants get pseudonym keys too.
+        for (const x of [s, kept]) {
+          const res = await t.call('POST', `${tenantUrl(x)}/collections`, { token: x.adminKey, body: members });
+          assert.equal(res.statusCode, 201, res.body);
+        }
+        for (const [x, i] of [[s, 1], [s, 2], [kept, 3]] as const) {
+          const res = await t.call('POST', `${tenantUrl(x)}/collections/members/records`, { token: x.key, body: { data: { email: `m${i}@closure.example` } } });
+          assert.equal(res.statusCode, 201, res.body);
+        }
         assert.equal((await t.call('POST', `${tenantUrl(s)}/close`)).statusCode, 200);
         // What an attacker with a copy of the database (or a replica) holds before the purge.
         copied = await t.store.db.transaction(async (tx) => {
@@ -116,9 +126,11 @@ for (const backend of backends) {
           return {
             records: await tx.query('select * from records where tenant_id = $1', [s.tenantId]),
             keys: await tx.query('select * from tenant_keys where tenant_id = $1', [s.tenantId]),
+            pseudonymKeys: await tx.query('select * from pseudonym_keys where tenant_id = $1', [s.tenantId]),
           };
         });
-        assert.equal(copied.records.length, 5);
+        assert.equal(copied.records.length, 7);
+        assert.equal(copied.pseudonymKeys.length, 1);
       });
 
       it('nothing is purged before purgeAfter; at purgeAfter the keys go, then the rows, and the tenant is a tombstone', async () => {
@@ -133,7 +145,7 @@ for (const backend of backends) {
         // Its API keys are deleted too (401); a key this process validated within TRESOR_AUTH_CACHE_TTL_MS finds no tenant (404).
         const gone = await t.call('GET', `${s.base}?limit=10`, { token: s.key });
         assert.ok(['auth.invalid_credentials', 'tenant.not_found'].includes(gone.json().code), gone.body);
-        for (const table of ['records', 'record_index', 'collections', 'tenant_keys', 'api_keys', 'retention_policies', 'security_events', 'users']) {
+        for (const table of ['records', 'record_index', 'collections', 'tenant_keys', 'pseudonym_keys', 'pseudonym_map', 'api_keys', 'retention_policies', 'security_events', 'users']) {
           const [{ n }] = await t.store.db.transaction(async (tx) => {
             await tx.query("select set_config('app.tenant_id', $1, true)", [s.tenantId]);
             return tx.query<{ n: number }>(`select count(*)::int as n from ${table} where tenant_id = $1`, [s.tenantId]);
@@ -156,6 +168,12 @@ for (const backend of backends) {
         for (const k of remaining) {
           candidates.push(unwrapDataKey(keyProvider, toBuffer(k.wrapped), { tenantId: k.tenant_id, purpose: k.purpose, version: k.version }));
           assert.throws(() => unwrapDataKey(keyProvider, toBuffer(k.wrapped), { tenantId: s.tenantId, purpose: 'data', version: k.version }));
+        }
+        const pseudonymKeys = await t.store.db.query<{ tenant_id: string; version: number; wrapped: Uint8Array }>(
+          'select tenant_id::text, version, wrapped from pseudonym_keys where wrapped is not null');
+        assert.ok(pseudonymKeys.length >= 1, 'the other tenant keeps its pseudonym key');
+        for (const k of pseudonymKeys) {
+          candidates.push(unwrapDataKey(keyProvider, toBuffer(k.wrapped), { tenantId: k.tenant_id, purpose: 'pseudonym', version: k.version }));
         }
         for (const purpose of ['signing.audit.tree_head', 'signing.deletion.certificate', 'signing.backup.verification']) candidates.push(keyProvider.deriveKey(purpose));
         let attempts = 0;
@@ -182,15 +200,16 @@ for (const backend of backends) {
         const [c] = res.json().items;
         assert.equal(c.kind, 'tenant.purge');
         assert.equal(c.certificate.tenant.name, 'Purged GmbH');
-        assert.deepEqual(c.certificate.collections, ['customers']);
-        assert.equal(c.certificate.rowsDeleted.records, 5);
-        assert.equal(c.certificate.rowsDeleted.collections, 1);
-        assert.deepEqual(c.certificate.keysDestroyed, { data: 1, index: 1 });
+        assert.deepEqual(c.certificate.collections, ['customers', 'members']);
+        assert.equal(c.certificate.rowsDeleted.records, 7);
+        assert.equal(c.certificate.rowsDeleted.collections, 2);
+        assert.equal(c.certificate.rowsDeleted.pseudonym_map, 2);
+        assert.deepEqual(c.certificate.keysDestroyed, { data: 1, index: 1, pseudonym: 1 });
         assert.equal(c.certificate.policy.months, 13);
         assert.match(c.certificate.method.cryptoShredding, /wrapped key/);
         assert.ok(Date.parse(c.certificate.keysDestroyedAt) <= Date.parse(c.certificate.completedAt));
         assert.match(c.text, /TRESOR DELETION CERTIFICATE/);
-        assert.match(c.text, /records\s+5/);
+        assert.match(c.text, /records\s+7/);
         const bytes = Buffer.from(c.signedBytes, 'base64');
         const publicKey = Buffer.from(c.publicKey, 'base64');
         const signature = Buffer.from(c.signature, 'base64');
@@ -198,7 +217,7 @@ for (const backend of backends) {
         assert.deepEqual(publicKey, signingKeyFor(await openRootKey(t.store.config, t.store.db), 'deletion.certificate').publicKey);
         assert.equal(verifyEd25519(publicKey, bytes, signature), true);
         const changed = Buffer.from(bytes);
-        changed[changed.indexOf('5')] = '6'.charCodeAt(0);
+        changed[changed.indexOf('7')] = '8'.charCodeAt(0);
         assert.equal(verifyEd25519(publicKey, changed, signature), false);
         const auditor = (await t.call('POST', `/v1/tenants/${kept.tenantId}/api-keys`, { body: { name: 'a', role: 'viewer' } })).json().key;
         assertProblem(await t.call('GET', `${tenantUrl(kept)}/deletion-certificates`, { token: auditor }), 403, 'auth.forbidden');
@@ -210,7 +229,7 @@ for (const backend of backends) {
           .map((i: { entry: { target?: { id: string } } }) => i.entry).filter((e: { target?: { id: string } }) => e.target?.id === s.tenantId);
         await t.services.sequencer.sequence();
         const [destroyed] = await platform('tenant.keys_destroy');
-        assert.deepEqual(destroyed.detail, { data: 1, index: 1 });
+        assert.deepEqual(destroyed.detail, { data: 1, index: 1, pseudonym: 1 });
         const [purge] = await platform('tenant.purge');
         assert.equal(purge.actor.id, 'tenant-purge');
         assert.equal((await platform('tenant.close')).length, 1);
