@@ -15,6 +15,7 @@
 //   BENCH_SERVER_DIR=/path/to/checkout   run that checkout's server (A/B of two versions with one bench)
 //   BENCH_SERVER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof"   extra node flags for the server
 //   BENCH_BACKUP_RECORDS=1000000 records in the embedded store for backup/restore throughput (0 skips)
+//   BENCH_RETENTION_RECORDS=100000  expired records the retention job deletes, against a raw DELETE (0 skips)
 //   BENCH_IDENTITY=1             login cost and session vs API-key read (0 skips)
 //   BENCH_CARD_GUARD=1          payment-card guard on vs off on create, and its false-positive rate (0 skips; `only` runs nothing else)
 //   BENCH_FAILOVER=1             kill -9 of the primary of a three-node Patroni cluster: time to the first write, latency before/after (0 skips; needs root, patroni, etcd)
@@ -27,6 +28,7 @@ import type { Op } from './http-load.ts';
 import { type AuditAbResults, auditAb, renderAuditAb } from './audit-ab.ts';
 import { type BackupBenchResult, backupBench, renderBackupBench } from './backup.ts';
 import { identityBench, renderIdentityBench } from './identity.ts';
+import { type RetentionBenchResult, renderRetentionBench, retentionBench } from './retention.ts';
 import { type CardGuardResults, cardGuardAb, renderCardGuard } from './card-guard.ts';
 import { type DsrBenchResult, dsrBench, renderDsrBench } from './dsr.ts';
 import { type FailoverBenchResult, failoverBench, renderFailoverBench } from './failover.ts';
@@ -81,6 +83,9 @@ async function main() {
   const failover: FailoverBenchResult | null = !auditOnly && intEnv('BENCH_FAILOVER', 1) > 0 ? await failoverBench() : null;
   const dsrRecords = auditOnly ? 0 : intEnv('BENCH_DSR_RECORDS', 100_000);
   const dsr: DsrBenchResult | null = dsrRecords > 0 ? await dsrBench(settings.baseUrl, dsrRecords, settings.seconds) : null;
+  const retentionRecords = auditOnly ? 0 : intEnv('BENCH_RETENTION_RECORDS', 100_000);
+  const retention: RetentionBenchResult[] = [];
+  if (retentionRecords > 0) for (const backend of backends as Array<'postgres' | 'pglite'>) retention.push(await retentionBench(backend, retentionRecords, settings.baseUrl));
   const identity = !auditOnly && intEnv('BENCH_IDENTITY', 1) > 0 ? await identityBench(settings.seconds) : null;
   if (results.length) process.stdout.write(renderReport(results, { seconds: settings.seconds, concurrencies: settings.concurrencies, loadBefore }));
   if (identity) process.stdout.write(renderIdentityBench(identity));
@@ -89,6 +94,7 @@ async function main() {
   if (backup) process.stdout.write(renderBackupBench(backup));
   if (dsr) process.stdout.write(renderDsrBench(dsr));
   if (failover) process.stdout.write(renderFailoverBench(failover));
+  if (retention.length) process.stdout.write(renderRetentionBench(retention));
   process.stderr.write(`\nbench took ${Math.round((performance.now() - started) / 1000)} s\n`);
 }
 
