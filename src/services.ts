@@ -35,10 +35,11 @@ import { pseudonymsServiceFactory } from './pseudonyms/pseudonyms-service.ts';
 import { subjectsServiceFactory } from './subject-rights/subjects-service.ts';
 import { LEDGER_SIGNING_PURPOSE } from './subject-rights/erasure-ledger.ts';
 import { subProcessorsServiceFactory } from './transfer/sub-processors-service.ts';
+import { heldRecordIds } from './subject-rights/subjects-repo.ts';
 import { clockFor } from './clock.ts';
 import { retentionServiceFactory } from './retention/retention-service.ts';
 import { closureServiceFactory } from './tenants/closure-service.ts';
-import { purgeServiceFactory } from './tenants/purge-service.ts';
+import { purgeServiceFactory, tenantUnderLegalHold } from './tenants/purge-service.ts';
 import { DELETION_CERTIFICATE_PURPOSE } from './tenants/deletion-certificates.ts';
 
 export interface ServiceDeps {
@@ -97,9 +98,9 @@ export function createServices(config: Config, { db, keyProvider, onError = () =
     const n = await subProcessors.deliverDue(ctx.stopping);
     if (n.delivered || n.failed) ctx.log.info(n, 'sub-processor announcements');
   } });
-  const retention = retentionServiceFactory({ db, collections, batchSize: config.retentionBatch, now });
+    const retention = retentionServiceFactory({ db, collections, batchSize: config.retentionBatch, now, heldRecords: heldRecordIds });
   const purge = purgeServiceFactory({ db, keys, signingKey: signingKeyFor(keyProvider, DELETION_CERTIFICATE_PURPOSE), now,
-    months: config.closedTenantRetentionMonths, batchSize: config.retentionBatch, onError });
+    months: config.closedTenantRetentionMonths, batchSize: config.retentionBatch, tenantHeld: tenantUnderLegalHold, onError });
   jobs.add({ name: 'retention', everyMs: config.retentionPollMs, run: async (ctx) => {
     const { deleted } = await retention.enforce({ stopping: ctx.stopping });
     if (deleted) ctx.log.info({ records: deleted }, 'expired records deleted by retention');

@@ -7,8 +7,16 @@ import {
   BACKUPS, CRYPTO_SHREDDING, KEPT, ROW_DELETION, type DeletionCertificate, type PurgeManifest, certificatesRepo, signCertificate,
 } from './deletion-certificates.ts';
 
-/** The legal-hold seam for a whole tenant: true while any of its records is under a legal hold (the purge waits). */
+/** The legal-hold seam for a whole tenant: true while it has an active legal hold (the purge waits). */
 export type TenantHeld = (tx: Tx, tenantId: string) => Promise<boolean>;
+
+/**
+ * Any unreleased legal hold (migration 0011) stops the purge before its keys
+ * are destroyed: a hold means the data may be needed, whether or not a record
+ * matches it today. The job tries again at every run until it is released.
+ */
+export const tenantUnderLegalHold: TenantHeld = async (tx, tenantId) =>
+  (await tx.query<{ held: boolean }>('select exists (select 1 from legal_holds where tenant_id = $1 and released_at is null) as held', [tenantId]))[0].held;
 
 export interface PurgeDeps {
   db: Db;

@@ -159,6 +159,41 @@ for (const backend of backends) {
       assert.equal((await withHolds.enforce({ tenantId: s.tenantId })).deleted, 4);
     });
 
+    it('retention skips a held record: a legal hold placed through the API keeps it until released', async () => {
+      const s = await seedTenant(t, 'Legal hold');
+      const held = await create(s, { email: 'held@hold.example', name: 'Held' });
+      const free = await create(s, { email: 'free@hold.example', name: 'Free' });
+      const hold = await t.call('POST', `/v1/tenants/${s.tenantId}/legal-holds`, { token: s.adminKey,
+        body: { where: { email: 'held@hold.example' }, reason: 'litigation 2026-17' } });
+      assert.equal(hold.statusCode, 201, hold.body);
+      await t.call('PUT', policyUrl(s.tenantId), { token: s.adminKey, body: { basis: 'created', days: 0 } });
+      const asOf = new Date(Date.now() + DAY);
+      const run = await t.services.retention.enforce({ tenantId: s.tenantId, asOf });
+      assert.deepEqual([run.deleted, run.held], [1, 1]);
+      assert.deepEqual([await exists(s, held), await exists(s, free)], [true, false]);
+      const released = await t.call('DELETE', `/v1/tenants/${s.tenantId}/legal-holds/${hold.json().id}`, { token: s.adminKey });
+      assert.equal(released.statusCode, 200, released.body);
+      assert.equal((await t.services.retention.enforce({ tenantId: s.tenantId, asOf })).deleted, 1);
+      assert.equal(await exists(s, held), false);
+    });
+
+    it('a closed tenant with an active legal hold is not purged (its keys stay) until the hold is released', async () => {
+      const s = await seedTenant(t, 'Held tenant');
+      await create(s, { email: 'keep@heldtenant.example', name: 'Keep' });
+      const hold = await t.call('POST', `/v1/tenants/${s.tenantId}/legal-holds`, { token: s.adminKey,
+        body: { where: { email: 'keep@heldtenant.example' }, reason: 'tax audit' } });
+      assert.equal(hold.statusCode, 201, hold.body);
+      assert.equal((await t.call('POST', `/v1/tenants/${s.tenantId}/close`)).statusCode, 200);
+      const later = new Date(Date.now() + 2 * 366 * DAY);
+      assert.deepEqual(await t.services.purge.purgeDue({ asOf: later, tenantId: s.tenantId }), []);
+      assert.equal((await t.call('GET', `/v1/tenants/${s.tenantId}`)).json().status, 'closed');
+      assert.equal((await t.call('POST', `/v1/tenants/${s.tenantId}/reopen`)).statusCode, 200, 'its keys were not destroyed');
+      assert.equal((await t.call('POST', `/v1/tenants/${s.tenantId}/close`)).statusCode, 200);
+      assert.equal((await t.call('DELETE', `/v1/tenants/${s.tenantId}/legal-holds/${hold.json().id}`, { token: s.adminKey })).statusCode, 200);
+      assert.equal((await t.services.purge.purgeDue({ asOf: later, tenantId: s.tenantId })).length, 1);
+      assert.equal((await t.call('GET', `/v1/tenants/${s.tenantId}`)).json().status, 'purged');
+    });
+
     it('leaves a closed tenant alone (frozen until its purge), and refuses policy changes there with 409 tenant.not_active', async () => {
       const s = await seedTenant(t, 'Closed');
       const id = await create(s, { email: 'kept@closed.example', name: 'Kept' });
