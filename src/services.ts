@@ -98,7 +98,7 @@ export function createServices(config: Config, { db, keyProvider, onError = () =
     const n = await subProcessors.deliverDue(ctx.stopping);
     if (n.delivered || n.failed) ctx.log.info(n, 'sub-processor announcements');
   } });
-    const retention = retentionServiceFactory({ db, collections, batchSize: config.retentionBatch, now, heldRecords: heldRecordIds });
+  const retention = retentionServiceFactory({ db, collections, batchSize: config.retentionBatch, now, heldRecords: heldRecordIds });
   const purge = purgeServiceFactory({ db, keys, signingKey: signingKeyFor(keyProvider, DELETION_CERTIFICATE_PURPOSE), now,
     months: config.closedTenantRetentionMonths, batchSize: config.retentionBatch, tenantHeld: tenantUnderLegalHold, onError });
   jobs.add({ name: 'retention', everyMs: config.retentionPollMs, run: async (ctx) => {
