@@ -28,10 +28,13 @@ for (const backend of backends) {
 
     it('operator creates a tenant and reads it back', async () => {
       const tenant = await createTenant('Globex');
-      assert.deepEqual(Object.keys(tenant).sort(), ['createdAt', 'id', 'name', 'status']);
+      // The contract's four fields, plus the closure dates, which are null while the tenant is active.
+      assert.deepEqual(Object.keys(tenant).sort(), ['closedAt', 'createdAt', 'id', 'name', 'purgeAfter', 'status']);
       assert.match(tenant.id, UUID);
       assert.equal(tenant.name, 'Globex');
       assert.equal(tenant.status, 'active');
+      assert.equal(tenant.closedAt, null);
+      assert.equal(tenant.purgeAfter, null);
       assert.ok(!Number.isNaN(Date.parse(tenant.createdAt)));
       const got = await t.call('GET', `/v1/tenants/${tenant.id}`);
       assert.equal(got.statusCode, 200);
