@@ -16,7 +16,7 @@ for (const backend of backends) {
     const createTenant = async (name: string) => {
       const res = await t.call('POST', '/v1/tenants', { body: { name } });
       assert.equal(res.statusCode, 201, res.body);
-      return res.json() as { id: string; name: string; status: string; createdAt: string };
+      return res.json() as { id: string; name: string; status: string; createdAt: string; closedAt: string | null; purgeAfter: string | null };
     };
     const createKey = (tenantId: string, role: string, token = t.operatorKey) =>
       t.call('POST', `/v1/tenants/${tenantId}/api-keys`, { token, body: { name: `${role} key`, role } });

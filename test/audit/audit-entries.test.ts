@@ -1,6 +1,7 @@
 // Every route that changes (or reads) data leaves its audit entries, visible
 // through the audit API; a refused or rolled-back change leaves none. New
 // mutating routes fail the coverage check until they get a case here.
+import { randomUUID } from 'node:crypto';
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { backends } from '../helpers/backends.ts';
@@ -53,7 +54,7 @@ for (const backend of backends) {
     const about = async (action: string, userId: string, tenantId: string | null = a.tenantId) =>
       (tenantId ? await log(tenantId, `action=${action}`) : await platformLog(`action=${action}`)).filter((e) => e.target?.id === userId);
     const invited = async (role: string) => {
-      const res = await t.call('POST', `/v1/tenants/${a.tenantId}/users`, { token: a.adminKey, body: { email: `${role}-${Math.random()}@audit.example`, role } });
+      const res = await t.call('POST', `/v1/tenants/${a.tenantId}/users`, { token: a.adminKey, body: { email: `${role}-${randomUUID()}@audit.example`, role } });
       assert.equal(res.statusCode, 201, res.body);
       return res.json();
     };

@@ -1,6 +1,7 @@
 // Order control: a tenant's instructions, versioned and confirmed by an
 // operator, decide which purposes records are processed for. This file runs
 // with the production default (TRESOR_REQUIRE_INSTRUCTION unset).
+import { randomUUID } from 'node:crypto';
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { backends, testConfig } from '../helpers/backends.ts';
@@ -34,7 +35,7 @@ for (const backend of backends) {
     let us: Listener;
     let tenantId: string, owner: string, admin: string, otherAdmin: string;
     const base = () => `/v1/tenants/${tenantId}`;
-    const create = (collection: string, token = admin) => t.call('POST', `${base()}/collections/${collection}/records`, { token, body: { data: { email: `${Math.random()}@example.com`, plan: 'basic' } } });
+    const create = (collection: string, token = admin) => t.call('POST', `${base()}/collections/${collection}/records`, { token, body: { data: { email: `${randomUUID()}@example.com`, plan: 'basic' } } });
     const events = async (type: string) => ((await t.call('GET', `${base()}/security-events?type=${type}`, { token: owner })).json().items as
       { type: string; actor: { id: string }; detail: Record<string, unknown> }[]);
 
