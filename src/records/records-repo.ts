@@ -1,3 +1,4 @@
+import { byteaParam, moreTermsSql, type IndexTerm } from '../db/index-terms.ts';
 import type { TenantTx } from '../db/db.ts';
 import type { EncodedRecord, IndexEntry } from './record-codec.ts';
 
@@ -21,7 +22,6 @@ const insertIndexSql = (t: string, c: string, r: string, json: string) => `inser
 // collection's whole index. Hashes therefore travel as bytea parameters, or
 // are decoded first in a materialised CTE and probed LATERALly.
 // test/db/index-use.test.ts checks the plans as the app role.
-const byteaParam = (hex: string) => Buffer.from(hex, 'hex');
 
 export const TAKEN_UNIQUE_SQL = `with x as materialized (
     select x.field, decode(x.hash, 'hex') as hash from jsonb_to_recordset($2::text::jsonb) as x(field text, hash text))
@@ -31,13 +31,9 @@ export const TAKEN_UNIQUE_SQL = `with x as materialized (
       and ($3::uuid is null or i.record_id <> $3::uuid)) i`;
 
 /** Exact match on every given (field, hash) pair (exported so a test can EXPLAIN the very statement). */
-export function searchQuery(collectionId: string, terms: Array<{ field: string; hash: string }>, after: string | null, limit: number) {
+export function searchQuery(collectionId: string, terms: IndexTerm[], after: string | null, limit: number) {
   const params: unknown[] = [collectionId, limit, after, terms[0].field, byteaParam(terms[0].hash)];
-  const extra = terms.slice(1).map((t) => {
-    params.push(t.field, byteaParam(t.hash));
-    return ` and exists (select 1 from record_index j where j.record_id = r.id and j.field = $${params.length - 1}
-      and j.hash = $${params.length}::bytea)`;
-  }).join('');
+  const extra = moreTermsSql(params, terms, 'r.id');
   // The first term's index hits are materialised first, so no plan (generic
   // or on a table without statistics) can walk all records in id order instead.
   return { text: `with hits as materialized (select record_id from record_index

@@ -1,20 +1,15 @@
 import type { TenantTx } from '../db/db.ts';
 import { toBuffer } from '../db/db.ts';
+import { byteaParam, moreTermsSql } from '../db/index-terms.ts';
 import type { Term } from './subject-terms.ts';
 
-// Tenant transactions only: RLS scopes every statement. Hashes travel as
-// bytea parameters (see records-repo.ts on why not decode() in SQL).
-const bytea = (hex: string) => Buffer.from(hex, 'hex');
+// Tenant transactions only: RLS scopes every statement.
 const idsJson = (ids: readonly string[]) => JSON.stringify(ids);
 
 /** Ids of the collection's records matching every term (the same plan as a record search). */
 export function matchingIdsQuery(collectionId: string, terms: Term[]) {
-  const params: unknown[] = [collectionId, terms[0].field, bytea(terms[0].hash)];
-  const extra = terms.slice(1).map((t) => {
-    params.push(t.field, bytea(t.hash));
-    return ` and exists (select 1 from record_index j where j.record_id = hits.record_id and j.field = $${params.length - 1}
-      and j.hash = $${params.length}::bytea)`;
-  }).join('');
+  const params: unknown[] = [collectionId, terms[0].field, byteaParam(terms[0].hash)];
+  const extra = moreTermsSql(params, terms, 'hits.record_id');
   return { text: `with hits as materialized (select record_id from record_index
       where collection_id = $1 and field = $2 and hash = $3::bytea)
     select hits.record_id::text as id from hits where true${extra}`, params };
