@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import postgres from 'postgres';
@@ -24,7 +24,15 @@ export interface Cluster {
   roles(): Promise<{ leader: number; sync: number | undefined }>;
   kill9(node: number): Promise<void>;
   start(node: number): Promise<void>;
-  freeze(node: number, how: 'STOP' | 'CONT'): Promise<void>;
+  /** Takes node n off the network (clusters started with netns), checked from both sides; and back. */
+  cut(node: number): Promise<void>;
+  heal(node: number): Promise<void>;
+  /** Whether a TCP connection from here (the root namespace, where Tresor runs) reaches node n's PostgreSQL within 2 s. */
+  reachable(node: number): Promise<boolean>;
+  /** A query on node n's PostgreSQL from inside its own namespace (works while it is cut off): its output, or the error. */
+  sqlInside(node: number, query: string): Promise<{ ok: true; out: string } | { ok: false; error: string }>;
+  /** A query on node n's PostgreSQL from here: the rows. */
+  query(node: number, query: string): Promise<Record<string, unknown>[]>;
   etcd(action: 'stop' | 'start'): Promise<void>;
   switchover(leader: number, candidate: number): Promise<void>;
   /** Waits until every node runs and replicates (with a synchronous standby in synchronous mode). */
@@ -54,10 +62,15 @@ async function freeBase(): Promise<number> {
   throw new Error('no free port range for the cluster');
 }
 
-export async function startCluster(opts: { nodes?: number; sync?: boolean } = {}): Promise<Cluster> {
+/** netns: each node in a network namespace of its own (HA_NETNS=on), so that it can be cut off. */
+export async function startCluster(opts: { nodes?: number; sync?: boolean; netns?: boolean } = {}): Promise<Cluster> {
   const nodes = opts.nodes ?? 3;
-  const env: NodeJS.ProcessEnv = { ...process.env, HA_NODES: String(nodes), HA_SYNC: opts.sync === false ? 'off' : 'on', HA_PORT_BASE: String(await freeBase()) };
+  const env: NodeJS.ProcessEnv = {
+    ...process.env, HA_NODES: String(nodes), HA_SYNC: opts.sync === false ? 'off' : 'on', HA_PORT_BASE: String(await freeBase()),
+    HA_NETNS: opts.netns ? 'on' : 'off',
+  };
   delete env.HA_DIR;
+  delete env.HA_SUBNET;
   const started = await run(join(scripts, 'cluster-start.sh'), [], { env, maxBuffer: 1 << 20 }).catch((err) => {
     throw new Error(`cluster-start.sh failed: ${err.stderr ?? err}`);
   });
@@ -66,8 +79,11 @@ export async function startCluster(opts: { nodes?: number; sync?: boolean } = {}
   const base = Number(vars.HA_PORT_BASE);
   const password = vars.HA_SUPERUSER_PASSWORD;
   const nodeEnv = { ...process.env, HA_DIR: dir };
-  const script = (name: string, ...args: string[]) => run(join(scripts, name), args, { env: nodeEnv }).then(() => {});
-  const api = (n: number) => `http://127.0.0.1:${base + 10 + n}`;
+  const script = (name: string, ...args: string[]) => run(join(scripts, name), args, { env: nodeEnv }).then(() => {}, (err) => {
+    throw new Error(`${name} ${args.join(' ')} failed: ${err.stderr || err.message}`);
+  });
+  const addr = (n: number) => (vars.HA_SUBNET ? `${vars.HA_SUBNET}.${n}` : '127.0.0.1');
+  const api = (n: number) => `http://${addr(n)}:${base + 10 + n}`;
   const nodeOf = (name: string) => Number(name.replace('node', ''));
 
   const members = async (): Promise<Member[]> => {
@@ -83,39 +99,34 @@ export async function startCluster(opts: { nodes?: number; sync?: boolean } = {}
     const sync = ms.find((m) => m.role === 'sync_standby');
     return { leader: leader ? nodeOf(leader.name) : 0, sync: sync ? nodeOf(sync.name) : undefined };
   };
-  const isPrimary = async (n: number) => {
-    const sql = postgres({ host: '127.0.0.1', port: base + n, user: 'postgres', password, database: 'tresor', max: 1, connect_timeout: 3, onnotice: () => {} });
+  const query = async (n: number, text: string) => {
+    const sql = postgres({ host: addr(n), port: base + n, user: 'postgres', password, database: 'tresor', max: 1, connect_timeout: 3, onnotice: () => {} });
     try {
-      const [row] = await sql`select pg_is_in_recovery() as standby`;
-      return row.standby === false;
-    } catch {
-      return false;
+      return [...await sql.unsafe(text)] as Record<string, unknown>[];
     } finally {
       await sql.end({ timeout: 1 });
     }
   };
+  const isPrimary = (n: number) => query(n, 'select pg_is_in_recovery() as standby').then(([row]) => row.standby === false, () => false);
+  const reachable = (n: number) => new Promise<boolean>((resolve) => {
+    const socket = connect({ host: addr(n), port: base + n, timeout: 2000 });
+    const done = (ok: boolean) => { socket.destroy(); resolve(ok); };
+    socket.once('connect', () => done(true)).once('timeout', () => done(false)).once('error', () => done(false));
+  });
   return {
     dir,
     nodes,
-    url: (order) => `postgres://postgres:${password}@${order.map((n) => `127.0.0.1:${base + n}`).join(',')}/tresor?target_session_attrs=read-write`,
+    url: (order) => `postgres://postgres:${password}@${order.map((n) => `${addr(n)}:${base + n}`).join(',')}/tresor?target_session_attrs=read-write`,
     members,
     roles,
     kill9: (n) => script('node.sh', 'kill9', String(n)),
     start: (n) => script('node.sh', 'start', String(n)),
-    freeze: async (n, how) => {
-      // Patroni and every process of its PostgreSQL: the node stops answering
-      // while its sockets stay open, as a machine cut off the network would.
-      const pids = [readFileSync(join(dir, `node${n}`, 'patroni.pid'), 'utf8').trim()];
-      const pm = readFileSync(join(dir, `node${n}`, 'data', 'postmaster.pid'), 'utf8').split('\n')[0];
-      const children = await run('pgrep', ['-P', pm]).then((r) => r.stdout.trim().split('\n'), () => []);
-      // runuser, Patroni's parent, stops itself when its child stops; it is
-      // woken up again too, or it would never reap Patroni.
-      const parent = await run('ps', ['-o', 'ppid=', '-p', pids[0]]).then((r) => r.stdout.trim(), () => '');
-      if (how === 'CONT' && parent) pids.push(parent);
-      for (const pid of [...pids, pm, ...children].filter(Boolean)) {
-        try { process.kill(Number(pid), `SIG${how}`); } catch { /* already gone */ }
-      }
-    },
+    cut: (n) => script('node.sh', 'cut', String(n)),
+    heal: (n) => script('node.sh', 'heal', String(n)),
+    reachable,
+    sqlInside: (n, text) => run(join(scripts, 'node.sh'), ['sql', String(n), text], { env: nodeEnv, timeout: 10_000 })
+      .then((r) => ({ ok: true as const, out: r.stdout.trim() }), (err) => ({ ok: false as const, error: String(err.stderr || err.message).trim() })),
+    query,
     etcd: (action) => script('node.sh', `etcd-${action}`),
     switchover: async (leader, candidate) => {
       const res = await fetch(`${api(leader)}/switchover`, {

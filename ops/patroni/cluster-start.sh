@@ -8,6 +8,9 @@
 #   HA_SYNC=on        synchronous replication (off: asynchronous)
 #   HA_PORT_BASE=55400  PostgreSQL on base+N, Patroni REST on base+10+N, etcd on base+20/21
 #   HA_DIR=…          cluster directory (default: a new one under /tmp)
+#   HA_NETNS=off      on: each node in a network namespace of its own with an
+#                     address on a bridge (HA_SUBNET, default 10.77.<n>.0/24 from
+#                     the port base), so `node.sh cut N` can partition it
 #
 # Stop with: HA_DIR=<dir> ops/patroni/cluster-stop.sh
 set -euo pipefail
@@ -33,6 +36,17 @@ HA_NODES="${HA_NODES:-3}"
 [[ "$HA_NODES" =~ ^[23]$ ]] || die "HA_NODES must be 2 or 3"
 case "${HA_SYNC:-on}" in on) sync=true ;; off) sync=false ;; *) die "HA_SYNC must be on or off" ;; esac
 base="${HA_PORT_BASE:-55400}"
+case "${HA_NETNS:-off}" in
+  off) subnet="" prefix="" ;;
+  on)
+    subnet="${HA_SUBNET:-10.77.$(((base / 100) % 250 + 1))}"
+    [[ "$subnet" =~ ^[0-9]+\.[0-9]+\.[0-9]+$ ]] || die "HA_SUBNET must be three octets, e.g. 10.77.3"
+    prefix="trha${subnet##*.}"
+    ip link show "${prefix}br" >/dev/null 2>&1 && die "bridge ${prefix}br exists: another cluster uses $subnet.0/24"
+    ip -4 addr show | grep -q " $subnet\." && die "$subnet.0/24 is in use on this machine; choose HA_SUBNET"
+    ;;
+  *) die "HA_NETNS must be on or off" ;;
+esac
 
 if [ -z "${HA_DIR:-}" ]; then HA_DIR="$(mktemp -d /tmp/tresor-ha.XXXXXX)"; fi
 mkdir -p "$HA_DIR"
@@ -41,7 +55,10 @@ chmod 711 "$HA_DIR" # postgres must traverse it to reach its node directories
 
 secret() { od -An -N16 -tx1 /dev/urandom | tr -d ' \n'; }
 hosts=""
-for n in $(seq 1 "$HA_NODES"); do hosts="$hosts${hosts:+,}127.0.0.1:$((base + n))"; done
+for n in $(seq 1 "$HA_NODES"); do
+  addr=127.0.0.1; [ -n "$subnet" ] && addr="$subnet.$n"
+  hosts="$hosts${hosts:+,}$addr:$((base + n))"
+done
 su_pw="$(secret)"
 umask 077
 cat >"$HA_DIR/cluster.env" <<ENV
@@ -49,6 +66,8 @@ HA_DIR=$HA_DIR
 HA_NODES=$HA_NODES
 HA_SYNC_BOOL=$sync
 HA_PORT_BASE=$base
+HA_SUBNET=$subnet
+HA_NS_PREFIX=$prefix
 ETCD_PORT=$((base + 20))
 ETCD_PEER_PORT=$((base + 21))
 HA_SUPERUSER_PASSWORD=$su_pw
@@ -58,6 +77,19 @@ ENV
 umask 022
 load_cluster
 
+# A start that fails half-way stops what it started (the logs stay in HA_DIR).
+stop_on_failure() {
+  local rc=$?
+  [ "$rc" = 0 ] && return 0
+  echo "cluster start failed; stopping what started (logs in $HA_DIR)" >&2
+  for n in $(seq "$HA_NODES" -1 1); do stop_node "$n" || true; done
+  stop_etcd || true
+  net_teardown
+  exit "$rc"
+}
+trap stop_on_failure EXIT
+
+net_setup
 start_etcd
 for n in $(seq 1 "$HA_NODES"); do write_node_config "$n"; done
 # node1 first, so it bootstraps (initdb) and the others clone from it.

@@ -3,6 +3,10 @@
 #   node.sh start N | stop N | kill9 N      a PostgreSQL node (Patroni + PostgreSQL)
 #   node.sh etcd-start | etcd-stop          the etcd member
 #   node.sh leader                          prints the current leader's name
+#   node.sh cut N | heal N                  takes node N off the network and back
+#                                           (clusters started with HA_NETNS=on)
+#   node.sh sql N QUERY                     runs QUERY on node N's PostgreSQL from
+#                                           inside its namespace (works while cut)
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 load_cluster
@@ -13,5 +17,8 @@ case "${1:-}" in
   etcd-start) start_etcd ;;
   etcd-stop) stop_etcd ;;
   leader) leader_name ;;
-  *) die "usage: node.sh start|stop|kill9 N | etcd-start | etcd-stop | leader" ;;
+  cut) cut_node "${2:?node number}" ;;
+  heal) heal_node "${2:?node number}" ;;
+  sql) node_sql "${2:?node number}" "${3:?query}" ;;
+  *) die "usage: node.sh start|stop|kill9|cut|heal N | sql N QUERY | etcd-start | etcd-stop | leader" ;;
 esac
