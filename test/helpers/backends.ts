@@ -10,6 +10,7 @@ import { openPglite } from '../../src/db/pglite-driver.ts';
 import { openPostgres } from '../../src/db/postgres-driver.ts';
 import { migrate } from '../../src/db/migrate.ts';
 import { openRootKey } from '../../src/keys/root-key.ts';
+import { migratedPgliteImage, migratedTemplateDatabase } from './migrated-images.ts';
 
 export type BackendName = 'pglite' | 'postgres';
 
@@ -33,12 +34,16 @@ export interface TestStore {
   close(): Promise<void>;
 }
 
-/** A fresh database on the test server, dropped on close: each store starts empty. */
-export async function createTestDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
+/**
+ * A fresh database on the test server, dropped on close: empty, or `migrated`
+ * (a copy of a database that ran every migration).
+ */
+export async function createTestDatabase(opts: { migrated?: boolean } = {}): Promise<{ url: string; drop: () => Promise<void> }> {
   const base = new URL(process.env.TEST_DATABASE_URL!);
   const name = `tresor_t_${randomBytes(6).toString('hex')}`;
   const admin = postgres(base.toString(), { max: 1, onnotice: () => {} });
-  await admin.unsafe(`create database ${name}`);
+  const template = opts.migrated ? ` template ${await migratedTemplateDatabase(admin)}` : '';
+  await admin.unsafe(`create database ${name}${template}`);
   const url = new URL(base.toString());
   url.pathname = `/${name}`;
   return {
@@ -53,14 +58,17 @@ export async function createTestDatabase(): Promise<{ url: string; drop: () => P
 export function testConfig(dir: string, env: Record<string, string> = {}): Config {
   // Backups too stay in the test's temp dir, never in the working directory.
   // Tenants process data without a confirmed instruction unless a test says
-  // otherwise (test/instructions covers the production default).
+  // otherwise (test/instructions covers the production default). Password
+  // hashes take argon2id's cheapest allowed parameters: tests onboard many
+  // users, and test/crypto/passwords checks the production parameters.
   return loadConfig({ TRESOR_DATA_DIR: join(dir, 'data'), TRESOR_KEY_FILE: join(dir, 'keys', 'root.key'), TRESOR_BACKUP_DIR: join(dir, 'backups'),
-    LOG_LEVEL: 'silent', TRESOR_REQUIRE_INSTRUCTION: 'off', ...env });
+    LOG_LEVEL: 'silent', TRESOR_REQUIRE_INSTRUCTION: 'off', TRESOR_ARGON2_MEMORY_KIB: '8192', TRESOR_ARGON2_ITERATIONS: '1', ...env });
 }
 
 /**
  * Opens a migrated store with a root key on the given backend. PGlite runs in
  * memory unless `onDisk` (then under dir/data/pglite, as `npm start` does).
+ * Both start from a copy of a migrated store; migrate() then finds nothing to do.
  */
 export async function openTestStore(backend: BackendName, opts: { env?: Record<string, string>; onDisk?: boolean } = {}): Promise<TestStore> {
   const dir = mkdtempSync(join(tmpdir(), 'tresor-test-'));
@@ -68,7 +76,7 @@ export async function openTestStore(backend: BackendName, opts: { env?: Record<s
   let drop = async () => {};
   let db: Db;
   if (backend === 'postgres') {
-    const created = await createTestDatabase();
+    const created = await createTestDatabase({ migrated: true });
     databaseUrl = created.url;
     drop = created.drop;
   }
@@ -76,7 +84,7 @@ export async function openTestStore(backend: BackendName, opts: { env?: Record<s
   if (databaseUrl) {
     db = openPostgres({ url: databaseUrl, poolMax: config.dbPoolMax, connectTimeoutMs: config.dbConnectTimeoutMs, statementTimeoutMs: config.dbStatementTimeoutMs });
   } else {
-    db = await openPglite(opts.onDisk ? join(dir, 'data', 'pglite') : undefined);
+    db = await openPglite(opts.onDisk ? join(dir, 'data', 'pglite') : undefined, { loadDataDir: await migratedPgliteImage() });
   }
   await migrate(db);
   return {
