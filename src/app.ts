@@ -39,14 +39,17 @@ import { subProcessorsRoutes } from './transfer/sub-processors-routes.ts';
 import { retentionRoutes } from './retention/retention-routes.ts';
 import { registerRetentionMetrics } from './retention/retention-metrics.ts';
 import { closureRoutes } from './tenants/closure-routes.ts';
+import { registerTransport } from './http/tls.ts';
+import type { SecureContextOptions } from 'node:tls';
 
 // Secrets and bodies never reach the log: auth headers and cookies are
 // redacted, and request bodies are not logged at all. URLs carry no personal
 // values by design (lookups travel in bodies).
 export const logRedaction = ['req.headers.authorization', 'req.headers.cookie', 'req.headers["x-csrf-token"]', 'res.headers["set-cookie"]'];
 
-export async function buildApp(config: Config, services: Services, opts: { logger?: FastifyBaseLogger } = {}): Promise<App> {
+export async function buildApp(config: Config, services: Services, opts: { logger?: FastifyBaseLogger; https?: SecureContextOptions } = {}): Promise<App> {
   const app = Fastify({
+    ...(opts.https ? { https: opts.https } : {}),
     ...(opts.logger ? { loggerInstance: opts.logger } : { logger: false }),
     bodyLimit: config.bodyLimitBytes,
     genReqId: () => randomUUID(),
@@ -65,6 +68,7 @@ export async function buildApp(config: Config, services: Services, opts: { logge
   // Set first thing, so every answer (errors and 404s included) carries it,
   // without an onSend hook on every reply.
   app.addHook('onRequest', (req, reply, done) => { reply.header('x-request-id', req.id).header('tresor-environment', config.environment); done(); });
+  registerTransport(app, config);
   registerJsonBody(app, config.bodyLimitBytes);
   registerRequestDeadline(app, config);
   registerValidators(app);

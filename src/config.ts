@@ -34,13 +34,21 @@ const oneOf = <const V extends string[]>(values: [...V], def: V[number], doc: Do
 export const ConfigSchema = Type.Object({
   databaseUrl: Type.Optional(str(undefined, { env: 'DATABASE_URL', secret: true, docDefault: 'unset → embedded PGlite',
     description: '`postgres://…` for PostgreSQL ≥ 15; multi-host URLs (`host1,host2/db?target_session_attrs=read-write`) work' })),
+  databaseCaFile: Type.Optional(str(undefined, { env: 'TRESOR_DATABASE_CA_FILE', docDefault: 'unset → as `DATABASE_URL`\'s `sslmode` says',
+    description: 'PEM CA certificate(s) that PostgreSQL\'s certificate must chain to; the connection then uses TLS as `sslmode=verify-full` (chain and host name checked)' })),
   environment: oneOf(['production', 'staging', 'test'], 'production', { env: 'TRESOR_ENVIRONMENT',
     description: 'what this deployment holds: `production` (real personal data), `staging` or `test` (pseudonymised or synthetic data only); shown in the `Tresor-Environment` header and `/healthz`' }),
   dataDir: str('./data', { env: 'TRESOR_DATA_DIR', description: 'embedded store (`pglite/`), lock file, default key file location' }),
   port: int(8080, { minimum: 0, maximum: 65535 }, { env: 'PORT', description: 'TCP port to listen on' }),
-  host: str('127.0.0.1', { env: 'HOST', description: 'address to listen on (loopback unless told otherwise)' }),
+  host: str('127.0.0.1', { env: 'HOST', description: 'address to listen on (loopback unless told otherwise); a non-loopback address needs TLS (`TRESOR_TLS_CERT_FILE`) or a trusted proxy (`TRESOR_TRUSTED_PROXIES`)' }),
   metricsPort: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535, env: 'TRESOR_METRICS_PORT', docDefault: 'unset → `/metrics` on the main listener',
     description: 'serve `/metrics` only on this port (on `HOST`), so it can stay off the public listener' })),
+  tlsCertFile: Type.Optional(str(undefined, { env: 'TRESOR_TLS_CERT_FILE', docDefault: 'unset → plain HTTP, refused unless `HOST` is loopback or a trusted proxy terminates TLS',
+    description: 'PEM certificate chain (the certificate, then its intermediates) for HTTPS: TLS 1.2 and 1.3 with Mozilla\'s intermediate ciphers; re-read on SIGHUP' })),
+  tlsKeyFile: Type.Optional(str(undefined, { env: 'TRESOR_TLS_KEY_FILE', docDefault: 'unset → plain HTTP (see `TRESOR_TLS_CERT_FILE`)',
+    description: "PEM private key of `TRESOR_TLS_CERT_FILE` (unencrypted; keep it 0600); re-read on SIGHUP" })),
+  hstsMaxAgeSeconds: int(63_072_000, { minimum: 0, maximum: 63_072_000 }, { env: 'TRESOR_HSTS_MAX_AGE_S',
+    description: '`Strict-Transport-Security: max-age=…` on every answer served over HTTPS, directly or through a trusted proxy (2 years, as Mozilla advises; 0 tells browsers to forget it)' }),
   keyProvider: oneOf(['file', 'passphrase'], 'file', { env: 'TRESOR_KEY_PROVIDER',
     description: '`file` (32 random bytes in a 0600 file, created on first start) or `passphrase` (scrypt)' }),
   keyFile: str(undefined, { env: 'TRESOR_KEY_FILE', docDefault: '`<data dir>/keys/root.key`',
@@ -165,7 +173,7 @@ export const ConfigSchema = Type.Object({
   clockOffset: Type.Optional(str(undefined, { env: 'TRESOR_CLOCK_OFFSET', docDefault: 'unset → real time',
     description: 'staging and test only (refused in production): run the clock of retention, closure and time-bound access ahead, as an ISO 8601 duration (`P13M`, `P400D`) or `+13mo`, `+400d`, `+12h`' })),
   trustedProxies: Type.Optional(str(undefined, { env: 'TRESOR_TRUSTED_PROXIES', docDefault: 'unset → `X-Forwarded-For` is ignored',
-    description: 'comma-separated IPs or CIDRs of reverse proxies whose `X-Forwarded-For` gives the client IP (request log, IP-based limits)' })),
+    description: 'comma-separated IPs or CIDRs of reverse proxies whose `X-Forwarded-For` gives the client IP (request log, IP-based limits) and whose `X-Forwarded-Proto: https` counts as HTTPS (HSTS; the only plain-HTTP requests served on a non-loopback `HOST`)' })),
   requestLogFlushMs: int(1000, { minimum: 10, maximum: 60_000 }, { env: 'TRESOR_REQUEST_LOG_FLUSH_MS',
     description: 'request-log entries are written this often (a crash loses at most this much of the request log)' }),
   requestLogBufferMax: int(10_000, { minimum: 1 }, { env: 'TRESOR_REQUEST_LOG_BUFFER',
@@ -297,6 +305,19 @@ function multiHostWithoutPrimary(url: string): boolean {
   return authority.includes(',') && target !== 'read-write' && target !== 'primary';
 }
 
+function checkTls(config: Config, problems: string[]) {
+  if (!config.tlsCertFile !== !config.tlsKeyFile) problems.push('TRESOR_TLS_CERT_FILE, TRESOR_TLS_KEY_FILE: set both or neither');
+  const url = config.databaseUrl ?? '';
+  const sslmode = /[?&]sslmode=([^&]*)/.exec(url)?.[1];
+  const rootcert = /[?&]sslrootcert=([^&]*)/.exec(url)?.[1];
+  // postgres.js would send an unknown URL parameter to the server as a setting, which refuses it.
+  if (rootcert !== undefined && rootcert !== 'system') problems.push('DATABASE_URL: sslrootcert=<file> is not read by the driver; name the CA file in TRESOR_DATABASE_CA_FILE');
+  if (config.databaseCaFile && !config.databaseUrl) problems.push('TRESOR_DATABASE_CA_FILE: needs DATABASE_URL (PostgreSQL)');
+  if (config.databaseCaFile && sslmode !== undefined && sslmode !== 'verify-full') {
+    problems.push('TRESOR_DATABASE_CA_FILE: DATABASE_URL must say sslmode=verify-full or no sslmode (the CA file implies verify-full)');
+  }
+}
+
 function checkTogether(config: Config, problems: string[]) {
   if (trustedProxyList(config.trustedProxies) === null) {
     problems.push('TRESOR_TRUSTED_PROXIES: must be a comma-separated list of IP addresses or CIDRs (10.0.0.0/8, ::1)');
@@ -315,6 +336,7 @@ function checkTogether(config: Config, problems: string[]) {
     problems.push('TRESOR_IMPORT_LINE_MAX_BYTES: must not exceed 8 × TRESOR_RECORD_MAX_BYTES (longer lines hold no valid record)');
   }
   if (config.metricsPort !== undefined && config.metricsPort === config.port) problems.push('TRESOR_METRICS_PORT: must differ from PORT');
+  checkTls(config, problems);
   const allow = parseAllowlist(config.egressAllow);
   for (const p of allow.problems) problems.push(`TRESOR_EGRESS_ALLOW: ${p}`);
   if (config.securityAlertUrl) {

@@ -12,6 +12,9 @@ import { openRootKey } from './keys/root-key.ts';
 import { createServices, type Services } from './services.ts';
 import { buildApp, logRedaction } from './app.ts';
 import { serveClusterMetrics } from './http/metrics.ts';
+import { checkTransport, reloadOnSighup, startupTlsOptions } from './http/tls.ts';
+import type { Server as TlsServer } from 'node:tls';
+import { StoreTlsError, isTlsVerifyError } from './db/postgres-driver.ts';
 
 export function createLogger(config: Config) {
   return pino({ level: config.logLevel, redact: { paths: logRedaction, censor: '[redacted]' } });
@@ -27,7 +30,8 @@ export async function openStore(config: Config) {
     return { db, keyProvider };
   } catch (err) {
     await db.close();
-    throw err;
+    // A PostgreSQL certificate that fails verify-full surfaces at the first query.
+    throw isTlsVerifyError(err) ? new StoreTlsError(err as Error) : err;
   }
 }
 
@@ -77,10 +81,13 @@ export async function startServer(config: Config, opts: { primary: boolean }) {
       process.exit(1);
     });
   }
+  checkTransport(config);
+  const https = startupTlsOptions(config);
   const { db, keyProvider } = await openStore(config);
   const services = createServices(config, { db, keyProvider, onError: (msg, err) => logger.error({ err }, msg), log: logger });
-  const app = await buildApp(config, services, { logger });
+  const app = await buildApp(config, services, { logger, https });
   const url = await app.listen({ port: config.port, host: config.host });
+  if (https) reloadOnSighup(app.server as unknown as TlsServer, config, logger);
   if (opts.primary) {
     await bootstrapOperatorKey(services, config, url);
     await warnIfSuperuser(db, logger);
@@ -107,6 +114,8 @@ export async function start(config: Config) {
   if (config.workers > 1 && !config.databaseUrl) throw new ConfigError(['TRESOR_WORKERS > 1 needs PostgreSQL (DATABASE_URL): the embedded store has one owner']);
   if (config.workers === 1) return void (await startServer(config, { primary: true }));
   if (cluster.isPrimary) {
+    checkTransport(config);
+    startupTlsOptions(config);
     const { db } = await openStore(config);
     await db.close();
     // One scrape of any worker answers for all of them (the primary aggregates).
@@ -116,6 +125,8 @@ export async function start(config: Config) {
     const stop = () => { for (const w of Object.values(cluster.workers ?? {})) w?.kill('SIGTERM'); };
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
+    // Each worker reloads its own certificate.
+    if (config.tlsCertFile) process.on('SIGHUP', () => { for (const w of Object.values(cluster.workers ?? {})) w?.process.kill('SIGHUP'); });
     return;
   }
   await startServer(config, { primary: cluster.worker?.id === 1 });

@@ -71,7 +71,7 @@ function apiCommand(cmd: Command, examples: string, action: Action): Command {
 function storeCommands(program: Command) {
   withJson(program.command('start').description('[store] run the server (store: DATABASE_URL, else embedded PGlite in TRESOR_DATA_DIR)')
     .option('--workers <n>', 'worker processes on one port (PostgreSQL only; default $TRESOR_WORKERS or 1)')
-    .addHelpText('after', `${storeEnv}\n  PORT, HOST        where to listen (default 127.0.0.1:8080)\n  TRESOR_WORKERS    worker processes${example('DATABASE_URL=postgres://tresor@db/tresor tresor start --workers 4')}`),
+    .addHelpText('after', `${storeEnv}\n  PORT, HOST        where to listen (default 127.0.0.1:8080)\n  TRESOR_TLS_CERT_FILE, TRESOR_TLS_KEY_FILE  HTTPS (a non-loopback HOST needs it, or TRESOR_TRUSTED_PROXIES); SIGHUP re-reads them\n  TRESOR_WORKERS    worker processes${example('DATABASE_URL=postgres://tresor@db/tresor tresor start --workers 4')}`),
   async (o: { workers?: string }) => {
     const { start, loadConfig } = await server();
     await start(loadConfig(o.workers ? { ...process.env, TRESOR_WORKERS: o.workers } : process.env));

@@ -27,8 +27,23 @@ export function isPostgresWriteAfterClose(err: unknown): boolean {
     && /at (Immediate\.)?nextWrite \([^)]*postgres[/\\]src[/\\]connection\.js/.test(stack.split('\n')[1] ?? '');
 }
 
+// Node's certificate verification failures (chain, expiry, host name).
+const TLS_VERIFY = /^(ERR_TLS_CERT_ALTNAME_INVALID|SELF_SIGNED_CERT_IN_CHAIN|DEPTH_ZERO_SELF_SIGNED_CERT|UNABLE_TO_(GET_ISSUER_CERT(_LOCALLY)?|VERIFY_LEAF_SIGNATURE)|CERT_[A-Z_]+)$/;
+export const isTlsVerifyError = (err: unknown) => TLS_VERIFY.test((err as { code?: string })?.code ?? '');
+
+/** PostgreSQL's certificate failed verify-full: a start-up error (docs/errors.md), with Node's reason. */
+export class StoreTlsError extends Error {
+  readonly code = 'store.tls_failed';
+  constructor(cause: Error) {
+    super(`PostgreSQL's certificate was not accepted (${(cause as { code?: string }).code}: ${cause.message}); ` +
+      'check TRESOR_DATABASE_CA_FILE and that the host in DATABASE_URL is named in the certificate');
+  }
+}
+
 export interface PostgresOptions {
   url: string;
+  /** PEM CA certificates: TLS with the chain and the host name verified (sslmode=verify-full). */
+  ca?: string;
   /** A unix socket to connect through instead of the URL's host (restore verification's scratch cluster). */
   socketPath?: string;
   poolMax: number;
@@ -214,6 +229,7 @@ export function openPostgres(opts: PostgresOptions): Db {
   const connect = (max: number, idleTimeout: number) => postgres(opts.url, {
     max,
     ...(opts.socketPath ? { path: opts.socketPath } : {}),
+    ...(opts.ca ? { ssl: { ca: opts.ca, rejectUnauthorized: true } } : {}),
     connect_timeout: Math.ceil(opts.connectTimeoutMs / 1000),
     idle_timeout: idleTimeout,
     target_session_attrs: sessionTarget(opts.url),
