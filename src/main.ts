@@ -87,7 +87,9 @@ export async function startServer(config: Config, opts: { primary: boolean }) {
   const services = createServices(config, { db, keyProvider, onError: (msg, err) => logger.error({ err }, msg), log: logger });
   const app = await buildApp(config, services, { logger, https });
   const url = await app.listen({ port: config.port, host: config.host });
+  // SIGHUP re-reads the certificate; without TLS it must not end the process (Node's default).
   if (https) reloadOnSighup(app.server as unknown as TlsServer, config, logger);
+  else process.on('SIGHUP', () => logger.info('SIGHUP: no TLS certificate to reload'));
   if (opts.primary) {
     await bootstrapOperatorKey(services, config, url);
     await warnIfSuperuser(db, logger);
@@ -126,7 +128,7 @@ export async function start(config: Config) {
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
     // Each worker reloads its own certificate.
-    if (config.tlsCertFile) process.on('SIGHUP', () => { for (const w of Object.values(cluster.workers ?? {})) w?.process.kill('SIGHUP'); });
+    process.on('SIGHUP', () => { for (const w of Object.values(cluster.workers ?? {})) w?.process.kill('SIGHUP'); });
     return;
   }
   await startServer(config, { primary: cluster.worker?.id === 1 });

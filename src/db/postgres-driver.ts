@@ -1,4 +1,5 @@
 import postgres from 'postgres';
+import { checkServerIdentity, type ConnectionOptions } from 'node:tls';
 import { type Db, type LeaderLease, type Row, type TenantTx, type Tx, auditCollector, auditInsertStatement, tenantTx, transactionCounter } from './db.ts';
 import { canonicalId } from '../crypto/encoding.ts';
 
@@ -38,6 +39,26 @@ export class StoreTlsError extends Error {
     super(`PostgreSQL's certificate was not accepted (${(cause as { code?: string }).code}: ${cause.message}); ` +
       'check TRESOR_DATABASE_CA_FILE and that the host in DATABASE_URL is named in the certificate');
   }
+}
+
+/**
+ * The TLS options of verify-full with a CA file. postgres.js sends no SNI
+ * name for an IP host, and Node then checks the certificate against
+ * "localhost": so the name is checked here against the URL's host(s) (with
+ * several hosts, the certificate must name one of them). Without a CA file
+ * (sslmode=verify-full in the URL alone) the system's CAs are the roots.
+ */
+function verifyFull(url: string, ca: string | undefined): ConnectionOptions {
+  const authority = /^postgres(?:ql)?:\/\/(?:[^@/]*@)?([^/?]*)/.exec(url)?.[1] ?? '';
+  const hosts = authority.split(',').map((h) => h.replace(/:\d*$/, '').replace(/^\[|\]$/g, '')).filter(Boolean)
+    .map((h) => decodeURIComponent(h));
+  return {
+    ...(ca ? { ca } : {}), rejectUnauthorized: true,
+    checkServerIdentity: (name, cert) => {
+      const errors = (hosts.length ? hosts : [name]).map((h) => checkServerIdentity(h, cert));
+      return errors.includes(undefined) ? undefined : errors[0];
+    },
+  };
 }
 
 export interface PostgresOptions {
@@ -229,7 +250,7 @@ export function openPostgres(opts: PostgresOptions): Db {
   const connect = (max: number, idleTimeout: number) => postgres(opts.url, {
     max,
     ...(opts.socketPath ? { path: opts.socketPath } : {}),
-    ...(opts.ca ? { ssl: { ca: opts.ca, rejectUnauthorized: true } } : {}),
+    ...(opts.ca || /[?&](sslmode=verify-full|sslrootcert=system)(&|$)/.test(opts.url) ? { ssl: verifyFull(opts.url, opts.ca) } : {}),
     connect_timeout: Math.ceil(opts.connectTimeoutMs / 1000),
     idle_timeout: idleTimeout,
     target_session_attrs: sessionTarget(opts.url),

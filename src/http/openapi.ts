@@ -179,7 +179,7 @@ function finishDocument(doc: Schema, config: Config): Schema {
 /** The URL clients reach this server at; a wildcard listen address is reached locally. */
 export function baseUrl(config: Config): string {
   const host = ['0.0.0.0', '::', ''].includes(config.host) ? 'localhost' : config.host;
-  return `http://${host.includes(':') ? `[${host}]` : host}:${config.port}`;
+  return `${config.tlsCertFile ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${config.port}`;
 }
 
 export async function registerOpenApi(app: App, config: Config): Promise<void> {

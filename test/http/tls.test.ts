@@ -22,7 +22,7 @@ const RC4 = [0x0005, 0x0004, 0xc011]; // RC4-SHA, RC4-MD5, ECDHE-RSA-RC4-SHA
 const DES3 = [0x000a, 0xc012]; // DES-CBC3-SHA, ECDHE-RSA-DES-CBC3-SHA
 const GOOD = [0xc02f]; // ECDHE-RSA-AES128-GCM-SHA256
 
-describe('HTTPS built in: a real server on a real port', { timeout: 300_000 }, () => {
+describe('HTTPS built in: a real server on a real port', { timeout: 480_000 }, () => {
   let dir: string;
   let ca: TestCa;
   let certs: ServerCert[];
@@ -40,7 +40,7 @@ describe('HTTPS built in: a real server on a real port', { timeout: 300_000 }, (
     install(certs[0]);
     port = await freePort();
     server = runTresor(['start'], env({ HOST: '127.0.0.1', TRESOR_TLS_CERT_FILE: live().cert, TRESOR_TLS_KEY_FILE: live().key }));
-    await waitFor(server, 'the HTTPS listener', async () => (await httpsGet(port, ca.pem)).status === 200);
+    await waitFor(server, 'the HTTPS listener', async () => (await httpsGet(port, ca.pem)).status === 200, 240_000);
   });
   after(async () => {
     server?.child.kill('SIGTERM');
