@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import { isIP } from 'node:net';
 import { Type, type Static, type TSchema } from 'typebox';
 import type { StartupCode } from './errors.ts';
-import { destinationOf, parseAllowlist } from './transfer/destinations.ts';
+import { destinationOf, parseAllowlist, parseDnsServers } from './transfer/destinations.ts';
 import { parseClockOffset } from './clock.ts';
 
 // One schema for environment variables and the optional JSON config file
@@ -118,6 +118,8 @@ export const ConfigSchema = Type.Object({
     description: 'the egress allowlist: comma-separated `CC url-prefix [internal]` (country code, http(s) URL prefix; `internal` lets it resolve to a private or loopback address), e.g. `DE https://siem.example.eu/`; every outbound connection must fall under one' })),
   egressTimeoutMs: int(10_000, { minimum: 100, maximum: 300_000 }, { env: 'TRESOR_EGRESS_TIMEOUT_MS',
     description: 'an outbound request must be answered within this (for a streamed export: each wait for the destination)' }),
+  egressDnsServers: Type.Optional(str(undefined, { env: 'TRESOR_EGRESS_DNS_SERVERS', docDefault: 'unset → the system resolver (`/etc/hosts` included)',
+    description: 'comma-separated DNS servers (`IP`, `IP:port`, `[IPv6]:port`) that egress asks for the A and AAAA records of a destination name, instead of the system resolver' })),
   egressResponseMaxBytes: int(64 * KiB, { minimum: 1, maximum: 16 * MiB }, { env: 'TRESOR_EGRESS_RESPONSE_MAX_BYTES', bytes: true,
     description: 'largest answer read from a destination; a longer one fails the transfer' }),
   subProcessorObjectionDays: int(30, { minimum: 1, maximum: 365 }, { env: 'TRESOR_SUB_PROCESSOR_OBJECTION_DAYS',
@@ -337,6 +339,7 @@ function checkTogether(config: Config, problems: string[]) {
   }
   if (config.metricsPort !== undefined && config.metricsPort === config.port) problems.push('TRESOR_METRICS_PORT: must differ from PORT');
   checkTls(config, problems);
+  if (parseDnsServers(config.egressDnsServers) === null) problems.push('TRESOR_EGRESS_DNS_SERVERS: must be a comma-separated list of IP addresses, each with an optional :port');
   const allow = parseAllowlist(config.egressAllow);
   for (const p of allow.problems) problems.push(`TRESOR_EGRESS_ALLOW: ${p}`);
   if (config.securityAlertUrl) {

@@ -30,7 +30,7 @@ import { createIdentity } from './identity/identity.ts';
 import { createEgress } from './transfer/egress.ts';
 import { type InstructionGate, instructionGate } from './instructions/instruction-gate.ts';
 import { instructionsServiceFactory } from './instructions/instructions-service.ts';
-import { parseAllowlist } from './transfer/destinations.ts';
+import { parseAllowlist, parseDnsServers } from './transfer/destinations.ts';
 import { pseudonymsServiceFactory } from './pseudonyms/pseudonyms-service.ts';
 import { subjectsServiceFactory } from './subject-rights/subjects-service.ts';
 import { LEDGER_SIGNING_PURPOSE } from './subject-rights/erasure-ledger.ts';
@@ -58,7 +58,7 @@ export function createServices(config: Config, { db, keyProvider, onError = () =
   // gate records refusals through security events, whose alerts use egress.
   let gate: InstructionGate | undefined;
   const egress = createEgress({ db, destinations: parseAllowlist(config.egressAllow).destinations, timeoutMs: config.egressTimeoutMs,
-    responseMaxBytes: config.egressResponseMaxBytes, permits: { mechanismFor: (tenantId, url, country) => gate!.mechanismFor(tenantId, url, country) } });
+    responseMaxBytes: config.egressResponseMaxBytes, dnsServers: parseDnsServers(config.egressDnsServers) ?? [], permits: { mechanismFor: (tenantId, url, country) => gate!.mechanismFor(tenantId, url, country) } });
   const alerts = config.securityAlertUrl ? securityAlerts({ url: config.securityAlertUrl, timeoutMs: config.securityAlertTimeoutMs,
     queueMax: config.securityAlertQueueMax, denialThreshold: config.denialAlertThreshold, denialWindowMs: config.denialAlertWindowMs }, egress, now, onError) : null;
   const securityEvents = securityEventsServiceFactory({ db, now, observer: alerts?.observer });

@@ -1,3 +1,5 @@
+import { isIP } from 'node:net';
+
 // Where Tresor may send data: the egress allowlist (TRESOR_EGRESS_ALLOW),
 // each destination a URL prefix tagged with the country it lies in.
 
@@ -62,4 +64,18 @@ export function parseAllowlist(text: string | undefined): { destinations: Destin
 /** The most specific allowlisted destination covering `url`, if any. */
 export function destinationOf(destinations: readonly Destination[], url: URL): Destination | undefined {
   return destinations.filter((d) => underPrefix(url, d.prefix)).sort((a, b) => b.prefix.length - a.prefix.length)[0];
+}
+
+/**
+ * Parses TRESOR_EGRESS_DNS_SERVERS: comma-separated `IP`, `IP:port` or
+ * `[IPv6]:port`, as node:dns's setServers takes them; null when an item is none.
+ */
+export function parseDnsServers(text: string | undefined): string[] | null {
+  const items = (text ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  const valid = items.every((item) => {
+    const m = /^\[([^\]]+)\](?::(\d{1,5}))?$/.exec(item) ?? /^([\d.]+)(?::(\d{1,5}))?$/.exec(item) ?? [item, item, undefined];
+    const port = m[2] === undefined ? 53 : Number(m[2]);
+    return isIP(m[1]) !== 0 && port >= 1 && port <= 65535;
+  });
+  return valid ? items : null;
 }

@@ -1,4 +1,4 @@
-import { lookup } from 'node:dns/promises';
+import { lookup, Resolver } from 'node:dns/promises';
 import { request as httpRequest, type ClientRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { isIP, type LookupFunction } from 'node:net';
@@ -15,7 +15,8 @@ import { type Destination, EU_EEA, destinationOf } from './destinations.ts';
 // entry tagged with its country; outside the EU/EEA it also needs the
 // tenant's confirmed instruction to name it with a transfer mechanism. The
 // host is resolved once, every address checked (only global unicast, unless
-// the entry is marked `internal`, literal IPs included), and the
+// the entry is marked `internal`, literal IPs included; by the system
+// resolver, or by TRESOR_EGRESS_DNS_SERVERS when set), and the
 // connection made to the checked address, so a second DNS answer cannot
 // point it elsewhere. Redirects are never followed; the answer is read up to
 // a bound. Every attempt, sent, refused or failed, leaves a transfer-log
@@ -51,6 +52,8 @@ export interface EgressDeps {
   timeoutMs: number;
   responseMaxBytes: number;
   permits?: TransferPermits;
+  /** DNS servers to resolve destination names with (TRESOR_EGRESS_DNS_SERVERS); empty: the system resolver. */
+  dnsServers?: string[];
 }
 
 /** A transfer that did not happen (refused before or at connect) or failed; `code` is in the error catalogue. */
@@ -70,12 +73,23 @@ export function isPublicAddress(address: string): boolean {
   return ipaddr.process(address).range() === 'unicast';
 }
 
-async function resolve(host: string): Promise<{ address: string; family: number }[]> {
+type Address = { address: string; family: number };
+const unresolved = () => new TransferError('transfer.failed', 'failed', 'dns', 'The destination\'s name does not resolve');
+
+/** Every address of `host`: from the configured DNS servers (A and AAAA), else the system resolver. */
+async function resolve(host: string, dns: Resolver | null): Promise<Address[]> {
   if (isIP(host)) return [{ address: host, family: isIP(host) }];
+  if (dns) {
+    const [v4, v6] = await Promise.allSettled([dns.resolve4(host), dns.resolve6(host)]);
+    const all = [...(v4.status === 'fulfilled' ? v4.value.map((address) => ({ address, family: 4 })) : []),
+      ...(v6.status === 'fulfilled' ? v6.value.map((address) => ({ address, family: 6 })) : [])];
+    if (!all.length) throw unresolved();
+    return all;
+  }
   try {
     return await lookup(host, { all: true, verbatim: true });
   } catch {
-    throw new TransferError('transfer.failed', 'failed', 'dns', 'The destination\'s name does not resolve');
+    throw unresolved();
   }
 }
 
@@ -85,7 +99,9 @@ const pinned = (a: { address: string; family: number }): LookupFunction => (_hos
   else cb(null, a.address, a.family);
 };
 
-export function createEgress({ db, destinations, timeoutMs, responseMaxBytes, permits }: EgressDeps) {
+export function createEgress({ db, destinations, timeoutMs, responseMaxBytes, permits, dnsServers = [] }: EgressDeps) {
+  const dns = dnsServers.length ? new Resolver({ timeout: Math.min(timeoutMs, 5000), tries: 2 }) : null;
+  dns?.setServers(dnsServers);
   /** Allowlist, country and address checks; returns where to connect. */
   async function check(r: TransferRequest, url: URL) {
     const dest = destinationOf(destinations, url);
@@ -98,7 +114,7 @@ export function createEgress({ db, destinations, timeoutMs, responseMaxBytes, pe
           `The destination lies in ${dest.country}, outside the EU/EEA, and the tenant's confirmed instruction names no transfer mechanism for it`), { dest });
       }
     }
-    const addresses = await resolve(url.hostname.replace(/^\[|\]$/g, ''));
+    const addresses = await resolve(url.hostname.replace(/^\[|\]$/g, ''), dns);
     for (const a of addresses) {
       if (!isPublicAddress(a.address) && !dest.internal) {
         throw Object.assign(refuse('transfer.address_forbidden', 'address_forbidden',
