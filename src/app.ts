@@ -41,6 +41,7 @@ import { registerRetentionMetrics } from './retention/retention-metrics.ts';
 import { closureRoutes } from './tenants/closure-routes.ts';
 import { registerTransport } from './http/tls.ts';
 import type { SecureContextOptions } from 'node:tls';
+import { tomRoutes } from './tom/tom-routes.ts';
 
 // Secrets and bodies never reach the log: auth headers and cookies are
 // redacted, and request bodies are not logged at all. URLs carry no personal
@@ -113,5 +114,6 @@ export async function buildApp(config: Config, services: Services, opts: { logge
   authPolicyRoutes(app, { authPolicy: services.identity.authPolicy });
   instructionsRoutes(app, { instructions: services.instructions });
   subProcessorsRoutes(app, { subProcessors: services.subProcessors });
+  tomRoutes(app, { tom: services.tom });
   return app;
 }

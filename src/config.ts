@@ -227,6 +227,19 @@ export const ConfigSchema = Type.Object({
     description: 'failed logins per account per hour, locks included, after which it waits for the next hour' }),
   loginMaxFailuresPerIpHour: int(300, { minimum: 10, maximum: 100_000 }, { env: 'TRESOR_LOGIN_MAX_FAILURES_PER_IP_HOUR',
     description: 'failed logins from one source address per hour before it is refused until the hour ends' }),
+  patroniUrl: Type.Optional(str(undefined, { env: 'TRESOR_PATRONI_URL', docDefault: 'unset → failover not checked',
+    description: 'with PostgreSQL under Patroni: the REST API of a Patroni member (e.g. `http://10.0.0.5:8008`); the TOM register reads `/cluster` from it as failover evidence' })),
+  patroniTimeoutMs: int(5000, { minimum: 100, maximum: 60_000 }, { env: 'TRESOR_PATRONI_TIMEOUT_MS', description: 'how long the TOM register waits for the Patroni REST API' }),
+  tomRestoreMaxAgeDays: int(14, { minimum: 1, maximum: 365 }, { env: 'TRESOR_TOM_RESTORE_MAX_AGE_DAYS',
+    description: 'a restore verification older than this (or a failed one) shows the recovery measure as failing in the TOM register and annex' }),
+  tomBackupMaxAgeHours: int(48, { minimum: 1, maximum: 8760 }, { env: 'TRESOR_TOM_BACKUP_MAX_AGE_HOURS',
+    description: 'on the embedded store, a newest backup older than this shows the backup measure as failing' }),
+  tomDocumentMaxBytes: int(512 * KiB, { minimum: 1, maximum: 16 * MiB }, { env: 'TRESOR_TOM_DOCUMENT_MAX_BYTES', bytes: true,
+    description: 'largest document attached to an attestation (only its SHA-256 is kept; the request must also fit `TRESOR_BODY_LIMIT`)' }),
+  tomCheckIntervalMs: int(3_600_000, { minimum: 0 }, { env: 'TRESOR_TOM_CHECK_INTERVAL_MS',
+    description: 'how often the job leader runs the TOM register\'s checks, raising a security event when a measure turns failing or overdue (0: only when the register or annex is read)' }),
+  chromiumPath: str('/usr/bin/chromium', { env: 'TRESOR_CHROMIUM_PATH', description: 'the Chromium that prints the TOM annex to PDF (Debian package `chromium`)' }),
+  pdfTimeoutMs: int(60_000, { minimum: 1000, maximum: 600_000 }, { env: 'TRESOR_PDF_TIMEOUT_MS', description: 'how long printing the TOM annex to PDF may take' }),
 });
 
 export type Config = Static<typeof ConfigSchema>;
@@ -346,6 +359,9 @@ function checkTogether(config: Config, problems: string[]) {
     const url = URL.canParse(config.securityAlertUrl) ? new URL(config.securityAlertUrl) : null;
     if (!url || !['http:', 'https:'].includes(url.protocol)) problems.push('TRESOR_SECURITY_ALERT_URL: must be an http(s) URL');
     else if (!destinationOf(allow.destinations, url)) problems.push('TRESOR_SECURITY_ALERT_URL: it is not covered by TRESOR_EGRESS_ALLOW');
+  }
+  if (config.patroniUrl !== undefined && !/^https?:\/\/[^/?#]+\/?$/.test(config.patroniUrl)) {
+    problems.push('TRESOR_PATRONI_URL: must be the http(s) base URL of a Patroni REST API, e.g. http://10.0.0.5:8008');
   }
   if (config.paymentCardGuard === 'off' && config.environment === 'production') {
     problems.push('TRESOR_PAYMENT_CARD_GUARD: may be off only when TRESOR_ENVIRONMENT is staging or test');

@@ -41,6 +41,7 @@ import { retentionServiceFactory } from './retention/retention-service.ts';
 import { closureServiceFactory } from './tenants/closure-service.ts';
 import { purgeServiceFactory, tenantUnderLegalHold } from './tenants/purge-service.ts';
 import { DELETION_CERTIFICATE_PURPOSE } from './tenants/deletion-certificates.ts';
+import { createTom } from './tom/tom.ts';
 
 export interface ServiceDeps {
   db: Db; keyProvider: KeyProvider; onError?: (msg: string, err: unknown) => void; log?: JobLog; metrics?: Metrics;
@@ -109,8 +110,10 @@ export function createServices(config: Config, { db, keyProvider, onError = () =
     for (const p of await purge.purgeDue({ stopping: ctx.stopping })) ctx.log.info(p, 'closed tenant purged; deletion certificate issued');
   } });
   const identity = createIdentity(config, { db, keyProvider, keys, now, meters, securityEvents: securityEvents.inner });
+  const tom = createTom(config, { db, keyProvider, now, jobs, securityEvents: securityEvents.inner, retention, backups });
   return {
     identity,
+    tom,
     db,
     metrics,
     jobs,

@@ -96,6 +96,10 @@ export const permissions = {
   'deletion_certificates.read': ['operator', 'owner', 'auditor'],
   'retention.read': ['owner', 'admin', 'auditor'],
   'retention.manage': ['owner', 'admin'],
+  // The deployment's TOM register and annex: the operator keeps it; a tenant's owner and auditor fetch the annex that applies to them.
+  'tom.read': ['operator'],
+  'tom.manage': ['operator'],
+  'tom.report': ['operator', 'owner', 'auditor'],
 } as const satisfies Record<string, readonly Role[]>;
 
 export type Action = keyof typeof permissions;
@@ -148,6 +152,9 @@ export const actionDescriptions: Record<Action, string> = {
   'deletion_certificates.read': 'read the signed deletion certificates of a tenant\'s purge',
   'retention.read': 'read a collection\'s retention policy',
   'retention.manage': 'set or remove a collection\'s retention policy',
+  'tom.read': 'read the TOM register with its live evidence and generate the deployment\'s signed Art. 32 annex',
+  'tom.manage': 'adapt TOM register entries (owner, review interval, wording) and record attestations',
+  'tom.report': 'fetch the signed Art. 32 annex as it applies to the tenant',
 };
 
 /** One line per role, for GET /v1/permissions and the README. */

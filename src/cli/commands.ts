@@ -10,6 +10,7 @@ import { createBackup, listBackups, restoreBackup, verifyBackup } from './backup
 import { userCommands } from './user-commands.ts';
 import { cloneTenantCommand, type CloneOptions } from './clone-commands.ts';
 import { runRetention, type RetentionRunOptions } from './retention-commands.ts';
+import { tomReport, tomVerify, type TomReportOptions, type TomVerifyOptions } from './tom-commands.ts';
 
 // Two kinds of command: [store] commands open the store itself (and on the
 // embedded store refuse while a server holds it); [api] commands call a running
@@ -207,6 +208,27 @@ function retentionCommands(program: Command) {
   });
 }
 
+function tomCommands(program: Command) {
+  const tom = program.command('tom').description('the register of technical and organisational measures (GDPR Art. 32) and its signed annex')
+    .addHelpText('after', `${storeEnv}${example('tresor tom report --lang de --format pdf --out tom-annex.pdf', 'tresor tom verify tom-annex.pdf --url $TRESOR_URL')}`);
+  withJson(tom.command('report').description('[store] check every measure now and write the signed annex (German or English; Markdown, HTML or PDF)')
+    .addOption(new Option('--lang <lang>', 'language').choices(['de', 'en']).default('en'))
+    .addOption(new Option('--format <format>', 'md, html (print stylesheet) or pdf (headless Chromium, TRESOR_CHROMIUM_PATH)').choices(['md', 'html', 'pdf']).default('html'))
+    .option('--out <file>', 'write the annex to this file (default: stdout)')
+    .addHelpText('after', `${storeEnv}
+  On a running embedded store use the API instead: GET /v1/tom/report?lang=de&format=pdf${example('tresor tom report --lang de --format pdf --out tom-annex-de.pdf')}`),
+  async (o: TomReportOptions) => {
+    const { openStore, loadConfig, createServices } = await server();
+    return tomReport(o, { openStore, loadConfig: () => loadConfig(), createServices });
+  });
+  withJson(tom.command('verify').description('check an annex\'s signature: exit 0 when it holds, 1 when any byte was changed or another key signed it')
+    .argument('<file>', 'the annex (.md, .html or .pdf) as generated')
+    .option('--public-key <base64>', 'the pinned key (publicKey of GET /v1/tom/public-key)')
+    .option('--url <url>', 'fetch the key from this server\'s GET /v1/tom/public-key')
+    .addHelpText('after', example('tresor tom verify tom-annex-de.pdf --public-key PSUtIyQO…', 'tresor tom verify tom-annex-en.html --url https://tresor.example.eu')),
+  (file: string, o: TomVerifyOptions) => tomVerify(file, o));
+}
+
 function completionCommand(program: Command) {
   withJson(program.command('completion').description('print a shell completion script (commands and options)')
     .addArgument(new Argument('<shell>', 'the shell').choices(['bash', 'zsh']))
@@ -236,6 +258,7 @@ ${exitCodesHelp}${example('tresor start', 'tresor import --tenant $TENANT --coll
   tenantCommands(program);
   backupCommands(program);
   retentionCommands(program);
+  tomCommands(program);
   completionCommand(program);
   return program;
 }

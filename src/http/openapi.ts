@@ -36,6 +36,7 @@ const tags = [
   { name: 'lifecycle', description: 'Data lifecycle: retention policies, tenant closure and reopening, deletion certificates of purged tenants' },
   { name: 'backups', description: 'Encrypted backups of the embedded store and signed evidence of restore verifications (operators)' },
   { name: 'sub-processors', description: 'The platform\'s sub-processor register, its announced changes and tenants\' objections' },
+  { name: 'compliance', description: 'The register of technical and organisational measures (GDPR Art. 32) with live evidence and attestations, and its signed annex' },
   { name: 'instructions', description: 'The client\'s documented instructions per tenant, versioned, in force once an operator confirms them' },
   { name: 'users', description: "A tenant's users (and the platform's): invitation, roles, deactivation, 2FA and password resets" },
   { name: 'auth', description: 'Login with password and TOTP, 2FA enrolment, sessions, passwords' },

@@ -23,6 +23,7 @@ export const securityEventTypes = {
   'auth_policy.changed': 'The tenant\'s password and session policy was changed (the new overrides are in detail).',
   'instruction.confirmed': 'An operator confirmed a version of the tenant\'s instructions (order confirmation). Detail: version.',
   'instruction.not_covered': 'An operation was refused because the confirmed instruction does not cover its purposes, or there is none. Detail: reason, collection, operation, purposes, version.',
+  'tom.measure_failing': 'A measure of the TOM register turned failing (its evidence check failed) or overdue (its review or attestation is past due); platform event. Detail: measure, status, check.',
 } as const;
 
 export type SecurityEventType = keyof typeof securityEventTypes;

@@ -467,6 +467,26 @@ for (const backend of backends) {
         await leavesNone(b.tenantId, 'instruction.confirm', () => t.call('POST', `/v1/tenants/${b.tenantId}/instructions/1/confirm`), 409);
       },
       ...subProcessorCases,
+      // The TOM register is the platform's: its entries are platform entries naming no tenant; names and wording stay out of the log.
+      async updateTomEntry() {
+        assert.equal((await t.call('PATCH', '/v1/tom/entries/access.policy', { body: { owner: 'Data protection officer', reviewIntervalDays: 180 } })).statusCode, 200);
+        const [entry] = await platformLog('action=tom.entry.update');
+        assert.deepEqual([entry.target, entry.detail], [{ type: 'tom_measure', id: 'access.policy' }, { fields: 'owner,reviewIntervalDays', reviewIntervalDays: 180 }]);
+        const before = (await platformLog('action=tom.entry.update')).length;
+        assert.equal((await t.call('PATCH', '/v1/tom/entries/no.such', { body: { owner: 'x' } })).statusCode, 404);
+        assert.equal((await platformLog('action=tom.entry.update')).length, before);
+      },
+      async attestTomEntry() {
+        const nextReviewAt = new Date(Date.now() + 365 * 86_400_000).toISOString();
+        const res = await t.call('POST', '/v1/tom/entries/review.pentest/attestations', { body: { attestedBy: 'Pentest GmbH', nextReviewAt, documentSha256: 'cd'.repeat(32) } });
+        assert.equal(res.statusCode, 201, res.body);
+        const [entry] = await platformLog('action=tom.attest');
+        assert.deepEqual([entry.target, entry.detail], [{ type: 'tom_measure', id: 'review.pentest' }, { attestationId: res.json().id, documentSha256: 'cd'.repeat(32), nextReviewAt }]);
+        assert.ok(!JSON.stringify(entry).includes('Pentest GmbH'));
+        const before = (await platformLog('action=tom.attest')).length;
+        assert.equal((await t.call('POST', '/v1/tom/entries/review.pentest/attestations', { body: { attestedBy: 'x', nextReviewAt: '2000-01-01T00:00:00Z' } })).statusCode, 422);
+        assert.equal((await platformLog('action=tom.attest')).length, before);
+      },
       async putRetentionPolicy() {
         const res = await t.call('PUT', `/v1/tenants/${a.tenantId}/collections/customers/retention`, { token: a.adminKey, body: { basis: 'created', days: 3650 } });
         assert.equal(res.statusCode, 200, res.body);

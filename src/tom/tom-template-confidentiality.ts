@@ -1,0 +1,115 @@
+// Confidentiality measures of the template (sections 1.1 to 1.6).
+import { type Measure, measure } from './tom-measure.ts';
+
+const physical: Measure[] = [
+  measure('physical.office_door', '1.1', 'physical', null, 365, ['Türsicherheit im Büro: elektronisches Ausweissystem mit kontrollierter Schlüsselzuordnung', 'Office door security: electronic badge system with controlled key assignment'],
+    ['Eingänge öffnen nur mit persönlichem Ausweis; wer welchen Ausweis und Schlüssel hat, ist verzeichnet.', 'Entrances open only with a personal badge; who holds which badge and key is on record.']),
+  measure('physical.office_lift', '1.1', 'physical', null, 365, ['Aufzugsicherheit (Aufzug-Zugangscode)', 'Lift security (lift access code)'],
+    ['Die Büroetage ist per Aufzug nur mit Zugangscode erreichbar.', 'The office floor can be reached by lift only with an access code.']),
+  measure('physical.office_monitoring', '1.1', 'physical', null, 365, ['Überwachungseinrichtungen im Büro: Alarmsysteme und Videoüberwachung', 'Office monitoring: alarm systems and video surveillance'],
+    ['Alarmanlage und Videoüberwachung der Zugänge außerhalb der Arbeitszeit.', 'Alarm system and video surveillance of the entrances outside working hours.']),
+  measure('physical.it_room', '1.1', 'physical', null, 365, ['Gesicherter IT-Raum', 'Secured IT room'],
+    ['Netz- und Bürotechnik steht in einem verschlossenen Raum mit eigenem Schlüsselkreis.', 'Network and office equipment sits in a locked room with its own key circle.']),
+  measure('physical.office_fire', '1.1', 'physical', null, 365, ['Feuerschutz und Feuerlöscher im Büro', 'Office fire protection and extinguishers'],
+    ['Rauchmelder und geprüfte Feuerlöscher in allen Büroräumen.', 'Smoke detectors and inspected extinguishers in every office room.']),
+  measure('physical.office_visitors', '1.1', 'physical', null, 365, ['Kontrollsystem für Besucher im Büro', 'Office visitor control'],
+    ['Besucher werden angemeldet, erfasst und begleitet.', 'Visitors are announced, registered and accompanied.']),
+  measure('physical.key_handover', '1.1', 'physical', null, 365, ['Schlüsselvergabe an Mitarbeiter mit Übergabeprotokoll', 'Keys issued to staff against a handover record'],
+    ['Jeder Schlüssel wird gegen Unterschrift ausgegeben und beim Austritt zurückgenommen.', 'Each key is issued against signature and taken back when someone leaves.']),
+  measure('physical.door_locks', '1.1', 'physical', null, 365, ['Türsicherung: elektrische Türöffner, Balkenschloss und doppeltes Sicherheitsschloss an der Bürotür', 'Door locking: electric door openers, bar lock and a double security lock on the office door'],
+    ['Die Bürotür ist mehrfach gesichert.', 'The office door is locked several times over.']),
+  measure('physical.dc_fence', '1.1', 'physical', null, 365, ['Umzäunung des Rechenzentrums', 'Data centre perimeter fence'],
+    ['Das Gelände des Rechenzentrums ist umzäunt.', 'The data centre site is fenced.']),
+  measure('physical.dc_door', '1.1', 'physical', null, 365, ['Türsicherheit im Rechenzentrum: elektronisches Ausweissystem mit kontrollierter Schlüsselzuordnung', 'Data centre door security: electronic badge system with controlled key assignment'],
+    ['Zutritt zu Serverräumen nur mit persönlichem Ausweis und vorheriger Freigabe.', 'Server rooms are entered only with a personal badge and prior approval.']),
+  measure('physical.dc_monitoring', '1.1', 'physical', null, 365, ['Überwachungseinrichtungen im Rechenzentrum: Bewegungsmelder, Alarmsysteme, Videoüberwachung', 'Data centre monitoring: motion detectors, alarm systems, video surveillance'],
+    ['Bewegungsmelder, Alarm und Video überwachen das Rechenzentrum ständig.', 'Motion detectors, alarms and video watch the data centre at all times.']),
+  measure('physical.dc_fire', '1.1', 'physical', null, 365, ['Feuerschutz und Feuerlöscher im Rechenzentrum', 'Data centre fire protection and extinguishers'],
+    ['Brandfrüherkennung und Löschanlage im Rechenzentrum.', 'Early fire detection and extinguishing systems in the data centre.']),
+  measure('physical.dc_visitors', '1.1', 'physical', null, 365, ['Kontrollsystem für Besucher im Rechenzentrum', 'Data centre visitor control'],
+    ['Besuche im Rechenzentrum werden angemeldet, protokolliert und begleitet.', 'Data centre visits are announced, logged and accompanied.']),
+  measure('physical.dc_guards', '1.1', 'physical', null, 365, ['Sicherheitspersonal vor Ort rund um die Uhr', 'Security staff on site around the clock'],
+    ['Das Rechenzentrum ist ständig mit Sicherheitspersonal besetzt.', 'The data centre is staffed by security personnel at all times.']),
+];
+
+const systemAccess: Measure[] = [
+  measure('access.mfa', '1.2', 'technical', 'identity.mfa', 365, ['Zwei-Faktor-Authentifizierung', 'Two-factor authentication'],
+    ['Jede Anmeldung verlangt Kennwort und TOTP-Code; ohne eingerichteten zweiten Faktor entsteht keine Sitzung.',
+      'Every login takes a password and a TOTP code; without an enrolled second factor no session starts.']),
+  measure('access.passwords', '1.2', 'technical', 'identity.passwords', 365, ['Kennwortverfahren: Mindestlänge, Sonderzeichen auf Wunsch, regelmäßige Änderung nach Vorgabe', 'Password rules: minimum length, symbols on request, regular change where required'],
+    ['Kennwörter werden gegen Länge, häufige Kennwörter und persönliche Angaben geprüft und nur als argon2id-Hash gespeichert.',
+      'Passwords are checked for length, common passwords and personal details, and stored only as argon2id hashes.']),
+  measure('access.password_protected', '1.2', 'organisational', null, 365, ['Alle Systeme sind passwortgeschützt', 'All systems are password-protected'],
+    ['Arbeitsplätze, Verwaltungs- und Entwicklungszugänge sind durch Kennwort und, wo möglich, zweiten Faktor geschützt.',
+      'Workstations, administration and development access are protected by password and, where possible, a second factor.']),
+  measure('access.ssh_vpn', '1.2', 'technical', null, 365, ['SSH-Netzwerkprotokoll und VPN-Verbindung für den Zugriff auf die Plattforminfrastruktur', 'SSH and VPN for access to the platform infrastructure'],
+    ['Administrativer Zugang zu Servern nur über SSH mit Schlüssel und über VPN.', 'Administrative access to servers only over SSH with keys and through a VPN.']),
+  measure('access.sessions', '1.2', 'technical', 'identity.sessions', 365, ['Automatische Sperre und Abmeldung', 'Automatic lock and logout'],
+    ['Sitzungen enden nach Leerlauf und nach einer Höchstdauer; nach wiederholten Fehlversuchen wird gesperrt.',
+      'Sessions end after idle time and after a maximum lifetime; repeated failures lock the account.']),
+  measure('access.accounts', '1.2', 'technical', 'identity.accounts', 365, ['Einrichtung eines Benutzerstammsatzes pro Anwender', 'One user account per person'],
+    ['Jede Person meldet sich mit eigenem Konto an; Skripte haben eigene, benannte API-Schlüssel.', 'Each person signs in with an account of their own; scripts have their own named API keys.']),
+  measure('access.offboarding', '1.2', 'organisational', null, 180, ['Organisatorische Maßnahmen bei Beendigung eines Dienstverhältnisses (Zugang wird gelöscht)', 'Offboarding: access is removed when employment ends'],
+    ['Beim Austritt werden Konten deaktiviert, Sitzungen beendet, Schlüssel widerrufen und Ausweise eingezogen.',
+      'When someone leaves, accounts are deactivated, sessions ended, keys revoked and badges collected.']),
+  measure('access.firewall', '1.2', 'technical', null, 365, ['Firewall, regelmäßig aktualisierte Antiviren-Programme', 'Firewall and regularly updated anti-malware'],
+    ['Nur benötigte Ports sind offen; Systeme erhalten Sicherheitsupdates und Schadsoftware-Schutz.', 'Only needed ports are open; systems get security updates and malware protection.']),
+  measure('access.network_zones', '1.2', 'technical', null, 365, ['Verkapselung sensibler Systeme durch separate Netzwerkbereiche', 'Sensitive systems isolated in separate network zones'],
+    ['Datenbank und Schlüsselverwaltung liegen in eigenen Netzbereichen ohne Zugang aus dem Internet.', 'The database and key management sit in network zones of their own, unreachable from the internet.']),
+  measure('access.policy', '1.2', 'organisational', null, 365, ['Dokumentierte Richtlinie zur Zugriffskontrolle', 'Documented access control policy'],
+    ['Eine schriftliche Richtlinie regelt Vergabe, Überprüfung und Entzug von Rechten.', 'A written policy governs granting, reviewing and revoking rights.']),
+];
+
+const dataAccess: Measure[] = [
+  measure('data.roles', '1.3', 'technical', 'access.roles', 365, ['Berechtigungskonzept nach Rollen und Bedarf, Überwachung und Protokollierung der Zugriffe', 'Role- and need-based authorisation, with access monitored and logged'],
+    ['Eine Rollenmatrix legt für jede Aktion fest, wer sie ausführen darf; der Server setzt sie auf jeder Route durch, Support nur mit befristeter Freigabe.',
+      'A role matrix says who may perform each action; the server enforces it on every route, and support only with a time-boxed grant.']),
+  measure('data.encryption', '1.3', 'technical', 'crypto.coverage', 365, ['Verschlüsselte Speicherung personenbezogener Daten (AES-256)', 'Encrypted storage of personal data (AES-256)'],
+    ['Jedes als personenbezogen oder besonders eingestufte Feld wird mit AES-256-GCM unter Mandantenschlüsseln verschlüsselt, die die Datenbank nie sieht.',
+      'Every field classified personal or special is encrypted with AES-256-GCM under tenant keys that the database never sees.']),
+  measure('data.encrypted_media', '1.3', 'technical', null, 365, ['Verschlüsselte Speichermedien', 'Encrypted storage media'],
+    ['Datenträger von Servern und Arbeitsplätzen sind vollständig verschlüsselt.', 'Server and workstation disks are fully encrypted.']),
+  measure('data.tracking', '1.3', 'technical', 'security.tracking', 365, ['Nachverfolgung unerlaubter Aktivitäten und Zugriffe', 'Tracking of unauthorised activity and access'],
+    ['Abgewiesene Zugriffe, Fehlanmeldungen und Sperren werden als Sicherheitsereignisse erfasst und können Alarme auslösen.',
+      'Refused access, failed logins and lockouts are recorded as security events and can raise alerts.']),
+];
+
+const separation: Measure[] = [
+  measure('separation.tenants', '1.4', 'technical', 'db.rls', 90, ['Trennung der Mandanten innerhalb der Software (Mandantenfähigkeit)', 'Separation of clients within the software (multi-tenancy)'],
+    ['Jede Mandantentabelle ist durch Row-Level-Security getrennt; Tresor prüft mit einer Probe unter der Anwendungsrolle, dass ein Mandant keine fremden Zeilen sieht.',
+      'Every tenant table is separated by row-level security; Tresor probes under the application role that one tenant sees no other tenant\'s rows.']),
+  measure('separation.environments', '1.4', 'technical', 'environment.marking', 365, ['Trennen von Test- und Produktionssystemen', 'Test and production systems kept apart'],
+    ['Jede Installation erklärt, ob sie Produktion, Staging oder Test ist; Kopien in Test und Staging sind nur pseudonymisiert möglich.',
+      'Each deployment declares whether it is production, staging or test; copies into test or staging are pseudonymised only.']),
+  measure('separation.payment', '1.4', 'technical', 'payment.guard', 365, ['Keine Zahlungskartendaten: nur Zeitpunkt und Status einer Transaktion werden gespeichert', 'No payment card data: only the time and status of a transaction are stored'],
+    ['Schreibvorgänge mit Kartennummern werden abgewiesen.', 'Writes holding card numbers are refused.']),
+];
+
+const pseudonymisation: Measure[] = [
+  measure('pseudonyms.hash', '1.5', 'technical', 'crypto.pseudonyms', 365, ['Pseudonymisierung durch Hashwert-Funktion mit getrennt aufbewahrtem Schlüssel', 'Pseudonymisation by a keyed hash function, the key kept apart'],
+    ['Suchindizes und Pseudonyme sind HMAC-SHA256-Werte unter eigenen Mandantenschlüsseln, getrennt von den Daten aufbewahrt.',
+      'Search indexes and pseudonyms are HMAC-SHA256 values under separate tenant keys, kept apart from the data.']),
+];
+
+const orderControl: Measure[] = [
+  measure('order.instructions', '1.6', 'technical', 'order.instructions', 365, ['Anweisungen des Auftraggebers', 'Instructions of the client'],
+    ['Der Auftraggeber dokumentiert Zwecke, Datenkategorien und Fristen; ohne bestätigte Weisung werden (in Produktion) keine Daten verarbeitet.',
+      'The client documents purposes, data categories and periods; without a confirmed instruction no data is processed (in production).']),
+  measure('order.formal', '1.6', 'technical', 'order.instructions', 365, ['Formalisierte Auftragserteilung (Auftragsbestätigung)', 'Formal order placement (order confirmation)'],
+    ['Jede Weisungsversion tritt erst mit der Bestätigung durch den Betreiber in Kraft.', 'Each instruction version takes effect only once the operator confirms it.']),
+  measure('order.contract_monitoring', '1.6', 'organisational', null, 365, ['Überwachung der Vertragsausführung', 'Monitoring of contract performance'],
+    ['Die Erfüllung der Auftragsverarbeitungsverträge wird regelmäßig geprüft.', 'Performance of the processing agreements is reviewed regularly.']),
+  measure('order.internal_policies', '1.6', 'organisational', null, 365, ['Für alle Mitarbeiter geltende interne Richtlinien und Verpflichtung auf Vertraulichkeit', 'Internal policies for all staff and confidentiality undertakings'],
+    ['Alle Mitarbeiter sind auf Vertraulichkeit und Datenschutz verpflichtet und geschult.', 'All staff are bound to confidentiality and data protection, and trained.']),
+  measure('order.clear_contracts', '1.6', 'organisational', null, 365, ['Eindeutige Vertragsgestaltung', 'Unambiguous contracts'],
+    ['Verträge grenzen Zuständigkeiten von Auftraggeber und Auftragnehmer klar ab.', 'Contracts set out the duties of client and contractor clearly.']),
+  measure('order.supplier_selection', '1.6', 'organisational', null, 365, ['Sorgfältige Auswahl von Dienstleistern und Sub-Auftragsverarbeitern', 'Careful selection of service providers and sub-processors'],
+    ['Sub-Auftragsverarbeiter werden nach festen Kriterien geprüft, im Register geführt und Änderungen den Mandanten angekündigt.',
+      'Sub-processors are assessed by set criteria, kept in the register, and changes are announced to the tenants.']),
+  measure('order.contractor_criteria', '1.6', 'organisational', null, 365, ['Kriterien zur Auswahl des Auftragnehmers', 'Criteria for choosing contractors'],
+    ['Schriftliche Kriterien (Sicherheit, Standort, Zertifikate) für jede Auswahl.', 'Written criteria (security, location, certificates) for each choice.']),
+  measure('order.confidentiality_agreements', '1.6', 'organisational', null, 365, ['Vertraulichkeits- und Datenschutzvereinbarung mit Dienstleistern', 'Confidentiality and data protection agreements with service providers'],
+    ['Mit jedem Dienstleister besteht eine Vereinbarung nach Art. 28 DSGVO.', 'Each service provider has signed an agreement under GDPR Art. 28.']),
+];
+
+export const confidentialityMeasures: Measure[] = [...physical, ...systemAccess, ...dataAccess, ...separation, ...pseudonymisation, ...orderControl];

@@ -1,0 +1,48 @@
+import type { Config } from '../config.ts';
+import type { Db } from '../db/db.ts';
+import type { KeyProvider } from '../crypto/key-provider.ts';
+import { signingKeyFor } from '../crypto/signing.ts';
+import { AUDIT_SIGNING_PURPOSE } from '../audit/merkle/tree-head.ts';
+import { verifyLog } from '../audit/merkle/verify.ts';
+import type { Jobs } from '../jobs/jobs.ts';
+import type { SecurityEventsService } from '../security-events/security-events-service.ts';
+import type { RetentionService } from '../retention/retention-service.ts';
+import type { BackupService } from '../backup/backup-service.ts';
+import type { CheckDeps } from './tom-checks.ts';
+import { tomRegister } from './tom-register.ts';
+import { tomServiceFactory } from './tom-service.ts';
+import { TOM_SIGNING_PURPOSE } from './tom-signature.ts';
+import { htmlToPdf } from './tom-pdf.ts';
+
+export interface TomWiring {
+  db: Db; keyProvider: KeyProvider; now: () => Date; jobs: Pick<Jobs, 'add'>;
+  securityEvents: SecurityEventsService['inner']; retention: Pick<RetentionService, 'stats'>; backups: Pick<BackupService, 'list'>;
+}
+
+/** Patroni's own REST API (an operations endpoint of the cluster, no personal data): GET /cluster. */
+async function patroniCluster(url: string, timeoutMs: number) {
+  const res = await fetch(new URL('/cluster', url), { signal: AbortSignal.timeout(timeoutMs), redirect: 'error' });
+  if (!res.ok) throw new Error(`Patroni answered ${res.status}`);
+  return res.json() as Promise<Awaited<ReturnType<CheckDeps['patroniCluster']>>>;
+}
+
+/** The TOM register, its checks and the annex generator, wired once; the job re-checks every TRESOR_TOM_CHECK_INTERVAL_MS. */
+export function createTom(config: Config, { db, keyProvider, now, jobs, securityEvents, retention, backups }: TomWiring) {
+  const auditKey = signingKeyFor(keyProvider, AUDIT_SIGNING_PURPOSE);
+  const checks: CheckDeps = {
+    db, config, now,
+    verifyAuditLog: () => verifyLog(db, auditKey.publicKey),
+    retentionStats: () => retention.stats(),
+    backupList: () => backups.list(),
+    patroniCluster: (url) => patroniCluster(url, config.patroniTimeoutMs),
+  };
+  const register = tomRegister({ db, now, checks, securityEvents });
+  if (config.tomCheckIntervalMs > 0) {
+    jobs.add({ name: 'tom-checks', everyMs: config.tomCheckIntervalMs, run: async (ctx) => {
+      const failing = (await register.evaluate()).filter((e) => e.status === 'failing' || e.status === 'overdue').map((e) => e.key);
+      if (failing.length) ctx.log.warn({ measures: failing }, 'TOM measures failing or overdue');
+    } });
+  }
+  return tomServiceFactory({ db, config, now, register, signingKey: signingKeyFor(keyProvider, TOM_SIGNING_PURPOSE),
+    pdf: (html) => htmlToPdf(html, { executablePath: config.chromiumPath, timeoutMs: config.pdfTimeoutMs }) });
+}
