@@ -1,4 +1,5 @@
-import { randomUUID } from 'node:crypto';
+import { X509Certificate, randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import type { Config } from '../config.ts';
 import { instructionRequired } from '../config.ts';
 import type { Db } from '../db/db.ts';
@@ -153,12 +154,21 @@ const dataChecks: Partial<Record<CheckId, Check>> = {
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
 
 const transferChecks: Partial<Record<CheckId, Check>> = {
-  'transfer.tls': async ({ config }) => {
-    // TLS settings may come with their own config keys; read whatever this deployment has.
-    const certFile = (config as Record<string, unknown>).tlsCertFile;
-    if (typeof certFile === 'string' && certFile) return ok(t('TLS direkt am Server mit eigenem Zertifikat.', 'TLS served directly with its own certificate.'), { tls: 'direct' });
+  'transfer.tls': async ({ config, now }) => {
+    if (config.tlsCertFile) {
+      const cert = new X509Certificate(readFileSync(config.tlsCertFile));
+      const validTo = new Date(cert.validTo);
+      const facts = { tls: 'direct', certificateValidTo: validTo.toISOString() };
+      return validTo.getTime() < now().getTime()
+        ? fail(t(`TLS-Zertifikat abgelaufen am ${validTo.toISOString()}.`, `TLS certificate expired on ${validTo.toISOString()}.`), facts)
+        : ok(t(`TLS 1.2/1.3 direkt am Server; Zertifikat gültig bis ${validTo.toISOString()}.`, `TLS 1.2/1.3 served directly; certificate valid until ${validTo.toISOString()}.`), facts);
+    }
     if (LOOPBACK.has(config.host)) {
       return ok(t(`Server lauscht nur auf ${config.host}; TLS endet am vorgeschalteten Proxy.`, `Server listens on ${config.host} only; TLS ends at the reverse proxy in front.`), { tls: 'proxy', host: config.host });
+    }
+    if (config.trustedProxies) {
+      return ok(t('TLS endet an einem vertrauenswürdigen Proxy; Anfragen ohne https-Weiterleitung werden abgewiesen.', 'TLS ends at a trusted proxy; requests it did not forward as https are refused.'),
+        { tls: 'trusted_proxy', host: config.host });
     }
     return fail(t(`Unverschlüsseltes HTTP auf ${config.host} ohne TLS-Zertifikat.`, `Plain HTTP on ${config.host} without a TLS certificate.`), { tls: 'none', host: config.host });
   },
