@@ -24,6 +24,7 @@ install_missing() {
   [ -x /usr/bin/etcd ] || missing+=(etcd-server)
   [ -x "$PG_BIN/postgres" ] || missing+=(postgresql-15)
   command -v curl >/dev/null || missing+=(curl)
+  [ "${HA_NETNS:-off}" = on ] && ! command -v ip >/dev/null && missing+=(iproute2)
   [ ${#missing[@]} -eq 0 ] && return 0
   echo "installing ${missing[*]} (Debian packages)" >&2
   apt-get update -qq
