@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { isIP } from 'node:net';
 import { Type, type Static, type TSchema } from 'typebox';
 import type { StartupCode } from './errors.ts';
@@ -53,6 +53,8 @@ export const ConfigSchema = Type.Object({
     description: '`file` (32 random bytes in a 0600 file, created on first start) or `passphrase` (scrypt)' }),
   keyFile: str(undefined, { env: 'TRESOR_KEY_FILE', docDefault: '`<data dir>/keys/root.key`',
     description: 'root key of the `file` provider; keep it out of database backups' }),
+  tenantKeyDir: str(undefined, { env: 'TRESOR_TENANT_KEY_DIR', docDefault: '`<key file dir>/tenants`',
+    description: "one secret per tenant (`<tenant id>.key`, 0600), from which with the root key each tenant's key-encryption key is derived; the purge deletes a tenant's file, which makes its keys unreadable in backups and replicas too. Share it between nodes like the root key; keep it out of database backups" }),
   keyPassphrase: Type.Optional(str(undefined, { env: 'TRESOR_KEY_PASSPHRASE', secret: true,
     description: 'required with the `passphrase` provider (≥ 12 characters)' })),
   backupDir: str('./backups', { env: 'TRESOR_BACKUP_DIR', description: 'encrypted backups of the embedded store (`<id>.tresorbak` and its summary `<id>.json`); never holds the root key' }),
@@ -389,6 +391,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const config = out as Config;
   config.dataDir = resolve(config.dataDir ?? './data');
   config.keyFile = resolve(config.keyFile ?? join(config.dataDir, 'keys', 'root.key'));
+  config.tenantKeyDir = resolve(config.tenantKeyDir ?? join(dirname(config.keyFile), 'tenants'));
   checkTogether(config, problems);
   if (problems.length) throw new ConfigError(problems);
   return config;

@@ -9,6 +9,7 @@ import type { Db } from './db/db.ts';
 import { migrate } from './db/migrate.ts';
 import { declareEnvironment } from './environments/environment.ts';
 import { openRootKey } from './keys/root-key.ts';
+import { rewrapTenantKeys, tenantKeksFor } from './keys/tenant-keks.ts';
 import { createServices, type Services } from './services.ts';
 import { buildApp, logRedaction } from './app.ts';
 import { serveClusterMetrics } from './http/metrics.ts';
@@ -20,13 +21,14 @@ export function createLogger(config: Config) {
   return pino({ level: config.logLevel, redact: { paths: logRedaction, censor: '[redacted]' } });
 }
 
-/** Opens the store, applies migrations and checks the root key: what every process that owns data does first. */
+/** Opens the store, applies migrations, checks the root key and re-wraps keys still under it alone: what every process that owns data does first. */
 export async function openStore(config: Config) {
   const db = await openDb(config);
   try {
     await migrate(db);
     await declareEnvironment(db, config.environment);
     const keyProvider = await openRootKey(config, db);
+    await rewrapTenantKeys(db, tenantKeksFor(keyProvider, config.tenantKeyDir), keyProvider);
     return { db, keyProvider };
   } catch (err) {
     await db.close();

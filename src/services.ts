@@ -3,6 +3,7 @@ import type { Db } from './db/db.ts';
 import type { KeyProvider } from './crypto/key-provider.ts';
 import { apiKeysServiceFactory } from './api-keys/api-keys-service.ts';
 import { keysServiceFactory } from './keys/keys-service.ts';
+import { tenantKeksFor } from './keys/tenant-keks.ts';
 import { rotationServiceFactory } from './keys/rotation-service.ts';
 import { tenantsServiceFactory } from './tenants/tenants-service.ts';
 import { tenantExportFactory } from './tenants/tenant-export.ts';
@@ -66,10 +67,11 @@ export function createServices(config: Config, { db, keyProvider, onError = () =
   gate = instructionGate({ db, securityEvents, required: instructionRequired(config), onError,
     cache: { max: config.collectionCacheMax, ttlMs: config.instructionCacheTtlMs } });
   const instructions = gate;
-  const keys = keysServiceFactory({ db, keyProvider, keyCacheMax: config.keyCacheMax, keyCacheTtlMs: config.keyCacheTtlMs });
+  const tenantKeks = tenantKeksFor(keyProvider, config.tenantKeyDir);
+  const keys = keysServiceFactory({ db, tenantKeks, keyCacheMax: config.keyCacheMax, keyCacheTtlMs: config.keyCacheTtlMs });
   const collections = collectionsServiceFactory({ db, maxFields: config.maxFields, maxLengthCap: config.maxLengthCap, defaultMaxLength: config.defaultMaxLength,
     cache: { max: config.collectionCacheMax, ttlMs: config.collectionCacheTtlMs } });
-  const pseudonyms = pseudonymsServiceFactory({ db, keyProvider, collections, now, mappingPeriodMs: config.pseudonymMappingDays * 24 * 3600_000,
+  const pseudonyms = pseudonymsServiceFactory({ db, tenantKeks, collections, now, mappingPeriodMs: config.pseudonymMappingDays * 24 * 3600_000,
     maxLiveVersions: config.pseudonymMaxVersions, rekeyBatch: config.pseudonymRekeyBatch, cache: { max: config.keyCacheMax, ttlMs: config.keyCacheTtlMs } });
   const recordLimits = { jsonMaxBytes: config.jsonMaxBytes, recordMaxBytes: config.recordMaxBytes, cardGuard: config.paymentCardGuard === 'on' };
   const records = recordsServiceFactory({ db, collections, keys, instructions, pseudonyms: pseudonyms.inner, listDefaultLimit: config.listDefaultLimit, listMaxLimit: config.listMaxLimit,
@@ -89,7 +91,7 @@ export function createServices(config: Config, { db, keyProvider, onError = () =
   } });
   jobs.add({ name: 'audit-sequencer', everyMs: config.auditSequenceMs, run: async (ctx) => { await sequencer.sequence(ctx.stopping); } });
   const backups = backupServiceFactory({ db, keyProvider, backupDir: config.backupDir, keep: config.backupKeep, environment: config.environment, onError });
-  const verifications = verifyServiceFactory({ db, keyProvider, backups, backupDir: config.backupDir, sample: config.backupVerifySample,
+  const verifications = verifyServiceFactory({ db, keyProvider, tenantKeks, backups, backupDir: config.backupDir, sample: config.backupVerifySample,
     signer: signingKeyFor(keyProvider, 'backup.verification'), onError,
     pgbackrest: config.pgbackrestStanza && config.databaseUrl ? { cfg: { stanza: config.pgbackrestStanza, configFile: config.pgbackrestConfig }, databaseUrl: config.databaseUrl } : undefined });
   addBackupJobs(jobs, { backups, verifications, intervalMs: config.backupIntervalMs, verifyIntervalMs: config.backupVerifyIntervalMs, embedded: !!db.snapshot });
@@ -100,7 +102,7 @@ export function createServices(config: Config, { db, keyProvider, onError = () =
     if (n.delivered || n.failed) ctx.log.info(n, 'sub-processor announcements');
   } });
   const retention = retentionServiceFactory({ db, collections, batchSize: config.retentionBatch, now, heldRecords: heldRecordIds });
-  const purge = purgeServiceFactory({ db, keys, signingKey: signingKeyFor(keyProvider, DELETION_CERTIFICATE_PURPOSE), now,
+  const purge = purgeServiceFactory({ db, keys, secrets: tenantKeks.secrets, signingKey: signingKeyFor(keyProvider, DELETION_CERTIFICATE_PURPOSE), now,
     months: config.closedTenantRetentionMonths, batchSize: config.retentionBatch, tenantHeld: tenantUnderLegalHold, onError });
   jobs.add({ name: 'retention', everyMs: config.retentionPollMs, run: async (ctx) => {
     const { deleted } = await retention.enforce({ stopping: ctx.stopping });
@@ -118,6 +120,7 @@ export function createServices(config: Config, { db, keyProvider, onError = () =
     metrics,
     jobs,
     keys,
+    tenantKeks,
     backups,
     verifications,
     collections,
@@ -139,7 +142,7 @@ export function createServices(config: Config, { db, keyProvider, onError = () =
     apiKeys: apiKeysServiceFactory({ db, securityEvents, now, maxDays: config.apiKeyMaxDays, authCache: { max: config.authCacheMax, ttlMs: config.authCacheTtlMs }, touchIntervalMs: config.keyTouchIntervalMs, meters, onTouchError: (err) => onError('api key touch failed', err) }),
     tenants: tenantsServiceFactory({ db, keys }),
     tenantExport: tenantExportFactory({ db, keys, pageSize: config.exportPageSize }),
-    closure: closureServiceFactory({ db, now, months: config.closedTenantRetentionMonths }),
+    closure: closureServiceFactory({ db, now, months: config.closedTenantRetentionMonths, secrets: tenantKeks.secrets }),
     retention,
     purge,
     requestLog: createRequestLog({ db, flushMs: config.requestLogFlushMs, bufferMax: config.requestLogBufferMax, batchMax: config.requestLogBatchMax,

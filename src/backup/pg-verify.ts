@@ -5,10 +5,11 @@ import { BackupError } from './backup-format.ts';
 import type { VerificationCheck } from './backup-schemas.ts';
 import type { PgManifest } from './pg-manifest.ts';
 import { type PgBackRestConfig, type PgBackup, restorePgBackup } from './pgbackrest.ts';
+import type { TenantKeks } from '../keys/tenant-keks.ts';
 import { auditLogCheck, erasureLedgerCheck, migrationsCheck, pgRowCountsCheck, recordDecryptionCheck } from './restore-checks.ts';
 import { scratchDir, startScratchCluster } from './scratch-postgres.ts';
 
-export interface PgVerifyDeps { cfg: PgBackRestConfig; databaseUrl: string; keyProvider: KeyProvider; sample: number; backupDir: string }
+export interface PgVerifyDeps { cfg: PgBackRestConfig; databaseUrl: string; keyProvider: KeyProvider; tenantKeks: TenantKeks; sample: number; backupDir: string }
 
 /** The steps of a pgBackRest restore test, in order (for progress). */
 export const PG_VERIFY_STEPS = ['restore', 'start', 'row_counts', 'record_decryption', 'migrations', 'audit_log', 'erasure_ledger'] as const;
@@ -63,7 +64,7 @@ export async function pgRestoreChecks(deps: PgVerifyDeps, backup: PgBackup, mani
     onStep('row_counts');
     checks.push(await guarded('row_counts', () => pgRowCountsCheck(db, manifest)));
     onStep('record_decryption');
-    checks.push(await guarded('record_decryption', () => recordDecryptionCheck(db, deps.keyProvider, deps.sample)));
+    checks.push(await guarded('record_decryption', () => recordDecryptionCheck(db, deps.tenantKeks, deps.sample)));
     onStep('migrations');
     checks.push(await guarded('migrations', () => migrationsCheck(db, manifest ?? null)));
     onStep('audit_log');

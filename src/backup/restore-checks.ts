@@ -3,6 +3,7 @@ import { toBuffer } from '../db/db.ts';
 import { listMigrations, migrate } from '../db/migrate.ts';
 import type { KeyProvider } from '../crypto/key-provider.ts';
 import { keysServiceFactory } from '../keys/keys-service.ts';
+import type { TenantKeks } from '../keys/tenant-keks.ts';
 import { decodeRecord } from '../records/record-codec.ts';
 import { backupRepo } from './backup-repo.ts';
 import { signingKeyFor } from '../crypto/signing.ts';
@@ -95,12 +96,18 @@ export async function pgRowCountsCheck(restored: Db, manifest: PgManifest | unde
 
 interface SampleRow { id: string; collectionId: string; keyVersion: number; enc: Record<string, string>; plain: Record<string, unknown>; sealed: Uint8Array | null }
 
-/** Unwraps each tenant's keys with the configured root key and decrypts a random sample of its records. */
-export async function recordDecryptionCheck(restored: Db, keyProvider: KeyProvider, sample: number): Promise<VerificationCheck> {
-  const keys = keysServiceFactory({ db: restored, keyProvider, keyCacheMax: 1, keyCacheTtlMs: 1 });
+/**
+ * Unwraps each tenant's keys with the configured root key and tenant secrets
+ * and decrypts a random sample of its records. A tenant whose secret was
+ * destroyed since the backup (purged: crypto-shredded) is reported as such,
+ * not as a failure: that it no longer decrypts is the point.
+ */
+export async function recordDecryptionCheck(restored: Db, tenantKeks: TenantKeks, sample: number): Promise<VerificationCheck> {
+  const keys = keysServiceFactory({ db: restored, tenantKeks, keyCacheMax: 1, keyCacheTtlMs: 1 });
   const tenants = await restored.query<{ id: string }>('select id::text as id from tenants order by id');
   let decrypted = 0;
   const failures: string[] = [];
+  const shredded: string[] = [];
   for (const { id: tenantId } of tenants) {
     await restored.withTenant(tenantId, async (tx) => {
       const rows = await tx.query<SampleRow>(`select id::text as id, collection_id::text as "collectionId", key_version as "keyVersion", enc, plain, sealed
@@ -113,12 +120,15 @@ export async function recordDecryptionCheck(restored: Db, keyProvider: KeyProvid
           decrypted++;
         }
       } catch (err) {
-        failures.push(`tenant ${tenantId}: ${(err as { code?: string }).code ?? 'error'}`);
+        const code = (err as { code?: string }).code;
+        if (code === 'tenant.keys_destroyed') shredded.push(tenantId);
+        else failures.push(`tenant ${tenantId}: ${code ?? 'error'}`);
       }
     });
   }
-  return failures.length ? check('record_decryption', 'failed', failures.slice(0, 10).join('; '))
-    : check('record_decryption', 'passed', `${decrypted} record(s) decrypted across ${tenants.length} tenant(s) (up to ${sample} each)`);
+  const shreddedNote = shredded.length ? `; ${shredded.length} tenant(s) shredded since the backup (keys destroyed, nothing of them decrypts, as intended): ${shredded.slice(0, 10).join(', ')}` : '';
+  return failures.length ? check('record_decryption', 'failed', failures.slice(0, 10).join('; ') + shreddedNote)
+    : check('record_decryption', 'passed', `${decrypted} record(s) decrypted across ${tenants.length - shredded.length} tenant(s) (up to ${sample} each)${shreddedNote}`);
 }
 
 /**

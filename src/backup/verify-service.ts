@@ -12,6 +12,7 @@ import { BackupError } from './backup-format.ts';
 import { restoreBackup } from './backup-restore.ts';
 import type { BackupService } from './backup-service.ts';
 import type { BackupSummary, Verification, VerificationCheck, VerificationEvidence, VerificationRun } from './backup-schemas.ts';
+import type { TenantKeks } from '../keys/tenant-keks.ts';
 import { auditLogCheck, erasureLedgerCheck, migrationsCheck, recordDecryptionCheck, rowCountsCheck } from './restore-checks.ts';
 import { verificationRepo, type VerificationRow } from './verification-repo.ts';
 import { listPgBackups, type PgBackRestConfig } from './pgbackrest.ts';
@@ -24,6 +25,8 @@ export interface EvidenceSigner { keyId: string; publicKey: Buffer; sign(message
 export interface VerifyDeps {
   db: Db;
   keyProvider: KeyProvider;
+  /** The root key with the tenant secrets: restored records are decrypted as the running store would. */
+  tenantKeks: TenantKeks;
   backups: BackupService;
   backupDir: string;
   signer: EvidenceSigner;
@@ -59,7 +62,7 @@ function toVerification(row: VerificationRow): Verification {
 // A restore test: the backup is restored into a scratch data dir exactly as
 // `tresor backup restore` would, the checks run on it, and the outcome is
 // signed and appended to backup_verifications, pass or fail.
-export function verifyServiceFactory({ db, keyProvider, backups, backupDir, signer, sample, pgbackrest, now = () => new Date(), onError = () => {} }: VerifyDeps) {
+export function verifyServiceFactory({ db, keyProvider, tenantKeks, backups, backupDir, signer, sample, pgbackrest, now = () => new Date(), onError = () => {} }: VerifyDeps) {
   async function runChecks(summary: BackupSummary, onStep: OnStep): Promise<VerificationCheck[]> {
     const scratch = mkdtempSync(join(tmpdir(), 'tresor-verify-'));
     const checks: VerificationCheck[] = [];
@@ -72,7 +75,7 @@ export function verifyServiceFactory({ db, keyProvider, backups, backupDir, sign
       onStep('row_counts');
       checks.push(await rowCountsCheck(restored, summary));
       onStep('record_decryption');
-      checks.push(await recordDecryptionCheck(restored, keyProvider, sample));
+      checks.push(await recordDecryptionCheck(restored, tenantKeks, sample));
       onStep('migrations');
       checks.push(await migrationsCheck(restored, summary));
       onStep('audit_log');
@@ -128,7 +131,7 @@ export function verifyServiceFactory({ db, keyProvider, backups, backupDir, sign
       const backup = backupId ? all.find((b) => b.id === backupId) : all[0];
       if (!backup) throw new RequestError('backup.not_found', backupId ? `No backup ${backupId} in the pgBackRest repository` : 'There is no backup to verify yet');
       const manifest = readPgManifest(backupDir, backup.id, backup.manifestId);
-      return { backupId: backup.id, steps: PG_VERIFY_STEPS, check: (onStep) => pgRestoreChecks({ ...pgbackrest, keyProvider, sample, backupDir }, backup, manifest, onStep) };
+      return { backupId: backup.id, steps: PG_VERIFY_STEPS, check: (onStep) => pgRestoreChecks({ ...pgbackrest, keyProvider, tenantKeks, sample, backupDir }, backup, manifest, onStep) };
     }
     const summary = backupId ? backups.get(backupId) : backups.list()[0];
     if (!summary) throw new RequestError('backup.not_found', 'There is no backup to verify yet');

@@ -8,7 +8,7 @@ import { createHash, hkdfSync, randomBytes, scryptSync } from 'node:crypto';
 import { dirname } from 'node:path';
 import { decryptValue, encryptValue, KEY_BYTES } from './envelope.js';
 import { codedError } from './errors.js';
-import { encodeParts } from './encoding.js';
+import { canonicalId, encodeParts } from './encoding.js';
 
 export interface KeyProvider {
   readonly name: 'file' | 'passphrase';
@@ -22,6 +22,18 @@ export interface KeyProvider {
    * keys); never a data key, which is random and wrapped instead.
    */
   deriveKey(purpose: string): Buffer;
+  /**
+   * The tenant's key-encryption key: HKDF-SHA256 with the root KEK as input
+   * key material, the tenant's secret (kept outside the database, see
+   * tenant-secrets.ts) as salt, and the canonical tenant id in the info. Its
+   * wrap/unwrap seal a tenant's data keys; without the secret they open no more.
+   */
+  tenantKek(tenantId: string, secret: Buffer): KeyWrapper;
+}
+
+export interface KeyWrapper {
+  wrap(plain: Buffer, aad: Buffer): Buffer;
+  unwrap(wrapped: Buffer, aad: Buffer): Buffer;
 }
 
 export interface ScryptParams {
@@ -51,20 +63,33 @@ function deriveFromKek(kek: Buffer, purpose: string): Buffer {
   return Buffer.from(hkdfSync('sha256', kek, Buffer.alloc(0), info, KEY_BYTES));
 }
 
+function deriveTenantKek(kek: Buffer, tenantId: string, secret: Buffer): Buffer {
+  if (!Buffer.isBuffer(secret) || secret.length !== KEY_BYTES) throw new Error(`tenant secret must be ${KEY_BYTES} bytes`);
+  const info = encodeParts('tresor.tenant.kek.v1', [canonicalId(tenantId, 'tenant id')]);
+  return Buffer.from(hkdfSync('sha256', kek, secret, info, KEY_BYTES));
+}
+
+function wrapperOf(key: Buffer, what: string): KeyWrapper {
+  return {
+    wrap: (plain, aad) => encryptValue(key, plain, aad),
+    unwrap: (wrapped, aad) => {
+      try {
+        return decryptValue(key, wrapped, aad);
+      } catch {
+        throw codedError('crypto.unwrap_failed', `unwrapping failed: wrong ${what}, wrong context or corrupted data`);
+      }
+    },
+  };
+}
+
 /** Takes ownership of `key`: callers pass a freshly derived/read buffer that nothing else holds. */
 function providerFromKek(name: KeyProvider['name'], key: Buffer): KeyProvider {
   return Object.freeze({
     name,
     keyId: kekId(key),
-    wrap: (plain: Buffer, aad: Buffer): Buffer => encryptValue(key, plain, aad),
-    unwrap: (wrapped: Buffer, aad: Buffer): Buffer => {
-      try {
-        return decryptValue(key, wrapped, aad);
-      } catch {
-        throw codedError('crypto.unwrap_failed', 'unwrapping failed: wrong root key, wrong context or corrupted data');
-      }
-    },
+    ...wrapperOf(key, 'root key'),
     deriveKey: (purpose: string): Buffer => deriveFromKek(key, purpose),
+    tenantKek: (tenantId: string, secret: Buffer): KeyWrapper => wrapperOf(deriveTenantKek(key, tenantId, secret), 'tenant key'),
   });
 }
 

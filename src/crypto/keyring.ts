@@ -1,12 +1,13 @@
 /**
- * Per-tenant data encryption keys (DEKs), wrapped under the root KEK.
+ * Per-tenant data encryption keys (DEKs), wrapped under the tenant's KEK
+ * (derived from the root KEK and the tenant's secret, see tenant-keks.ts).
  * Each DEK has a purpose so that one key is never used for two jobs
  * (e.g. encryption key reused as blind-index HMAC key).
  */
 import { randomBytes } from 'node:crypto';
 import { canonicalId, encodeParts, uint32be } from './encoding.js';
 import { KEY_BYTES } from './envelope.js';
-import type { KeyProvider } from './key-provider.js';
+import type { KeyWrapper } from './key-provider.js';
 
 export type KeyPurpose = 'data' | 'index' | 'pseudonym';
 
@@ -34,13 +35,13 @@ export function dataKeyAad(p: DataKeyParams): Buffer {
   return Buffer.concat([parts, uint32be(p.version, 'key version')]);
 }
 
-export function wrapDataKey(provider: KeyProvider, dek: Buffer, p: DataKeyParams): Buffer {
+export function wrapDataKey(provider: KeyWrapper, dek: Buffer, p: DataKeyParams): Buffer {
   if (!Buffer.isBuffer(dek) || dek.length !== KEY_BYTES) throw new Error(`data key must be ${KEY_BYTES} bytes`);
   return provider.wrap(dek, dataKeyAad(p));
 }
 
 /** Throws code 'crypto.unwrap_failed' (from the provider) on any mismatch. */
-export function unwrapDataKey(provider: KeyProvider, wrapped: Buffer, p: DataKeyParams): Buffer {
+export function unwrapDataKey(provider: KeyWrapper, wrapped: Buffer, p: DataKeyParams): Buffer {
   const dek = provider.unwrap(wrapped, dataKeyAad(p));
   if (dek.length !== KEY_BYTES) throw new Error(`unwrapped data key is not ${KEY_BYTES} bytes`);
   return dek;

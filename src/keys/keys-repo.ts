@@ -1,15 +1,18 @@
 import type { TenantTx, Queries, Tx } from '../db/db.ts';
 import type { KeyPurpose } from '../crypto/keyring.ts';
+import type { Wrapping } from './tenant-keks.ts';
 
-export interface TenantKeyRow { purpose: KeyPurpose; version: number; wrapped: Uint8Array; kekId: string; status: string; createdAt: Date }
+export interface TenantKeyRow { purpose: KeyPurpose; version: number; wrapped: Uint8Array; wrapping: Wrapping; kekId: string; status: string; createdAt: Date }
 
 // Every call runs inside withTenant(): RLS scopes the rows to the tenant.
 export const keysRepo = {
-  insert: (tx: TenantTx, k: { tenantId: string; purpose: KeyPurpose; version: number; wrapped: Buffer; kekId: string }) =>
-    tx.query('insert into tenant_keys (tenant_id, purpose, version, wrapped, kek_id) values ($1, $2, $3, $4, $5)',
-      [k.tenantId, k.purpose, k.version, k.wrapped, k.kekId]),
+  insert: (tx: TenantTx, k: { tenantId: string; purpose: KeyPurpose; version: number; wrapped: Buffer; wrapping: Wrapping; kekId: string }) =>
+    tx.query('insert into tenant_keys (tenant_id, purpose, version, wrapped, wrapping, kek_id) values ($1, $2, $3, $4, $5, $6)',
+      [k.tenantId, k.purpose, k.version, k.wrapped, k.wrapping, k.kekId]),
+  /** A tenant made with per-tenant KEKs needs no start-up re-wrap (platform column, set in the tenant's transaction). */
+  markTenantKek: (tx: TenantTx) => tx.query('update tenants set tenant_kek_at = now() where id = $1', [tx.tenantId]),
   list: (tx: TenantTx) =>
-    tx.query<TenantKeyRow>(`select purpose, version, wrapped, kek_id as "kekId", status, created_at as "createdAt"
+    tx.query<TenantKeyRow>(`select purpose, version, wrapped, wrapping, kek_id as "kekId", status, created_at as "createdAt"
       from tenant_keys order by purpose, version`),
   /** Locks the tenant's data key rows so two rotations cannot interleave. */
   lockData: (tx: TenantTx) =>

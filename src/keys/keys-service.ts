@@ -2,8 +2,8 @@ import type { Db, TenantTx } from '../db/db.ts';
 import { toBuffer } from '../db/db.ts';
 import { RequestError } from '../errors.ts';
 import { type Actor, systemActor } from '../access/permissions.ts';
-import type { KeyProvider } from '../crypto/key-provider.ts';
-import { createKeyCache, generateDataKey, type KeyPurpose, unwrapDataKey, wrapDataKey } from '../crypto/keyring.ts';
+import { createKeyCache, generateDataKey, type KeyPurpose } from '../crypto/keyring.ts';
+import type { TenantKeks } from './tenant-keks.ts';
 import { keysRepo } from './keys-repo.ts';
 import { canonicalId } from '../crypto/encoding.ts';
 
@@ -13,25 +13,26 @@ export interface KeyRing {
   index: Buffer;
 }
 
-export interface KeysDeps { db: Db; keyProvider: KeyProvider; keyCacheMax: number; keyCacheTtlMs: number }
+export interface KeysDeps { db: Db; tenantKeks: TenantKeks; keyCacheMax: number; keyCacheTtlMs: number }
 
 // Per-tenant data keys (versioned) and a separate blind-index key, each wrapped
-// by the root key with AAD binding tenant, purpose and version. Unwrapped rings
+// by the tenant's KEK (root key + the tenant's secret outside the database)
+// with AAD binding tenant, purpose and version. Unwrapped rings
 // are cached with a bound and a TTL, so a request never pays for unwrapping and
 // a rotation made by another process is seen within the TTL.
-export function keysServiceFactory({ db, keyProvider, keyCacheMax, keyCacheTtlMs }: KeysDeps) {
+export function keysServiceFactory({ db, tenantKeks, keyCacheMax, keyCacheTtlMs }: KeysDeps) {
   const cache = createKeyCache<KeyRing>({ max: keyCacheMax, ttlMs: keyCacheTtlMs });
 
   async function addKey(tx: TenantTx, tenantId: string, purpose: KeyPurpose, version: number) {
-    const wrapped = wrapDataKey(keyProvider, generateDataKey(), { tenantId, purpose, version });
-    await keysRepo.insert(tx, { tenantId, purpose, version, wrapped, kekId: keyProvider.keyId });
+    const { wrapped, wrapping } = tenantKeks.wrap(generateDataKey(), { tenantId, purpose, version });
+    await keysRepo.insert(tx, { tenantId, purpose, version, wrapped, wrapping, kekId: tenantKeks.keyId });
   }
 
   async function loadRing(tx: TenantTx, tenantId: string): Promise<KeyRing> {
     const rows = await keysRepo.list(tx);
     const ring: KeyRing = { activeVersion: 0, data: new Map(), index: Buffer.alloc(0) };
     for (const row of rows) {
-      const key = unwrapDataKey(keyProvider, toBuffer(row.wrapped), { tenantId, purpose: row.purpose, version: row.version });
+      const key = tenantKeks.unwrap(toBuffer(row.wrapped), row.wrapping, { tenantId, purpose: row.purpose, version: row.version });
       if (row.purpose === 'data') {
         ring.data.set(row.version, key);
         if (row.status === 'active') ring.activeVersion = Math.max(ring.activeVersion, row.version);
@@ -85,6 +86,7 @@ export function keysServiceFactory({ db, keyProvider, keyCacheMax, keyCacheTtlMs
     async createTenantKeys(tx: TenantTx, tenantId: string, actor: Actor) {
       await addKey(tx, tenantId, 'data', 1);
       await addKey(tx, tenantId, 'index', 1);
+      await keysRepo.markTenantKek(tx);
       tx.audit({ action: 'key.create', actor, target: { type: 'data_key', id: '1' } });
       tx.audit({ action: 'key.create', actor, target: { type: 'index_key', id: '1' } });
     },

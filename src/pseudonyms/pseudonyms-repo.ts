@@ -1,6 +1,7 @@
 import type { TenantTx } from '../db/db.ts';
+import type { Wrapping } from '../keys/tenant-keks.ts';
 
-export interface PseudonymKeyRow { version: number; status: 'active' | 'retiring'; wrapped: Uint8Array; retireAfter: Date | null }
+export interface PseudonymKeyRow { version: number; status: 'active' | 'retiring'; wrapped: Uint8Array; wrapping: Wrapping; retireAfter: Date | null }
 export interface MapRow { recordId: string; collectionId: string; field: string; purpose: string; pseudonym: Uint8Array; sealed: Uint8Array }
 /** A mapping row to write: pseudonym and sealed value as base64 (they travel as JSON). */
 export interface NewMapRow { recordId: string; collectionId: string; field: string; purpose: string; version: number; pseudonym: string; sealed: string }
@@ -18,13 +19,13 @@ export const pseudonymsRepo = {
 
   /** The live key versions (active and retiring); `lock`: share to write mappings, update to rotate. */
   liveKeys: (tx: TenantTx, lock: 'share' | 'update' | null) =>
-    tx.query<PseudonymKeyRow>(`select version, status, wrapped, retire_after as "retireAfter" from pseudonym_keys
+    tx.query<PseudonymKeyRow>(`select version, status, wrapped, wrapping, retire_after as "retireAfter" from pseudonym_keys
       where status <> 'retired' order by version${lock ? ` for ${lock}` : ''}`),
 
   /** false when another transaction made this version first. */
-  insertKey: async (tx: TenantTx, k: { version: number; wrapped: Buffer; kekId: string }) =>
-    (await tx.query(`insert into pseudonym_keys (tenant_id, version, wrapped, kek_id) values ($1, $2, $3, $4)
-      on conflict do nothing returning version`, [tx.tenantId, k.version, k.wrapped, k.kekId])).length > 0,
+  insertKey: async (tx: TenantTx, k: { version: number; wrapped: Buffer; wrapping: Wrapping; kekId: string }) =>
+    (await tx.query(`insert into pseudonym_keys (tenant_id, version, wrapped, wrapping, kek_id) values ($1, $2, $3, $4, $5)
+      on conflict do nothing returning version`, [tx.tenantId, k.version, k.wrapped, k.wrapping, k.kekId])).length > 0,
 
   maxVersion: async (tx: TenantTx) =>
     (await tx.query<{ v: number }>('select coalesce(max(version), 0)::int as v from pseudonym_keys'))[0].v,

@@ -2,8 +2,8 @@ import type { Db, TenantTx } from '../db/db.ts';
 import { toBuffer } from '../db/db.ts';
 import { RequestError, assertThat } from '../errors.ts';
 import { type Actor, authorizeTenant, systemActor } from '../access/permissions.ts';
-import type { KeyProvider } from '../crypto/key-provider.ts';
-import { createKeyCache, generateDataKey, unwrapDataKey, wrapDataKey } from '../crypto/keyring.ts';
+import { createKeyCache, generateDataKey } from '../crypto/keyring.ts';
+import type { TenantKeks } from '../keys/tenant-keks.ts';
 import { type PseudonymKeys, openMappedValue, pseudonymBytes, pseudonymFor, pseudonymKeysFrom, pseudonymText, sealMappedValue } from '../crypto/pseudonym.ts';
 import type { FieldDef } from '../collections/collection-definition.ts';
 import type { CollectionRow } from '../collections/collections-repo.ts';
@@ -12,7 +12,7 @@ import { indexValueFor } from '../collections/field-types.ts';
 import { type NewMapRow, type PseudonymKeyRow, pseudonymsRepo as repo } from './pseudonyms-repo.ts';
 
 export interface PseudonymsDeps {
-  db: Db; keyProvider: KeyProvider; collections: Pick<CollectionsService, 'find'>;
+  db: Db; tenantKeks: TenantKeks; collections: Pick<CollectionsService, 'find'>;
   /** How long a rotated-out version's pseudonyms stay resolvable. */
   mappingPeriodMs: number;
   /** Live versions at most (the active one and those still in their mapping period). */
@@ -34,15 +34,15 @@ export const pseudonymFields = (c: Pick<CollectionRow, 'fields'>) => c.fields.fi
 // version), and a mapping pseudonym -> sealed value per record, field and live
 // version, written with the record, for re-identification by permission.
 // Keys and mappings are read and written as the pseudonym role only.
-export function pseudonymsServiceFactory({ db, keyProvider, collections, mappingPeriodMs, maxLiveVersions, rekeyBatch, cache: limits, now }: PseudonymsDeps) {
+export function pseudonymsServiceFactory({ db, tenantKeks, collections, mappingPeriodMs, maxLiveVersions, rekeyBatch, cache: limits, now }: PseudonymsDeps) {
   const cache = createKeyCache<Live>(limits);
 
-  const unwrap = (tenantId: string, row: Pick<PseudonymKeyRow, 'version' | 'wrapped'>) =>
-    pseudonymKeysFrom(unwrapDataKey(keyProvider, toBuffer(row.wrapped), { tenantId, purpose: 'pseudonym', version: row.version }), row.version);
+  const unwrap = (tenantId: string, row: Pick<PseudonymKeyRow, 'version' | 'wrapped' | 'wrapping'>) =>
+    pseudonymKeysFrom(tenantKeks.unwrap(toBuffer(row.wrapped), row.wrapping, { tenantId, purpose: 'pseudonym', version: row.version }), row.version);
 
   async function addKey(tx: TenantTx, version: number, actor: Actor): Promise<boolean> {
-    const wrapped = wrapDataKey(keyProvider, generateDataKey(), { tenantId: tx.tenantId, purpose: 'pseudonym', version });
-    const made = await repo.insertKey(tx, { version, wrapped, kekId: keyProvider.keyId });
+    const { wrapped, wrapping } = tenantKeks.wrap(generateDataKey(), { tenantId: tx.tenantId, purpose: 'pseudonym', version });
+    const made = await repo.insertKey(tx, { version, wrapped, wrapping, kekId: tenantKeks.keyId });
     if (made) tx.audit({ action: 'key.create', actor, target: { type: 'pseudonym_key', id: String(version) } });
     return made;
   }
@@ -192,7 +192,8 @@ export function pseudonymsServiceFactory({ db, keyProvider, collections, mapping
 
   /** Retires the versions whose mapping period is over, tenant by tenant; returns how many. */
   async function retireDue(stopping: () => boolean = () => false): Promise<number> {
-    const tenants = await db.query<{ id: string }>('select id::text as id from tenants order by id');
+    // Closed tenants are frozen (their versions wait for reopening or the purge).
+    const tenants = await db.query<{ id: string }>("select id::text as id from tenants where status = 'active' order by id");
     let retired = 0;
     for (const { id } of tenants) {
       if (stopping()) break;

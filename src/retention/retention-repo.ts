@@ -15,8 +15,8 @@ function expired(basis: RetentionBasis, cutoff: string, field: string): string {
   return `(r.plain ->> ${field}::text) collate "C" < ${cutoff}::text collate "C"`;
 }
 
-/** One page of expired records of a collection, in id order after `after`. */
-const expiredPage = (basis: RetentionBasis) => `select r.id from records r where r.collection_id = $1
+/** One page of expired records of a collection, in id order after `after` (exported for the plan check of test/db). */
+export const expiredPage = (basis: RetentionBasis) => `select r.id from records r where r.collection_id = $1
   and ($3::uuid is null or r.id > $3::uuid) and ${expired(basis, '$2', '$5')} order by r.id limit $4`;
 
 const expiredCount = (basis: RetentionBasis) =>

@@ -5,14 +5,19 @@ import { addMonths } from '../clock.ts';
 import { tenantsRepo } from './tenants-repo.ts';
 import { publicTenant } from './tenants-service.ts';
 import { certificatesRepo, publicCertificate } from './deletion-certificates.ts';
+import type { TenantSecretStore } from '../crypto/tenant-secrets.ts';
 
-export interface ClosureDeps { db: Db; now: () => Date; /** TRESOR_CLOSED_TENANT_RETENTION_MONTHS */ months: number }
+export interface ClosureDeps {
+  db: Db; now: () => Date; /** TRESOR_CLOSED_TENANT_RETENTION_MONTHS */ months: number;
+  /** The tenant secrets outside the database: a restored copy of a purged tenant has the row but no secret. */
+  secrets: Pick<TenantSecretStore, 'read'>;
+}
 
 // Closing ends a tenant's contract: the tenant turns read-only at once (the
 // tenant_writes_frozen trigger refuses every change to its collections,
 // records, retention policies and keys), stays readable and exportable, and
 // may be reopened until purgeAfter; then the purge destroys its keys.
-export function closureServiceFactory({ db, now, months }: ClosureDeps) {
+export function closureServiceFactory({ db, now, months, secrets }: ClosureDeps) {
   const inner = {
     async close(tx: Tx, actor: Actor, input: { tenantId: string }) {
       authorizeTenant(actor, input.tenantId, 'tenants.close');
@@ -30,7 +35,7 @@ export function closureServiceFactory({ db, now, months }: ClosureDeps) {
       authorizeTenant(actor, input.tenantId, 'tenants.close');
       const row = await tenantsRepo.lock(tx, input.tenantId);
       assertThat(row, () => new RequestError('tenant.not_found'));
-      assertThat(row.status !== 'purged' && !row.keysDestroyedAt, () => new RequestError('tenant.keys_destroyed'));
+      assertThat(row.status !== 'purged' && !row.keysDestroyedAt && secrets.read(row.id).state !== 'destroyed', () => new RequestError('tenant.keys_destroyed'));
       assertThat(row.status === 'closed', () => new RequestError('tenant.not_closed', 'The tenant is active'));
       const reopened = await tenantsRepo.reopen(tx, row.id);
       tx.audit({ action: 'tenant.reopen', actor, tenantId: row.id, target: { type: 'tenant', id: row.id } });

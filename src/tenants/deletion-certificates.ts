@@ -30,10 +30,10 @@ export interface DeletionCertificate {
   backups: string;
 }
 
-export const CRYPTO_SHREDDING = 'every wrapped key of the tenant (data keys of every version, blind-index key, pseudonym keys) was deleted from the key table first, in its own transaction; the tenant\'s encrypted fields and blind-index hashes can no longer be decrypted or matched with any key this database holds';
+export const CRYPTO_SHREDDING = 'first the tenant\'s key secret, kept outside the database (TRESOR_TENANT_KEY_DIR), was overwritten, synced to disk and deleted: every key of the tenant (data keys of every version, blind-index key, pseudonym keys) is wrapped under a key derived from it, so no copy of those keys decrypts any more, in this database, its backups or its replicas; then every wrapped key was deleted from the key tables, in the same transaction; the tenant\'s encrypted fields and blind-index hashes can no longer be decrypted or matched with any key Tresor holds';
 export const ROW_DELETION = 'then every row of the tenant in every tenant-owned table was deleted, in batches, and checked to be gone';
 export const KEPT = 'the tenant row as a tombstone (id, name, status purged, dates), this certificate, and the tenant\'s audit entries (ids and field names, never values; redacted TRESOR_AUDIT_RETENTION_MONTHS after closure, their hashes kept so the log verifies)';
-export const BACKUPS = 'backups and WAL archives made before keysDestroyedAt still hold the wrapped keys and rows until they are deleted by backup rotation (TRESOR_BACKUP_KEEP; pgBackRest retention); restoring one would bring the tenant back, so close it again after such a restore';
+export const BACKUPS = 'backups and WAL archives made before keysDestroyedAt still hold the tenant\'s rows and wrapped keys until backup rotation deletes them (TRESOR_BACKUP_KEEP; pgBackRest retention), but those keys are wrapped under the destroyed secret: a restored copy answers tenant.keys_destroyed and decrypts nothing. Backups of the key directory made before keysDestroyedAt still hold the secret, and only their rotation ends that (keys wrapped under the root key alone, before the tenant\'s first start with per-tenant keys, are likewise readable in backups of that time)';
 
 export interface CertificateRow { id: string; tenantId: string; kind: string; issuedAt: Date; certificate: Buffer; signature: Buffer; keyId: string; publicKey: Buffer }
 

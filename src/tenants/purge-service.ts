@@ -3,6 +3,7 @@ import type { Db, Queries, Tx } from '../db/db.ts';
 import { systemActor } from '../access/permissions.ts';
 import type { SigningKey } from '../crypto/signing.ts';
 import { tenantsRepo } from './tenants-repo.ts';
+import type { TenantSecretStore } from '../crypto/tenant-secrets.ts';
 import {
   BACKUPS, CRYPTO_SHREDDING, KEPT, ROW_DELETION, type DeletionCertificate, type PurgeManifest, certificatesRepo, signCertificate,
 } from './deletion-certificates.ts';
@@ -21,6 +22,8 @@ export const tenantUnderLegalHold: TenantHeld = async (tx, tenantId) =>
 export interface PurgeDeps {
   db: Db;
   keys: { forget(tenantId: string): void };
+  /** The tenant secrets outside the database, destroyed first. */
+  secrets: Pick<TenantSecretStore, 'destroy'>;
   signingKey: SigningKey;
   now: () => Date;
   /** TRESOR_CLOSED_TENANT_RETENTION_MONTHS, stated in the certificate. */
@@ -32,8 +35,10 @@ export interface PurgeDeps {
 }
 
 // Key material, destroyed first in a transaction of its own, so the data is
-// unreadable before (and whether or not) any other row is deleted: the
-// tenant's wrapped data and blind-index keys are deleted; its pseudonym keys
+// unreadable before (and whether or not) any other row is deleted. First the
+// tenant's secret outside the database (overwritten, fsynced, unlinked): every
+// copy of its wrapped keys, in backups and replicas too, is then useless.
+// Then, in the database, the tenant's wrapped data and blind-index keys are deleted; its pseudonym keys
 // (migration 0012, when present) are blanked (`wrapped` null, retired), since
 // their mapping rows still point at them until the row deletion removes both.
 const KEY_DESTRUCTION = [
@@ -78,7 +83,7 @@ async function tablesInDeletionOrder(tx: Queries): Promise<string[]> {
 // rows; the write freeze of closed tenants binds only the application role.
 const enterAsOwner = (tx: Queries, tenantId: string) => tx.query("select set_config('app.tenant_id', $1, true)", [tenantId]);
 
-export function purgeServiceFactory({ db, keys, signingKey, now, months, batchSize, tenantHeld = async () => false, onError = () => {} }: PurgeDeps) {
+export function purgeServiceFactory({ db, keys, secrets, signingKey, now, months, batchSize, tenantHeld = async () => false, onError = () => {} }: PurgeDeps) {
   const actor = systemActor('tenant-purge');
   const stats = { purgedTotal: 0, heldTotal: 0 };
 
@@ -101,6 +106,10 @@ export function purgeServiceFactory({ db, keys, signingKey, now, months, batchSi
       if (row.keysDestroyedAt) return true;
       if (await tenantHeld(tx, tenantId)) { stats.heldTotal++; return false; }
       const manifest = await manifestOf(tx, tenantId, await tablesInDeletionOrder(tx));
+      // Before any row: if the transaction fails after this, the tenant is
+      // unreadable already and the next run finishes the job.
+      secrets.destroy(tenantId, now());
+      manifest.keys.tenant_secret = 1;
       for (const { table, sql } of KEY_DESTRUCTION) {
         const [{ present }] = await tx.query<{ present: boolean }>('select to_regclass($1) is not null as present', [table]);
         if (!present) continue;

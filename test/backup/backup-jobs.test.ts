@@ -21,7 +21,7 @@ describe('scheduled backups and verifications [pglite]', () => {
     const { db, config } = f.t.store;
     const keyProvider = await openRootKey(config, db);
     const backups = backupServiceFactory({ db, keyProvider, backupDir: f.backupDir, keep: 2, now });
-    const verifications = verifyServiceFactory({ db, keyProvider, backups, backupDir: f.backupDir, sample: 5, now,
+    const verifications = verifyServiceFactory({ db, keyProvider, tenantKeks: f.t.services.tenantKeks, backups, backupDir: f.backupDir, sample: 5, now,
       signer: signingKeyFor(keyProvider, 'backup.verification') });
     const jobs = createJobs({ db, log: silent, retries: 0, retryBaseMs: 1 });
     const deps = { backups, verifications, intervalMs: 3600_000, verifyIntervalMs: 7 * 86400_000, embedded: true, now };

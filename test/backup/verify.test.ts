@@ -83,7 +83,7 @@ for (const backend of backends) {
       // Another server (or this one after a restart) knows the run only from backup_verifications.
       const listed = (await f.t.call('GET', '/v1/backups/verifications?limit=1')).json().items[0];
       assert.equal(listed.id, first.json().id);
-      const other = verifyServiceFactory({ db: f.t.services.db, keyProvider: await openRootKey(f.t.store.config, f.t.services.db), backups: f.t.services.backups,
+      const other = verifyServiceFactory({ db: f.t.services.db, keyProvider: await openRootKey(f.t.store.config, f.t.services.db), tenantKeks: f.t.services.tenantKeks, backups: f.t.services.backups,
         backupDir: f.backupDir, signer: { keyId: 'unused', publicKey: Buffer.alloc(32), sign: () => Buffer.alloc(64) }, sample: 1 });
       assert.deepEqual(await other.status(listed.id), { id: listed.id, backupId: listed.backupId, status: 'complete', step: 'done', stepsDone: 1, stepsTotal: 1, error: null, verification: listed });
     });

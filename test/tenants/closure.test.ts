@@ -4,7 +4,8 @@
 // rows deleted, and a signed deletion certificate issued.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { backends } from '../helpers/backends.ts';
 import { seedTenant, startTestApp, type TestApp } from '../helpers/test-app.ts';
 import { assertProblem } from '../helpers/problem.ts';
@@ -13,6 +14,8 @@ import { verifyEd25519 } from '../../src/crypto/signing.ts';
 import { signingKeyFor } from '../../src/crypto/signing.ts';
 import { openRootKey } from '../helpers/backends.ts';
 import { unwrapDataKey, type KeyPurpose } from '../../src/crypto/keyring.ts';
+import type { KeyWrapper } from '../../src/crypto/key-provider.ts';
+import type { Wrapping } from '../../src/keys/tenant-keks.ts';
 import { decodeRecord } from '../../src/records/record-codec.ts';
 import { toBuffer } from '../../src/db/db.ts';
 import { addMonths } from '../../src/clock.ts';
@@ -157,23 +160,36 @@ for (const backend of backends) {
         assertProblem(await t.call('POST', `${tenantUrl(s)}/close`), 409, 'tenant.already_closed');
       });
 
-      it('crypto-shredding: the copied rows cannot be decrypted with any key that remains', async () => {
+      it('crypto-shredding: the copied rows and key rows cannot be decrypted with any key that remains', async () => {
         const keyProvider = await openRootKey(t.store.config, t.store.db);
-        const remaining = await t.store.db.transaction(async (tx) => tx.query<{ tenant_id: string; purpose: KeyPurpose; version: number; wrapped: Uint8Array }>(
-          'select tenant_id::text, purpose, version, wrapped from tenant_keys'));
+        const remaining = await t.store.db.transaction(async (tx) => tx.query<{ tenant_id: string; purpose: KeyPurpose; version: number; wrapped: Uint8Array; wrapping: Wrapping }>(
+          'select tenant_id::text, purpose, version, wrapped, wrapping from tenant_keys'));
         assert.ok(remaining.length >= 2, 'other tenants keep their keys');
         assert.equal(remaining.filter((k) => k.tenant_id === s.tenantId).length, 0);
-        // Every remaining key row, unwrapped in its own context (as Tresor would) and, failing that, in the purged tenant's.
+        assert.ok(remaining.every((k) => k.wrapping === 'tenant'), 'every key row is wrapped under its tenant\'s KEK');
+        // The purged tenant's secret is gone from the key directory; the other tenants' are there.
+        const secrets = t.services.tenantKeks.secrets;
+        assert.equal(secrets.read(s.tenantId).state, 'destroyed');
+        assert.equal(existsSync(join(secrets.dir, `${s.tenantId}.key`)), false);
+        // Every key Tresor holds: the root key, every tenant KEK it can derive
+        // (from every secret left in the directory), every data, index and
+        // pseudonym key those unwrap, and the root key's derived keys.
+        const wrappers: KeyWrapper[] = [keyProvider];
         const candidates: Buffer[] = [readFileSync(t.store.config.keyFile)];
+        for (const file of readdirSync(secrets.dir).filter((f) => f.endsWith('.key'))) {
+          const secret = readFileSync(join(secrets.dir, file));
+          candidates.push(secret);
+          for (const tenantId of new Set([file.slice(0, -4), s.tenantId])) wrappers.push(keyProvider.tenantKek(tenantId, secret));
+        }
         for (const k of remaining) {
-          candidates.push(unwrapDataKey(keyProvider, toBuffer(k.wrapped), { tenantId: k.tenant_id, purpose: k.purpose, version: k.version }));
+          candidates.push(t.services.tenantKeks.unwrap(toBuffer(k.wrapped), k.wrapping, { tenantId: k.tenant_id, purpose: k.purpose, version: k.version }));
           assert.throws(() => unwrapDataKey(keyProvider, toBuffer(k.wrapped), { tenantId: s.tenantId, purpose: 'data', version: k.version }));
         }
-        const pseudonymKeys = await t.store.db.query<{ tenant_id: string; version: number; wrapped: Uint8Array }>(
-          'select tenant_id::text, version, wrapped from pseudonym_keys where wrapped is not null');
+        const pseudonymKeys = await t.store.db.query<{ tenant_id: string; version: number; wrapped: Uint8Array; wrapping: Wrapping }>(
+          'select tenant_id::text, version, wrapped, wrapping from pseudonym_keys where wrapped is not null');
         assert.ok(pseudonymKeys.length >= 1, 'the other tenant keeps its pseudonym key');
         for (const k of pseudonymKeys) {
-          candidates.push(unwrapDataKey(keyProvider, toBuffer(k.wrapped), { tenantId: k.tenant_id, purpose: 'pseudonym', version: k.version }));
+          candidates.push(t.services.tenantKeks.unwrap(toBuffer(k.wrapped), k.wrapping, { tenantId: k.tenant_id, purpose: 'pseudonym', version: k.version }));
         }
         for (const purpose of ['signing.audit.tree_head', 'signing.deletion.certificate', 'signing.backup.verification']) candidates.push(keyProvider.deriveKey(purpose));
         let attempts = 0;
@@ -186,12 +202,14 @@ for (const backend of backends) {
           }
         }
         assert.equal(attempts, copied.records.length * candidates.length);
-        // The limit of shredding inside the database: the copied key rows
-        // themselves still unwrap under the root key, which is why backups
-        // made before the purge keep the tenant readable until they are
-        // rotated out (the certificate says so).
-        const copiedKey = copied.keys.find((k) => k.purpose === 'data')!;
-        assert.equal(unwrapDataKey(keyProvider, toBuffer(copiedKey.wrapped), { tenantId: s.tenantId, purpose: 'data', version: copiedKey.version }).length, 32);
+        // The copied key rows (what a backup or replica made before the purge
+        // holds) unwrap under no key either: not the root key, not any
+        // remaining tenant's KEK; and Tresor answers tenant.keys_destroyed.
+        for (const k of [...copied.keys, ...copied.pseudonymKeys.map((p) => ({ ...p, purpose: 'pseudonym' }))] as Array<Record<string, any>>) {
+          const p = { tenantId: s.tenantId, purpose: k.purpose as KeyPurpose, version: k.version as number };
+          for (const w of wrappers) assert.throws(() => unwrapDataKey(w, toBuffer(k.wrapped), p), { code: 'crypto.unwrap_failed' });
+          assert.throws(() => t.services.tenantKeks.unwrap(toBuffer(k.wrapped), k.wrapping, p), { code: 'tenant.keys_destroyed' });
+        }
       });
 
       it('the deletion certificate says what, when, how and under which policy; its Ed25519 signature verifies and a changed byte fails', async () => {
@@ -204,9 +222,10 @@ for (const backend of backends) {
         assert.equal(c.certificate.rowsDeleted.records, 7);
         assert.equal(c.certificate.rowsDeleted.collections, 2);
         assert.equal(c.certificate.rowsDeleted.pseudonym_map, 2);
-        assert.deepEqual(c.certificate.keysDestroyed, { data: 1, index: 1, pseudonym: 1 });
+        assert.deepEqual(c.certificate.keysDestroyed, { data: 1, index: 1, pseudonym: 1, tenant_secret: 1 });
         assert.equal(c.certificate.policy.months, 13);
-        assert.match(c.certificate.method.cryptoShredding, /wrapped key/);
+        assert.match(c.certificate.method.cryptoShredding, /outside the database/);
+        assert.match(c.certificate.backups, /tenant.keys_destroyed/);
         assert.ok(Date.parse(c.certificate.keysDestroyedAt) <= Date.parse(c.certificate.completedAt));
         assert.match(c.text, /TRESOR DELETION CERTIFICATE/);
         assert.match(c.text, /records\s+7/);
@@ -229,7 +248,7 @@ for (const backend of backends) {
           .map((i: { entry: { target?: { id: string } } }) => i.entry).filter((e: { target?: { id: string } }) => e.target?.id === s.tenantId);
         await t.services.sequencer.sequence();
         const [destroyed] = await platform('tenant.keys_destroy');
-        assert.deepEqual(destroyed.detail, { data: 1, index: 1, pseudonym: 1 });
+        assert.deepEqual(destroyed.detail, { data: 1, index: 1, pseudonym: 1, tenant_secret: 1 });
         const [purge] = await platform('tenant.purge');
         assert.equal(purge.actor.id, 'tenant-purge');
         assert.equal((await platform('tenant.close')).length, 1);
