@@ -70,7 +70,9 @@ export function createServices(config: Config, { db, keyProvider, onError = () =
   const tenantKeks = tenantKeksFor(keyProvider, config.tenantKeyDir);
   const keys = keysServiceFactory({ db, tenantKeks, keyCacheMax: config.keyCacheMax, keyCacheTtlMs: config.keyCacheTtlMs });
   const collections = collectionsServiceFactory({ db, maxFields: config.maxFields, maxLengthCap: config.maxLengthCap, defaultMaxLength: config.defaultMaxLength,
-    cache: { max: config.collectionCacheMax, ttlMs: config.collectionCacheTtlMs } });
+    cache: { max: config.collectionCacheMax, ttlMs: config.collectionCacheTtlMs }, afterCreate: (tx, c) => subjects.inner.extendHolds(tx, c) });
+  const subjects = subjectsServiceFactory({ db, keys, backupDir: config.backupDir, now,
+    ledgerKey: signingKeyFor(keyProvider, LEDGER_SIGNING_PURPOSE), certificateKey: signingKeyFor(keyProvider, 'erasure.certificate') });
   const pseudonyms = pseudonymsServiceFactory({ db, tenantKeks, collections, now, mappingPeriodMs: config.pseudonymMappingDays * 24 * 3600_000,
     maxLiveVersions: config.pseudonymMaxVersions, rekeyBatch: config.pseudonymRekeyBatch, cache: { max: config.keyCacheMax, ttlMs: config.keyCacheTtlMs } });
   const recordLimits = { jsonMaxBytes: config.jsonMaxBytes, recordMaxBytes: config.recordMaxBytes, cardGuard: config.paymentCardGuard === 'on' };
@@ -129,8 +131,7 @@ export function createServices(config: Config, { db, keyProvider, onError = () =
     auditLog: auditLogServiceFactory({ db, signingKey: auditSigningKey }),
     records,
     pseudonyms,
-    subjects: subjectsServiceFactory({ db, keys, backupDir: config.backupDir, now,
-      ledgerKey: signingKeyFor(keyProvider, LEDGER_SIGNING_PURPOSE), certificateKey: signingKeyFor(keyProvider, 'erasure.certificate') }),
+    subjects,
     securityEvents,
     securityAlerts: alerts,
     egress,

@@ -10,9 +10,13 @@ import { type CollectionRow, collectionsRepo } from './collections-repo.ts';
 
 export const publicCollection = (c: CollectionRow) => ({ id: c.id, name: c.name, fields: c.fields, purposes: c.purposes, createdAt: c.createdAt.toISOString() });
 
-export interface CollectionsDeps { db: Db; maxFields: number; maxLengthCap: number; defaultMaxLength: number; cache: { max: number; ttlMs: number } }
+export interface CollectionsDeps {
+  db: Db; maxFields: number; maxLengthCap: number; defaultMaxLength: number; cache: { max: number; ttlMs: number };
+  /** In the creating transaction, after the insert (active legal holds extend to the new collection). */
+  afterCreate?: (tx: TenantTx, c: CollectionRow) => Promise<void>;
+}
 
-export function collectionsServiceFactory({ db, maxFields, maxLengthCap, defaultMaxLength, cache: cacheLimits }: CollectionsDeps) {
+export function collectionsServiceFactory({ db, maxFields, maxLengthCap, defaultMaxLength, cache: cacheLimits, afterCreate = async () => {} }: CollectionsDeps) {
   // Definitions never change once created, so they are cached per tenant.
   const cache = createKeyCache<CollectionRow>(cacheLimits);
 
@@ -40,7 +44,9 @@ export function collectionsServiceFactory({ db, maxFields, maxLengthCap, default
         const purposes = [...new Set(input.purposes ?? [])];
         tx.audit({ action: 'collection.create', actor, collection: parsed.name, target: { type: 'collection', id }, fields: parsed.fields.map((f) => f.name),
           ...(purposes.length ? { detail: { purposes: purposes.join(',') } } : {}) });
-        return publicCollection(await collectionsRepo.insert(tx, { tenantId: tx.tenantId, id, name: parsed.name, fields: parsed.fields, purposes }));
+        const row = await collectionsRepo.insert(tx, { tenantId: tx.tenantId, id, name: parsed.name, fields: parsed.fields, purposes });
+        await afterCreate(tx, row);
+        return publicCollection(row);
       } catch (err) {
         if (isUniqueViolation(err)) throw new RequestError('collection.already_exists', `A collection named '${parsed.name}' exists`);
         throw err;

@@ -40,16 +40,16 @@ export const subjectsRepo = {
   ledger: async (tx: TenantTx) => (await tx.query<{ entry: Uint8Array; signature: Uint8Array }>('select entry, signature from erasure_ledger order by id'))
     .map((r) => ({ entry: toBuffer(r.entry), signature: toBuffer(r.signature) })),
 
-  insertHold: async (tx: TenantTx, h: { id: string; reason: string; fields: string[]; createdBy: string; createdAt: Date;
+  insertHold: async (tx: TenantTx, h: { id: string; reason: string; fields: string[]; createdBy: string; createdAt: Date; subjectSealed: Buffer;
     groups: Array<{ collectionId: string; terms: Term[] }> }) => {
     const terms = h.groups.flatMap((g) => g.terms.map((t) => ({ c: g.collectionId, f: t.field, h: t.hash, n: g.terms.length })));
     const [row] = await tx.query<HoldRow>(
-      `with h as (insert into legal_holds (tenant_id, id, reason, fields, created_by, created_at) values ($1, $2, $3, $4::text::jsonb, $5, $6)
+      `with h as (insert into legal_holds (tenant_id, id, reason, fields, created_by, created_at, subject_sealed) values ($1, $2, $3, $4::text::jsonb, $5, $6, $8)
          returning ${holdColumns}),
        t as (insert into legal_hold_terms (tenant_id, hold_id, collection_id, field, hash, terms)
          select $1, $2, x.c, x.f, decode(x.h, 'hex'), x.n from jsonb_to_recordset($7::text::jsonb) as x(c uuid, f text, h text, n int))
        select * from h`,
-      [tx.tenantId, h.id, h.reason, JSON.stringify(h.fields), h.createdBy, h.createdAt, JSON.stringify(terms)]);
+      [tx.tenantId, h.id, h.reason, JSON.stringify(h.fields), h.createdBy, h.createdAt, JSON.stringify(terms), h.subjectSealed]);
     return row;
   },
 
@@ -57,8 +57,18 @@ export const subjectsRepo = {
     tx.query<HoldRow>(`select ${holdColumns} from legal_holds where ($1::uuid is null or id < $1::uuid) order by id desc limit $2`, [after, limit]),
 
   releaseHold: async (tx: TenantTx, id: string, by: string, at: Date) =>
-    (await tx.query<HoldRow>(`update legal_holds set released_by = $2, released_at = $3 where id = $1 and released_at is null returning ${holdColumns}`,
+    (await tx.query<HoldRow>(`update legal_holds set released_by = $2, released_at = $3, subject_sealed = null where id = $1 and released_at is null returning ${holdColumns}`,
       [id, by, at]))[0],
+
+  /** Active holds whose lookup values are kept (sealed), for a collection created after them. */
+  activeHoldSubjects: (tx: TenantTx) =>
+    tx.query<{ id: string; sealed: Uint8Array }>('select id::text as id, subject_sealed as sealed from legal_holds where released_at is null and subject_sealed is not null'),
+
+  /** A hold's terms in one more collection. */
+  insertHoldTerms: (tx: TenantTx, holdId: string, collectionId: string, terms: Term[]) =>
+    tx.query(`insert into legal_hold_terms (tenant_id, hold_id, collection_id, field, hash, terms)
+      select $1, $2, $3, x.f, decode(x.h, 'hex'), $5 from jsonb_to_recordset($4::text::jsonb) as x(f text, h text) on conflict do nothing`,
+    [tx.tenantId, holdId, collectionId, JSON.stringify(terms.map((t) => ({ f: t.field, h: t.hash }))), terms.length]),
 
   /**
    * Which of these records an active legal hold covers: a record is held when

@@ -11,6 +11,8 @@ import { decodeRecord } from '../records/record-codec.ts';
 import { decodeCursor, encodeCursor } from '../http/cursor.ts';
 import { subjectTerms, type TermGroup } from './subject-terms.ts';
 import { type HoldRow, subjectsRepo } from './subjects-repo.ts';
+import { openHoldSubject, sealHoldSubject } from './hold-subject.ts';
+import { toBuffer } from '../db/db.ts';
 import { type LedgerEntry, appendToLedgerFile, reapplyLedger, signEntry } from './erasure-ledger.ts';
 
 /** At most this many records per data-subject request (find, export, erase). */
@@ -126,10 +128,37 @@ export function subjectsServiceFactory({ db, keys, backupDir, ledgerKey, certifi
       const ring = await keys.ringFor(t.tx, t.tx.tenantId);
       const groups = subjectTerms(await collectionsRepo.list(t.tx), ring, input.where);
       const id = uuidv7();
+      const subjectSealed = sealHoldSubject(ring, { tenantId: t.tx.tenantId, holdId: id }, input.where);
       t.tx.audit({ action: 'legal_hold.create', actor: t.actor, target: { type: 'legal_hold', id }, fields: fieldsOf(input.where),
         detail: { collections: groups.length } });
       return holdView(await subjectsRepo.insertHold(t.tx, { id, reason: input.reason, fields: fieldsOf(input.where), createdBy: `${t.actor.type}:${t.actor.id}`,
-        createdAt: now(), groups: groups.map((g) => ({ collectionId: g.collection.id, terms: g.terms })) }));
+        createdAt: now(), subjectSealed, groups: groups.map((g) => ({ collectionId: g.collection.id, terms: g.terms })) }));
+    },
+
+    /**
+     * In the transaction that creates a collection: every active hold whose
+     * fields the new collection indexes gets its terms there too, so the hold
+     * covers records written to it later. Holds made before migration 0016
+     * kept no lookup values and stay with the collections they were made on.
+     */
+    async extendHolds(tx: TenantTx, collection: CollectionRow) {
+      const holds = await subjectsRepo.activeHoldSubjects(tx);
+      if (!holds.length) return;
+      const ring = await keys.ringFor(tx, tx.tenantId);
+      for (const h of holds) {
+        const where = openHoldSubject(ring, { tenantId: tx.tenantId, holdId: h.id }, toBuffer(h.sealed));
+        const names = Object.keys(where);
+        if (!names.every((n) => collection.fields.some((f) => f.name === n && f.searchable))) continue;
+        let groups: TermGroup[];
+        try {
+          groups = subjectTerms([collection], ring, where);
+        } catch (err) {
+          // A value the new collection's field type does not accept: no record of it can match.
+          if (err instanceof RequestError && err.code === 'subject.where_invalid') continue;
+          throw err;
+        }
+        for (const g of groups) await subjectsRepo.insertHoldTerms(tx, h.id, collection.id, g.terms);
+      }
     },
 
     async holds(t: InTx, page: { limit: number; cursor?: string }) {

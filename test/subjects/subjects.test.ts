@@ -137,6 +137,36 @@ for (const backend of backends) {
       assert.equal(again.json().erased, 0);
     });
 
+    it('a legal hold covers collections created after it; a released hold does not reach new ones and keeps no lookup value', async () => {
+      const a = await arrange('HoldLater');
+      const h = (await t.call('POST', a.holds, { token: a.adminKey, body: { where: { email: 'ada@example.com' }, reason: 'litigation 2026/18' } })).json();
+      const tickets = { name: 'tickets', fields: [{ name: 'email', type: 'email', searchable: true }, { name: 'topic', type: 'string' }] };
+      assert.equal((await t.call('POST', `/v1/tenants/${a.tenantId}/collections`, { token: a.adminKey, body: tickets })).statusCode, 201);
+      const rec = async (collection: string, email: string) =>
+        (await t.call('POST', `/v1/tenants/${a.tenantId}/collections/${collection}/records`, { token: a.adminKey, body: { data: { email } } })).json().id as string;
+      const adaTicket = await rec('tickets', 'ada@example.com');
+      const bobTicket = await rec('tickets', 'bob@example.com');
+      const held = await t.store.db.withTenant(a.tenantId, (tx) => heldRecordIds(tx, [adaTicket, bobTicket]));
+      assert.deepEqual([...held], [adaTicket]);
+      // Only the new collection's record is left of Ada's indexed ones: the erasure is still refused because of it.
+      for (const id of [a.ids.adaCustomer]) assert.equal((await t.call('DELETE', `${a.base}/${id}`, { token: a.adminKey })).statusCode, 204);
+      for (const id of [a.ids.adaOrder1, a.ids.adaOrder2]) {
+        assert.equal((await t.call('DELETE', `/v1/tenants/${a.tenantId}/collections/orders/records/${id}`, { token: a.adminKey })).statusCode, 204);
+      }
+      const erase = () => t.call('POST', `${a.sub}/erase`, { token: a.adminKey, body: { where: { email: 'ada@example.com' }, reason: 'Art. 17' } });
+      assertProblem(await erase(), 409, 'subject.legal_hold');
+      assert.equal((await t.call('DELETE', `${a.holds}/${h.id}`, { token: a.adminKey })).statusCode, 200);
+      const kept = await t.store.db.withTenant(a.tenantId, (tx) => tx.query<{ sealed: Uint8Array | null }>('select subject_sealed as sealed from legal_holds where id = $1', [h.id]));
+      assert.equal(kept[0].sealed, null, 'the released hold keeps no lookup value');
+      const more = { name: 'visits', fields: [{ name: 'email', type: 'email', searchable: true }] };
+      assert.equal((await t.call('POST', `/v1/tenants/${a.tenantId}/collections`, { token: a.adminKey, body: more })).statusCode, 201);
+      const adaVisit = await rec('visits', 'ada@example.com');
+      assert.deepEqual([...await t.store.db.withTenant(a.tenantId, (tx) => heldRecordIds(tx, [adaVisit, adaTicket]))], []);
+      const ok = await erase();
+      assert.equal(ok.statusCode, 200, ok.body);
+      assert.equal(ok.json().erased, 2);
+    });
+
     it('a legal hold blocks erasure with 409 until it is released; holds are listed with who and when', async () => {
       const a = await arrange('Hold');
       const hold = await t.call('POST', a.holds, { token: a.adminKey, body: { where: { email: 'ada@example.com' }, reason: 'litigation 2026/17' } });
