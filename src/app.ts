@@ -42,6 +42,8 @@ import { closureRoutes } from './tenants/closure-routes.ts';
 import { registerTransport } from './http/tls.ts';
 import type { SecureContextOptions } from 'node:tls';
 import { tomRoutes } from './tom/tom-routes.ts';
+import { incidentsRoutes } from './incidents/incidents-routes.ts';
+import { registerIncidentMetrics } from './incidents/incident-metrics.ts';
 
 // Secrets and bodies never reach the log: auth headers and cookies are
 // redacted, and request bodies are not logged at all. URLs carry no personal
@@ -81,13 +83,13 @@ export async function buildApp(config: Config, services: Services, opts: { logge
       { action: req.routeOptions.config.action ?? '', method: req.method, route: req.routeOptions.url ?? null, ...requestMeta(req) }),
   });
   registerMetrics(app, { registry: services.metrics.registry, db: services.db, poolMax: services.db.kind === 'postgres' ? config.dbPoolMax : 1,
-    more: (registry) => { services.jobs.registerMetrics(registry); registerBackupMetrics(registry, services); registerRetentionMetrics(registry, services); }, port: config.metricsPort, host: config.host });
+    more: (registry) => { services.jobs.registerMetrics(registry); registerBackupMetrics(registry, services); registerRetentionMetrics(registry, services); registerIncidentMetrics(registry, services); }, port: config.metricsPort, host: config.host });
   await registerOpenApi(app, config);
   registerRequestLog(app, services.requestLog, config.requestLogFieldMax);
   // A restored store must not bring an erased subject back: the erasure
   // ledger's entries it lacks are applied before the first request is served.
   app.addHook('onReady', async () => { await services.subjects.reapplyLedger(); });
-  app.addHook('onClose', async () => { await services.backups.idle(); await services.verifications.idle(); await services.jobs.stop(); await services.imports.close(); await services.requestLog.close(); });
+  app.addHook('onClose', async () => { await services.backups.idle(); await services.verifications.idle(); await services.jobs.stop(); await services.incidentRules.idle(); await services.imports.close(); await services.requestLog.close(); });
 
   healthRoutes(app, { db: services.db, environment: config.environment });
   problemsRoutes(app);
@@ -115,5 +117,6 @@ export async function buildApp(config: Config, services: Services, opts: { logge
   instructionsRoutes(app, { instructions: services.instructions });
   subProcessorsRoutes(app, { subProcessors: services.subProcessors });
   tomRoutes(app, { tom: services.tom });
+  incidentsRoutes(app, { incidents: services.incidents, listDefaultLimit: config.listDefaultLimit });
   return app;
 }

@@ -140,6 +140,22 @@ export const ConfigSchema = Type.Object({
   denialAlertThreshold: int(10, { minimum: 1, maximum: 10_000 }, { env: 'TRESOR_DENIAL_ALERT_THRESHOLD',
     description: 'refusals of one credential within `TRESOR_DENIAL_ALERT_WINDOW_MS` that raise an alert' }),
   denialAlertWindowMs: int(60_000, { minimum: 1000 }, { env: 'TRESOR_DENIAL_ALERT_WINDOW_MS', description: 'window of the repeated-refusals alert' }),
+  incidentAlertUrl: Type.Optional(str(undefined, { env: 'TRESOR_INCIDENT_ALERT_URL', docDefault: 'unset → `TRESOR_SECURITY_ALERT_URL`, if set',
+    description: 'webhook that receives the 72-hour clock\'s warnings (24, 48 and 66 hours after an incident\'s aware-at) as a JSON POST; it must be covered by `TRESOR_EGRESS_ALLOW`' })),
+  incidentClockPollMs: int(60_000, { minimum: 1000, maximum: 3_600_000 }, { env: 'TRESOR_INCIDENT_CLOCK_POLL_MS',
+    description: 'how often the job leader checks open incidents against the 72-hour clock (a warning is at most this late)' }),
+  incidentDedupHours: int(24, { minimum: 1, maximum: 720 }, { env: 'TRESOR_INCIDENT_DEDUP_HOURS',
+    description: 'an automatic rule opens at most one incident per subject within this many hours; further hits become timeline events of the open one' }),
+  incidentDenialThreshold: int(50, { minimum: 2, maximum: 100_000 }, { env: 'TRESOR_INCIDENT_DENIAL_THRESHOLD',
+    description: 'refusals (403/404) of one credential within `TRESOR_INCIDENT_BURST_WINDOW_MS` that open an incident' }),
+  incidentLockoutThreshold: int(3, { minimum: 1, maximum: 10_000 }, { env: 'TRESOR_INCIDENT_LOCKOUT_THRESHOLD',
+    description: 'account lockouts in one tenant (or on the platform) within `TRESOR_INCIDENT_BURST_WINDOW_MS` that open an incident' }),
+  incidentBurstWindowMs: int(600_000, { minimum: 1000, maximum: 86_400_000 }, { env: 'TRESOR_INCIDENT_BURST_WINDOW_MS',
+    description: 'sliding window of the denied-access and lockout burst rules' }),
+  incidentRecordIdsMax: int(10_000, { minimum: 1, maximum: 100_000 }, { env: 'TRESOR_INCIDENT_RECORD_IDS_MAX',
+    description: 'record ids kept per affected tenant by an affected-records query (the counts are always complete)' }),
+  dpoContact: Type.Optional(str(undefined, { env: 'TRESOR_DPO_CONTACT', docDefault: 'unset → the drafts ask for one',
+    description: 'the contact point named in breach notification drafts (Art. 33(3)(b)): the data protection officer\'s name and address, e.g. `Datenschutz, Beispiel GmbH, dsb@example.eu`' })),
   retryAfterSeconds: int(5, { minimum: 1, maximum: 3600 }, { env: 'TRESOR_RETRY_AFTER_S',
     description: '`Retry-After` of a 503 answer while the database is unavailable' }),
   rotationBatchSize: int(500, { minimum: 1, maximum: 10000 }, { env: 'TRESOR_ROTATION_BATCH',
@@ -364,6 +380,11 @@ function checkTogether(config: Config, problems: string[]) {
   }
   if (config.patroniUrl !== undefined && !/^https?:\/\/[^/?#]+\/?$/.test(config.patroniUrl)) {
     problems.push('TRESOR_PATRONI_URL: must be the http(s) base URL of a Patroni REST API, e.g. http://10.0.0.5:8008');
+  }
+  if (config.incidentAlertUrl) {
+    const url = URL.canParse(config.incidentAlertUrl) ? new URL(config.incidentAlertUrl) : null;
+    if (!url || !['http:', 'https:'].includes(url.protocol)) problems.push('TRESOR_INCIDENT_ALERT_URL: must be an http(s) URL');
+    else if (!destinationOf(allow.destinations, url)) problems.push('TRESOR_INCIDENT_ALERT_URL: it is not covered by TRESOR_EGRESS_ALLOW');
   }
   if (config.paymentCardGuard === 'off' && config.environment === 'production') {
     problems.push('TRESOR_PAYMENT_CARD_GUARD: may be off only when TRESOR_ENVIRONMENT is staging or test');

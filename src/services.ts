@@ -43,6 +43,9 @@ import { closureServiceFactory } from './tenants/closure-service.ts';
 import { purgeServiceFactory, tenantUnderLegalHold } from './tenants/purge-service.ts';
 import { DELETION_CERTIFICATE_PURPOSE } from './tenants/deletion-certificates.ts';
 import { createTom } from './tom/tom.ts';
+import { incidentRules } from './incidents/incident-rules.ts';
+import { incidentClock } from './incidents/incident-clock.ts';
+import { incidentsServiceFactory } from './incidents/incidents-service.ts';
 
 export interface ServiceDeps {
   db: Db; keyProvider: KeyProvider; onError?: (msg: string, err: unknown) => void; log?: JobLog; metrics?: Metrics;
@@ -59,11 +62,17 @@ export function createServices(config: Config, { db, keyProvider, onError = () =
   // The egress module asks the instruction gate for transfer mechanisms; the
   // gate records refusals through security events, whose alerts use egress.
   let gate: InstructionGate | undefined;
+  // Incident rules hear of refused transfers, security events, failed restore
+  // verifications and unapproved support access; they need only the store.
+  const rules = incidentRules({ db, now, dedupHours: config.incidentDedupHours, denialThreshold: config.incidentDenialThreshold,
+    lockoutThreshold: config.incidentLockoutThreshold, burstWindowMs: config.incidentBurstWindowMs, onError });
   const egress = createEgress({ db, destinations: parseAllowlist(config.egressAllow).destinations, timeoutMs: config.egressTimeoutMs,
-    responseMaxBytes: config.egressResponseMaxBytes, dnsServers: parseDnsServers(config.egressDnsServers) ?? [], permits: { mechanismFor: (tenantId, url, country) => gate!.mechanismFor(tenantId, url, country) } });
+    responseMaxBytes: config.egressResponseMaxBytes, dnsServers: parseDnsServers(config.egressDnsServers) ?? [], permits: { mechanismFor: (tenantId, url, country) => gate!.mechanismFor(tenantId, url, country) },
+    onRefused: rules.egressRefused });
   const alerts = config.securityAlertUrl ? securityAlerts({ url: config.securityAlertUrl, timeoutMs: config.securityAlertTimeoutMs,
     queueMax: config.securityAlertQueueMax, denialThreshold: config.denialAlertThreshold, denialWindowMs: config.denialAlertWindowMs }, egress, now, onError) : null;
-  const securityEvents = securityEventsServiceFactory({ db, now, observer: alerts?.observer });
+  const securityEvents = securityEventsServiceFactory({ db, now,
+    observer: { recorded: (e) => { alerts?.observer.recorded(e); rules.observer.recorded(e); } } });
   gate = instructionGate({ db, securityEvents, required: instructionRequired(config), onError,
     cache: { max: config.collectionCacheMax, ttlMs: config.instructionCacheTtlMs } });
   const instructions = gate;
@@ -94,7 +103,7 @@ export function createServices(config: Config, { db, keyProvider, onError = () =
   jobs.add({ name: 'audit-sequencer', everyMs: config.auditSequenceMs, run: async (ctx) => { await sequencer.sequence(ctx.stopping); } });
   const backups = backupServiceFactory({ db, keyProvider, backupDir: config.backupDir, keep: config.backupKeep, environment: config.environment, onError });
   const verifications = verifyServiceFactory({ db, keyProvider, tenantKeks, backups, backupDir: config.backupDir, sample: config.backupVerifySample,
-    signer: signingKeyFor(keyProvider, 'backup.verification'), onError,
+    signer: signingKeyFor(keyProvider, 'backup.verification'), onError, onRecorded: rules.restoreVerified,
     pgbackrest: config.pgbackrestStanza && config.databaseUrl ? { cfg: { stanza: config.pgbackrestStanza, configFile: config.pgbackrestConfig }, databaseUrl: config.databaseUrl } : undefined });
   addBackupJobs(jobs, { backups, verifications, intervalMs: config.backupIntervalMs, verifyIntervalMs: config.backupVerifyIntervalMs, embedded: !!db.snapshot });
   const subProcessors = subProcessorsServiceFactory({ db, egress, now, objectionDays: config.subProcessorObjectionDays,
@@ -115,6 +124,12 @@ export function createServices(config: Config, { db, keyProvider, onError = () =
   } });
   const identity = createIdentity(config, { db, keyProvider, keys, now, meters, securityEvents: securityEvents.inner });
   const tom = createTom(config, { db, keyProvider, now, jobs, securityEvents: securityEvents.inner, retention, backups });
+  const clock = incidentClock({ db, now, egress, alertUrl: config.incidentAlertUrl ?? config.securityAlertUrl,
+    alertTimeoutMs: config.securityAlertTimeoutMs, onError });
+  jobs.add({ name: 'incident-clock', everyMs: config.incidentClockPollMs, run: async (ctx) => {
+    const given = await clock.tick();
+    for (const w of given) ctx.log.warn(w, 'incident clock warning');
+  } });
   return {
     identity,
     tom,
@@ -139,7 +154,11 @@ export function createServices(config: Config, { db, keyProvider, onError = () =
     subProcessors,
     instructions: instructionsServiceFactory({ db, gate: instructions, securityEvents, now }),
     accessDenied: accessDeniedRecorder(securityEvents, onError),
-    supportGrants: supportGrantsServiceFactory({ db, securityEvents, now, maxMinutes: config.supportGrantMaxMinutes, listMax: config.listMaxLimit }),
+    supportGrants: supportGrantsServiceFactory({ db, securityEvents, now, maxMinutes: config.supportGrantMaxMinutes, listMax: config.listMaxLimit,
+      onUnapproved: rules.supportWithoutApproval }),
+    incidents: incidentsServiceFactory({ db, now, listMax: config.listMaxLimit, recordIdsMax: config.incidentRecordIdsMax, dpoContact: config.dpoContact }),
+    incidentRules: rules,
+    incidentClock: clock,
     apiKeys: apiKeysServiceFactory({ db, securityEvents, now, maxDays: config.apiKeyMaxDays, authCache: { max: config.authCacheMax, ttlMs: config.authCacheTtlMs }, touchIntervalMs: config.keyTouchIntervalMs, meters, onTouchError: (err) => onError('api key touch failed', err) }),
     tenants: tenantsServiceFactory({ db, keys }),
     tenantExport: tenantExportFactory({ db, keys, pageSize: config.exportPageSize }),

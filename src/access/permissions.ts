@@ -100,6 +100,9 @@ export const permissions = {
   'tom.read': ['operator'],
   'tom.manage': ['operator'],
   'tom.report': ['operator', 'owner', 'auditor'],
+  // The incident register is the platform's (Art. 33(2): the processor informs each controller); a tenant reads its own part.
+  'incidents.manage': ['operator'],
+  'incidents.read': ['operator', 'owner', 'admin', 'auditor'],
 } as const satisfies Record<string, readonly Role[]>;
 
 export type Action = keyof typeof permissions;
@@ -155,6 +158,8 @@ export const actionDescriptions: Record<Action, string> = {
   'tom.read': 'read the TOM register with its live evidence and generate the deployment\'s signed Art. 32 annex',
   'tom.manage': 'adapt TOM register entries (owner, review interval, wording) and record attestations',
   'tom.report': 'fetch the signed Art. 32 annex as it applies to the tenant',
+  'incidents.manage': 'open, record, decide, query, draft, export and close incidents in the platform\'s register (GDPR Art. 33)',
+  'incidents.read': 'read the incidents that affect the tenant: the register entry, the tenant\'s own affected records and its notification draft',
 };
 
 /** One line per role, for GET /v1/permissions and the README. */

@@ -12,9 +12,11 @@ import { type SupportGrantRow, supportGrantsRepo } from './support-grants-repo.t
 
 export interface SupportGrantsDeps {
   db: Db; securityEvents: Pick<SecurityEventsService, 'record'>; now?: () => Date; maxMinutes: number; listMax: number;
+  /** Hears of support acting on a tenant without an approved, unexpired grant (the incident rule); must not throw or wait. */
+  onUnapproved?: (actor: Actor, tenantId: string, use: { action: string; method: string; route: string | null }) => void;
 }
 
-export function supportGrantsServiceFactory({ db, securityEvents, now = () => new Date(), maxMinutes, listMax }: SupportGrantsDeps) {
+export function supportGrantsServiceFactory({ db, securityEvents, now = () => new Date(), maxMinutes, listMax, onUnapproved }: SupportGrantsDeps) {
   const publicGrant = (g: SupportGrantRow) => ({
     id: g.id, requester: { type: g.requesterType, id: g.requesterId }, reason: g.reason, minutes: g.minutes,
     status: g.status === 'pending' ? 'pending' as const : g.expiresAt! > now() ? 'active' as const : 'expired' as const,
@@ -91,7 +93,10 @@ export function supportGrantsServiceFactory({ db, securityEvents, now = () => ne
       if (actor.type === 'system' || actor.role !== 'support') return actor;
       return db.withTenant(tenantId, async (tx) => {
         const g = await supportGrantsRepo.findActive(tx, actor.id, now());
-        if (!g) return actor;
+        if (!g) {
+          onUnapproved?.(actor, tenantId, { action: use.action, method: use.method, route: use.route });
+          return actor;
+        }
         const { ip, userAgent, ...detail } = use;
         await securityEvents.record(tx, { type: 'support_grant.used', actor, ip, userAgent, detail: { grantId: g.id, ...detail } });
         return { ...actor, role: SUPPORT_GRANT_ROLE, tenantId, grantId: g.id };

@@ -36,6 +36,8 @@ export interface VerifyDeps {
   now?: () => Date;
   /** Where a background verification's unexpected failure is logged. */
   onError?: (msg: string, err: unknown) => void;
+  /** Hears of each recorded outcome, pass or fail (the incident rule); must not throw or wait. */
+  onRecorded?: (v: Verification) => void;
 }
 
 type OnStep = (step: string) => void;
@@ -62,7 +64,7 @@ function toVerification(row: VerificationRow): Verification {
 // A restore test: the backup is restored into a scratch data dir exactly as
 // `tresor backup restore` would, the checks run on it, and the outcome is
 // signed and appended to backup_verifications, pass or fail.
-export function verifyServiceFactory({ db, keyProvider, tenantKeks, backups, backupDir, signer, sample, pgbackrest, now = () => new Date(), onError = () => {} }: VerifyDeps) {
+export function verifyServiceFactory({ db, keyProvider, tenantKeks, backups, backupDir, signer, sample, pgbackrest, now = () => new Date(), onError = () => {}, onRecorded }: VerifyDeps) {
   async function runChecks(summary: BackupSummary, onStep: OnStep): Promise<VerificationCheck[]> {
     const scratch = mkdtempSync(join(tmpdir(), 'tresor-verify-'));
     const checks: VerificationCheck[] = [];
@@ -105,7 +107,9 @@ export function verifyServiceFactory({ db, keyProvider, tenantKeks, backups, bac
       tx.audit({ tenantId: null, action: 'backup.verify', actor: auditActor(actor), target: { type: 'backup', id: backupId }, detail: { result: evidence.result } });
     });
     if (passed) lastPassed.set(row.verifiedAt);
-    return toVerification(row);
+    const verification = toVerification(row);
+    onRecorded?.(verification);
+    return verification;
   }
 
   // A scrape must answer while the database is down or busy (PGlite runs one

@@ -1,4 +1,8 @@
-import { createTresorClient, type ImportResult, type KeyStatus } from '../client/index.ts';
+import { createTresorClient, type ImportResult, type KeyStatus, type components } from '../client/index.ts';
+
+type IncidentInput = components['schemas']['IncidentInput'];
+type IncidentEventInput = components['schemas']['IncidentEventInput'];
+type IncidentDecisionInput = components['schemas']['IncidentDecisionInput'];
 import { CliError } from './output.ts';
 
 // The CLI's only HTTP code: the commands call the server through the typed
@@ -77,6 +81,7 @@ export function createApiClient({ url, token }: Remote) {
     return answer.data as T;
   }
   const inTenant = (tenantId: string) => ({ params: { path: { tenantId } } });
+  const inIncident = (incidentId: string) => ({ params: { path: { incidentId } } });
 
   return {
     /** Streams NDJSON to the import route; the server answers once, after the last line. */
@@ -106,6 +111,15 @@ export function createApiClient({ url, token }: Remote) {
     verifyBackup: (backupId?: string) => call(() => tresor.POST('/v1/backups/verifications', { body: backupId ? { backupId } : {} })),
     verificationStatus: (verificationId: string) =>
       call(() => tresor.GET('/v1/backups/verifications/{verificationId}/status', { params: { path: { verificationId } } })),
+    openIncident: (body: IncidentInput) => call(() => tresor.POST('/v1/incidents', { body })),
+    listIncidents: (query: { status?: 'open' | 'closed'; limit?: number; cursor?: string }) => call(() => tresor.GET('/v1/incidents', { params: { query } })),
+    getIncident: (incidentId: string) => call(() => tresor.GET('/v1/incidents/{incidentId}', inIncident(incidentId))),
+    addIncidentEvent: (incidentId: string, body: { kind: IncidentEventInput['kind']; note: string }) =>
+      call(() => tresor.POST('/v1/incidents/{incidentId}/events', { ...inIncident(incidentId), body })),
+    decideIncident: (incidentId: string, body: IncidentDecisionInput) => call(() => tresor.POST('/v1/incidents/{incidentId}/decision', { ...inIncident(incidentId), body })),
+    closeIncident: (incidentId: string, lessonsLearned: string) =>
+      call(() => tresor.POST('/v1/incidents/{incidentId}/close', { ...inIncident(incidentId), body: { lessonsLearned } })),
+    exportIncident: (incidentId: string) => call(() => tresor.GET('/v1/incidents/{incidentId}/export', inIncident(incidentId))),
   };
 }
 

@@ -39,16 +39,20 @@ function reportText(r: VerifyReport): string {
  */
 export async function verifyAuditLog(config: Config, o: { head?: string; json?: boolean }, openStore: (c: Config) => Promise<{ db: any; keyProvider: any }>): Promise<number> {
   const saved = o.head ? readSavedHead(o.head) : undefined;
-  const [{ verifyLog }, { signingKeyFor }, { AUDIT_SIGNING_PURPOSE }] = await Promise.all([
-    import('../audit/merkle/verify.ts'), import('../crypto/signing.ts'), import('../audit/merkle/tree-head.ts')]);
+  const [{ verifyLog }, { signingKeyFor }, { AUDIT_SIGNING_PURPOSE }, { auditVerifyFailed }, { clockFor }] = await Promise.all([
+    import('../audit/merkle/verify.ts'), import('../crypto/signing.ts'), import('../audit/merkle/tree-head.ts'),
+    import('../incidents/incident-rules.ts'), import('../clock.ts')]);
   const { db, keyProvider } = await openStore(config);
   try {
     const key = signingKeyFor(keyProvider, AUDIT_SIGNING_PURPOSE);
     const report = await verifyLog(db, key.publicKey, { saved });
     const rate = Math.round(report.entries / Math.max(report.ms / 1000, 0.001));
-    const text = reportText(report);
+    // A failed verification is an integrity incident (or a new event of the one already open).
+    const incident = report.firstBad
+      ? await auditVerifyFailed(db, report.firstBad, report.treeSize, clockFor(config.clockOffset)(), config.incidentDedupHours) : null;
+    const text = `${reportText(report)}${incident ? `\nincident ${incident.incidentId} ${incident.opened ? 'opened' : 'updated'}` : ''}`;
     if (report.firstBad && !o.json) process.stderr.write(`${text}\n`);
-    else printResult(!!o.json, { ok: report.firstBad === null, ...report, entriesPerSecond: rate, keyId: key.keyId }, text);
+    else printResult(!!o.json, { ok: report.firstBad === null, ...report, entriesPerSecond: rate, keyId: key.keyId, incidentId: incident?.incidentId ?? null }, text);
     return report.firstBad ? exitCodes.failed : exitCodes.done;
   } finally { await db.close(); }
 }

@@ -8,6 +8,7 @@ import { printTreeHead, verifyAuditLog } from './audit-commands.ts';
 import { exportAudit, type ExportOptions } from './audit-export.ts';
 import { createBackup, listBackups, restoreBackup, verifyBackup } from './backup-commands.ts';
 import { userCommands } from './user-commands.ts';
+import { incidentCommands } from './incident-commands.ts';
 import { cloneTenantCommand, type CloneOptions } from './clone-commands.ts';
 import { runRetention, type RetentionRunOptions } from './retention-commands.ts';
 import { tomReport, tomVerify, type TomReportOptions, type TomVerifyOptions } from './tom-commands.ts';
@@ -254,6 +255,7 @@ ${exitCodesHelp}${example('tresor start', 'tresor import --tenant $TENANT --coll
   storeCommands(program);
   apiCommands(program);
   userCommands(program, apiCommand, example);
+  incidentCommands(program, apiCommand, example);
   auditCommands(program);
   tenantCommands(program);
   backupCommands(program);

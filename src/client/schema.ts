@@ -1923,6 +1923,232 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/incidents": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The incident register
+         * @description Newest first, a page at a time (pass `nextCursor` back as `cursor`).
+         *
+         *     Roles: operator.
+         */
+        get: operations["listIncidents"];
+        put?: never;
+        /**
+         * Open an incident
+         * @description Adds an incident to the register; `awareAt` starts the 72-hour clock of GDPR Art. 33(1), which warns at 24, 48 and 66 hours.
+         *
+         *     Roles: operator.
+         */
+        post: operations["openIncident"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/incidents/{incidentId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * An incident with its timeline and affected tenants
+         * @description The register entry, the clock (deadline, hours since aware-at, warnings given), the decision, the closure, the append-only timeline and each affected tenant's records.
+         *
+         *     Roles: operator.
+         */
+        get: operations["getIncident"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/incidents/{incidentId}/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Add an event to the timeline
+         * @description The timeline is append-only: each event keeps its actor and time.
+         *
+         *     Roles: operator.
+         */
+        post: operations["addIncidentEvent"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/incidents/{incidentId}/decision": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Record the notifiability decision
+         * @description Art. 33(1): notifiable or not, with the reason. The clock stops when the decision is "not notifiable", or once `authorityNotifiedAt` is given. A later decision replaces this one; both stay in the timeline.
+         *
+         *     Roles: operator.
+         */
+        post: operations["decideIncident"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/incidents/{incidentId}/affected": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Find the affected tenants and records in the audit trail
+         * @description Per tenant, the records `actorId` read or changed between `from` and `to` (counts and record ids, never values), stored on the incident; each tenant's audit log notes it.
+         *
+         *     Roles: operator.
+         */
+        post: operations["computeIncidentAffected"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/incidents/{incidentId}/close": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Close an incident with its lessons learned
+         * @description Needs the notifiability decision first. A closed incident stays readable and exportable.
+         *
+         *     Roles: operator.
+         */
+        post: operations["closeIncident"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/incidents/{incidentId}/drafts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Notification drafts for each affected controller
+         * @description Art. 33(3) contents per affected tenant, in German or English; counts and collection names, never values.
+         *
+         *     Roles: operator.
+         */
+        get: operations["listIncidentDrafts"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/incidents/{incidentId}/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The Art. 33(5) documentation of an incident
+         * @description The facts, effects and remedial action: the register entry, timeline, decision, affected tenants and closure, as JSON and Markdown.
+         *
+         *     Roles: operator.
+         */
+        get: operations["exportIncident"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/tenants/{tenantId}/incidents": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Incidents that affect the tenant
+         * @description Newest first (at most TRESOR_LIST_MAX_LIMIT); each with the tenant's own affected records only.
+         *
+         *     Roles: operator, owner, admin, auditor.
+         */
+        get: operations["listTenantIncidents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/tenants/{tenantId}/incidents/{incidentId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * An incident as it affects the tenant, with its notification draft
+         * @description The register entry, the tenant's own affected records and the Art. 33(3) draft addressed to it; an incident that does not affect the tenant answers 404.
+         *
+         *     Roles: operator, owner, admin, auditor.
+         */
+        get: operations["getTenantIncident"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/tenants/{tenantId}/collections/{name}/records/import": {
         parameters: {
             query?: never;
@@ -3186,6 +3412,382 @@ export interface components {
              * @example 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
              */
             documentSha256?: string;
+        };
+        /** IncidentInput */
+        IncidentInput: {
+            /** @example Support key used outside its grant */
+            title: string;
+            /**
+             * @description the breach type: confidentiality, integrity or availability
+             * @enum {string}
+             */
+            category: "confidentiality" | "integrity" | "availability";
+            /** @enum {string} */
+            severity: "low" | "medium" | "high" | "critical";
+            /**
+             * Format: date-time
+             * @description when the breach was detected; not in the future
+             */
+            detectedAt: string;
+            /**
+             * Format: date-time
+             * @description when the processor became aware of it (starts the 72-hour clock); not in the future, not before detectedAt
+             */
+            awareAt: string;
+            /**
+             * @example [
+             *       "API"
+             *     ]
+             */
+            affectedSystems: string[];
+            /**
+             * @example [
+             *       "contact data"
+             *     ]
+             */
+            dataCategories: string[];
+            /** @example A support key read records of one tenant after its grant had expired. */
+            description: string;
+        };
+        /** IncidentEvent */
+        IncidentEvent: {
+            seq: number;
+            /** Format: date-time */
+            at: string;
+            kind: string;
+            actor: {
+                type: string;
+                id: string;
+            };
+            note: string;
+        };
+        /** IncidentTenantPart */
+        IncidentTenantPart: {
+            /** Format: uuid */
+            tenantId: string;
+            query: {
+                actorId: string;
+                from: string;
+                to: string;
+                actions: string[];
+            };
+            recordsRead: number;
+            recordsChanged: number;
+            recordsTotal: number;
+            /** @description record ids by collection; never values */
+            recordIds: {
+                [key: string]: string[];
+            };
+            recordIdsTruncated: boolean;
+            /** Format: date-time */
+            computedAt: string;
+        };
+        /** IncidentDetail */
+        IncidentDetail: {
+            /** Format: uuid */
+            id: string;
+            title: string;
+            category: string;
+            severity: string;
+            /** @enum {string} */
+            status: "open" | "closed";
+            /** Format: date-time */
+            detectedAt: string;
+            /** Format: date-time */
+            awareAt: string;
+            affectedSystems: string[];
+            dataCategories: string[];
+            description: string;
+            rule: string | null;
+            openedBy: {
+                type: string;
+                id: string;
+            };
+            /** Format: date-time */
+            createdAt: string;
+            clock: {
+                /** Format: date-time */
+                deadline: string;
+                hoursSinceAware: number;
+                running: boolean;
+                warnedHours: number;
+            };
+            decision: {
+                notifiable: boolean;
+                reason: string;
+                consequences: string | null;
+                measures: string | null;
+                authorityNotifiedAt: string | null;
+                /** Format: date-time */
+                decidedAt: string;
+                decidedBy: {
+                    type: string;
+                    id: string;
+                };
+            } | null;
+            closure: {
+                /** Format: date-time */
+                closedAt: string;
+                lessonsLearned: string;
+                closedBy: {
+                    type: string;
+                    id: string;
+                };
+            } | null;
+            timeline: components["schemas"]["IncidentEvent"][];
+            affectedTenants: components["schemas"]["IncidentTenantPart"][];
+        };
+        /** Incident */
+        Incident: {
+            /** Format: uuid */
+            id: string;
+            title: string;
+            category: string;
+            severity: string;
+            /** @enum {string} */
+            status: "open" | "closed";
+            /** Format: date-time */
+            detectedAt: string;
+            /** Format: date-time */
+            awareAt: string;
+            affectedSystems: string[];
+            dataCategories: string[];
+            description: string;
+            rule: string | null;
+            openedBy: {
+                type: string;
+                id: string;
+            };
+            /** Format: date-time */
+            createdAt: string;
+            clock: {
+                /** Format: date-time */
+                deadline: string;
+                hoursSinceAware: number;
+                running: boolean;
+                warnedHours: number;
+            };
+            decision: {
+                notifiable: boolean;
+                reason: string;
+                consequences: string | null;
+                measures: string | null;
+                authorityNotifiedAt: string | null;
+                /** Format: date-time */
+                decidedAt: string;
+                decidedBy: {
+                    type: string;
+                    id: string;
+                };
+            } | null;
+            closure: {
+                /** Format: date-time */
+                closedAt: string;
+                lessonsLearned: string;
+                closedBy: {
+                    type: string;
+                    id: string;
+                };
+            } | null;
+        };
+        /** IncidentPage */
+        IncidentPage: {
+            items: components["schemas"]["Incident"][];
+            /** @description Pass as `cursor` for the next page; null on the last page */
+            nextCursor: string | null;
+        };
+        /** IncidentEventInput */
+        IncidentEventInput: {
+            /** @enum {string} */
+            kind: "note" | "detection" | "containment" | "assessment" | "communication" | "recovery";
+            /** @example Key revoked; access logs secured. */
+            note: string;
+        };
+        /** IncidentDecisionInput */
+        IncidentDecisionInput: {
+            /** @description Art. 33(1): true unless the breach is unlikely to result in a risk to the rights and freedoms of natural persons */
+            notifiable: boolean;
+            /** @example Contact data of about 40 customers were readable by an unauthorised person. */
+            reason: string;
+            /**
+             * @description the likely consequences (Art. 33(3)(c))
+             * @example Phishing against the customers concerned.
+             */
+            consequences?: string;
+            /**
+             * @description measures taken or proposed (Art. 33(3)(d))
+             * @example Key revoked, support grants re-issued, customers warned.
+             */
+            measures?: string;
+            /**
+             * Format: date-time
+             * @description when the supervisory authority was notified; stops the clock
+             */
+            authorityNotifiedAt?: string;
+        };
+        /** IncidentAffectedQuery */
+        IncidentAffectedQuery: {
+            /** @description the actor whose doings to trace: an API key id, a user id or a system job name (as in audit entries) */
+            actorId: string;
+            /** Format: date-time */
+            from: string;
+            /**
+             * Format: date-time
+             * @description exclusive; not in the future
+             */
+            to: string;
+            /** @description audit actions to count (default: every read and change of records) */
+            actions?: ("record.read" | "record.list" | "record.search" | "subject.find" | "subject.export" | "record.create" | "record.update" | "record.delete" | "record.import" | "subject.erase")[];
+        };
+        /** IncidentCloseInput */
+        IncidentCloseInput: {
+            /** @example Support grants now expire with the ticket. */
+            lessonsLearned: string;
+        };
+        /** IncidentNotificationDraft */
+        IncidentNotificationDraft: {
+            /** Format: uuid */
+            tenantId: string;
+            tenantName: string;
+            /** @enum {string} */
+            lang: "de" | "en";
+            /** @description the Art. 33(3) contents */
+            contents: {
+                nature: string;
+                dataCategories: string[];
+                collections: {
+                    collection: string;
+                    records: number;
+                }[];
+                approximateSubjects: number;
+                approximateRecords: number;
+                recordsRead: number;
+                recordsChanged: number;
+                contact: string | null;
+                consequences: string | null;
+                measures: string | null;
+            };
+            /** @description the draft as Markdown */
+            text: string;
+        };
+        /** IncidentDocumentation */
+        IncidentDocumentation: {
+            /** @enum {string} */
+            format: "tresor.incident-documentation.v1";
+            /** Format: date-time */
+            generatedAt: string;
+            incident: components["schemas"]["IncidentDetail"];
+            /** @description the same documentation as Markdown */
+            markdown: string;
+        };
+        /** TenantIncident */
+        TenantIncident: {
+            /** Format: uuid */
+            id: string;
+            title: string;
+            category: string;
+            severity: string;
+            /** @enum {string} */
+            status: "open" | "closed";
+            /** Format: date-time */
+            detectedAt: string;
+            /** Format: date-time */
+            awareAt: string;
+            affectedSystems: string[];
+            dataCategories: string[];
+            description: string;
+            rule: string | null;
+            openedBy: {
+                type: string;
+                id: string;
+            };
+            /** Format: date-time */
+            createdAt: string;
+            clock: {
+                /** Format: date-time */
+                deadline: string;
+                hoursSinceAware: number;
+                running: boolean;
+                warnedHours: number;
+            };
+            decision: {
+                notifiable: boolean;
+                reason: string;
+                consequences: string | null;
+                measures: string | null;
+                authorityNotifiedAt: string | null;
+                /** Format: date-time */
+                decidedAt: string;
+                decidedBy: {
+                    type: string;
+                    id: string;
+                };
+            } | null;
+            closure: {
+                /** Format: date-time */
+                closedAt: string;
+                lessonsLearned: string;
+                closedBy: {
+                    type: string;
+                    id: string;
+                };
+            } | null;
+            affected: components["schemas"]["IncidentTenantPart"] | null;
+        };
+        /** TenantIncidentDetail */
+        TenantIncidentDetail: {
+            /** Format: uuid */
+            id: string;
+            title: string;
+            category: string;
+            severity: string;
+            /** @enum {string} */
+            status: "open" | "closed";
+            /** Format: date-time */
+            detectedAt: string;
+            /** Format: date-time */
+            awareAt: string;
+            affectedSystems: string[];
+            dataCategories: string[];
+            description: string;
+            rule: string | null;
+            openedBy: {
+                type: string;
+                id: string;
+            };
+            /** Format: date-time */
+            createdAt: string;
+            clock: {
+                /** Format: date-time */
+                deadline: string;
+                hoursSinceAware: number;
+                running: boolean;
+                warnedHours: number;
+            };
+            decision: {
+                notifiable: boolean;
+                reason: string;
+                consequences: string | null;
+                measures: string | null;
+                authorityNotifiedAt: string | null;
+                /** Format: date-time */
+                decidedAt: string;
+                decidedBy: {
+                    type: string;
+                    id: string;
+                };
+            } | null;
+            closure: {
+                /** Format: date-time */
+                closedAt: string;
+                lessonsLearned: string;
+                closedBy: {
+                    type: string;
+                    id: string;
+                };
+            } | null;
+            affected: components["schemas"]["IncidentTenantPart"] | null;
+            draft: components["schemas"]["IncidentNotificationDraft"] | null;
         };
     };
     responses: never;
@@ -22286,6 +22888,2856 @@ export interface operations {
                     "application/problem+json": {
                         /** @enum {string} */
                         code?: "service.unavailable" | "tom.pdf_unavailable";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listIncidents: {
+        parameters: {
+            query?: {
+                status?: "open" | "closed";
+                /** @description At most 500 (TRESOR_LIST_MAX_LIMIT); a larger limit is lowered to it. */
+                limit?: number;
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60",
+                     *           "title": "example",
+                     *           "category": "example",
+                     *           "severity": "example",
+                     *           "status": "open",
+                     *           "detectedAt": "2026-01-15T09:30:00.000Z",
+                     *           "awareAt": "2026-01-15T09:30:00.000Z",
+                     *           "affectedSystems": [
+                     *             "example"
+                     *           ],
+                     *           "dataCategories": [
+                     *             "example"
+                     *           ],
+                     *           "description": "example",
+                     *           "rule": "example",
+                     *           "openedBy": {
+                     *             "type": "example",
+                     *             "id": "example"
+                     *           },
+                     *           "createdAt": "2026-01-15T09:30:00.000Z",
+                     *           "clock": {
+                     *             "deadline": "2026-01-15T09:30:00.000Z",
+                     *             "hoursSinceAware": 1,
+                     *             "running": false,
+                     *             "warnedHours": 1
+                     *           },
+                     *           "decision": {
+                     *             "notifiable": false,
+                     *             "reason": "example",
+                     *             "consequences": "example",
+                     *             "measures": "example",
+                     *             "authorityNotifiedAt": "2026-01-15T09:30:00.000Z",
+                     *             "decidedAt": "2026-01-15T09:30:00.000Z",
+                     *             "decidedBy": {
+                     *               "type": "example",
+                     *               "id": "example"
+                     *             }
+                     *           },
+                     *           "closure": {
+                     *             "closedAt": "2026-01-15T09:30:00.000Z",
+                     *             "lessonsLearned": "example",
+                     *             "closedBy": {
+                     *               "type": "example",
+                     *               "id": "example"
+                     *             }
+                     *           }
+                     *         }
+                     *       ],
+                     *       "nextCursor": "example"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["IncidentPage"];
+                };
+            };
+            /** @description `request.validation_failed`: The request does not match the schema; `request.invalid_cursor`: The pagination cursor is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/request.validation_failed",
+                     *       "title": "The request does not match the schema",
+                     *       "status": 400,
+                     *       "code": "request.validation_failed",
+                     *       "detail": "The request does not match the schema",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "request.validation_failed" | "request.invalid_cursor";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `auth.missing_credentials`: An API key or a session is required; `auth.invalid_credentials`: The API key or session is not valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/auth.missing_credentials",
+                     *       "title": "An API key or a session is required",
+                     *       "status": 401,
+                     *       "code": "auth.missing_credentials",
+                     *       "detail": "An API key or a session is required",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "auth.missing_credentials" | "auth.invalid_credentials";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `auth.forbidden`: This role may not do that */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/auth.forbidden",
+                     *       "title": "This role may not do that",
+                     *       "status": 403,
+                     *       "code": "auth.forbidden",
+                     *       "detail": "This role may not do that",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "auth.forbidden";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `internal.error`: Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/internal.error",
+                     *       "title": "Internal error",
+                     *       "status": 500,
+                     *       "code": "internal.error",
+                     *       "detail": "Internal error",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "internal.error";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `service.unavailable`: The database is unavailable, retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/service.unavailable",
+                     *       "title": "The database is unavailable, retry later",
+                     *       "status": 503,
+                     *       "code": "service.unavailable",
+                     *       "detail": "The database is unavailable, retry later",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "service.unavailable";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    openIncident: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "title": "Support key used outside its grant",
+                 *       "category": "confidentiality",
+                 *       "severity": "low",
+                 *       "detectedAt": "2026-01-15T09:30:00.000Z",
+                 *       "awareAt": "2026-01-15T09:30:00.000Z",
+                 *       "affectedSystems": [
+                 *         "API"
+                 *       ],
+                 *       "dataCategories": [
+                 *         "contact data"
+                 *       ],
+                 *       "description": "A support key read records of one tenant after its grant had expired."
+                 *     }
+                 */
+                "application/json": components["schemas"]["IncidentInput"];
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60",
+                     *       "title": "example",
+                     *       "category": "example",
+                     *       "severity": "example",
+                     *       "status": "open",
+                     *       "detectedAt": "2026-01-15T09:30:00.000Z",
+                     *       "awareAt": "2026-01-15T09:30:00.000Z",
+                     *       "affectedSystems": [
+                     *         "example"
+                     *       ],
+                     *       "dataCategories": [
+                     *         "example"
+                     *       ],
+                     *       "description": "example",
+                     *       "rule": "example",
+                     *       "openedBy": {
+                     *         "type": "example",
+                     *         "id": "example"
+                     *       },
+                     *       "createdAt": "2026-01-15T09:30:00.000Z",
+                     *       "clock": {
+                     *         "deadline": "2026-01-15T09:30:00.000Z",
+                     *         "hoursSinceAware": 1,
+                     *         "running": false,
+                     *         "warnedHours": 1
+                     *       },
+                     *       "decision": {
+                     *         "notifiable": false,
+                     *         "reason": "example",
+                     *         "consequences": "example",
+                     *         "measures": "example",
+                     *         "authorityNotifiedAt": "2026-01-15T09:30:00.000Z",
+                     *         "decidedAt": "2026-01-15T09:30:00.000Z",
+                     *         "decidedBy": {
+                     *           "type": "example",
+                     *           "id": "example"
+                     *         }
+                     *       },
+                     *       "closure": {
+                     *         "closedAt": "2026-01-15T09:30:00.000Z",
+                     *         "lessonsLearned": "example",
+                     *         "closedBy": {
+                     *           "type": "example",
+                     *           "id": "example"
+                     *         }
+                     *       },
+                     *       "timeline": [
+                     *         {
+                     *           "seq": 1,
+                     *           "at": "2026-01-15T09:30:00.000Z",
+                     *           "kind": "example",
+                     *           "actor": {
+                     *             "type": "example",
+                     *             "id": "example"
+                     *           },
+                     *           "note": "example"
+                     *         }
+                     *       ],
+                     *       "affectedTenants": [
+                     *         {
+                     *           "tenantId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60",
+                     *           "query": {
+                     *             "actorId": "example",
+                     *             "from": "example",
+                     *             "to": "example",
+                     *             "actions": [
+                     *               "example"
+                     *             ]
+                     *           },
+                     *           "recordsRead": 1,
+                     *           "recordsChanged": 1,
+                     *           "recordsTotal": 1,
+                     *           "recordIds": {},
+                     *           "recordIdsTruncated": false,
+                     *           "computedAt": "2026-01-15T09:30:00.000Z"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["IncidentDetail"];
+                };
+            };
+            /** @description `request.validation_failed`: The request does not match the schema; `request.invalid_json`: The request body is not valid JSON; `request.invalid_utf8`: The request body is not valid UTF-8 */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/request.validation_failed",
+                     *       "title": "The request does not match the schema",
+                     *       "status": 400,
+                     *       "code": "request.validation_failed",
+                     *       "detail": "The request does not match the schema",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "request.validation_failed" | "request.invalid_json" | "request.invalid_utf8";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `auth.missing_credentials`: An API key or a session is required; `auth.invalid_credentials`: The API key or session is not valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/auth.missing_credentials",
+                     *       "title": "An API key or a session is required",
+                     *       "status": 401,
+                     *       "code": "auth.missing_credentials",
+                     *       "detail": "An API key or a session is required",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "auth.missing_credentials" | "auth.invalid_credentials";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `auth.forbidden`: This role may not do that; `auth.csrf_failed`: The CSRF token is missing or wrong */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/auth.forbidden",
+                     *       "title": "This role may not do that",
+                     *       "status": 403,
+                     *       "code": "auth.forbidden",
+                     *       "detail": "This role may not do that",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "auth.forbidden" | "auth.csrf_failed";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `request.body_too_large`: The request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/request.body_too_large",
+                     *       "title": "The request body is too large",
+                     *       "status": 413,
+                     *       "code": "request.body_too_large",
+                     *       "detail": "The request body is too large",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "request.body_too_large";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `request.unsupported_media_type`: Unsupported content type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/request.unsupported_media_type",
+                     *       "title": "Unsupported content type",
+                     *       "status": 415,
+                     *       "code": "request.unsupported_media_type",
+                     *       "detail": "Unsupported content type",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "request.unsupported_media_type";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `incident.aware_in_future`: Aware-at lies in the future; `incident.aware_before_detected`: Aware-at lies before detected-at */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/incident.aware_in_future",
+                     *       "title": "Aware-at lies in the future",
+                     *       "status": 422,
+                     *       "code": "incident.aware_in_future",
+                     *       "detail": "Aware-at lies in the future",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "incident.aware_in_future" | "incident.aware_before_detected";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `internal.error`: Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/internal.error",
+                     *       "title": "Internal error",
+                     *       "status": 500,
+                     *       "code": "internal.error",
+                     *       "detail": "Internal error",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "internal.error";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `service.unavailable`: The database is unavailable, retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/service.unavailable",
+                     *       "title": "The database is unavailable, retry later",
+                     *       "status": 503,
+                     *       "code": "service.unavailable",
+                     *       "detail": "The database is unavailable, retry later",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "service.unavailable";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getIncident: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                incidentId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60",
+                     *       "title": "example",
+                     *       "category": "example",
+                     *       "severity": "example",
+                     *       "status": "open",
+                     *       "detectedAt": "2026-01-15T09:30:00.000Z",
+                     *       "awareAt": "2026-01-15T09:30:00.000Z",
+                     *       "affectedSystems": [
+                     *         "example"
+                     *       ],
+                     *       "dataCategories": [
+                     *         "example"
+                     *       ],
+                     *       "description": "example",
+                     *       "rule": "example",
+                     *       "openedBy": {
+                     *         "type": "example",
+                     *         "id": "example"
+                     *       },
+                     *       "createdAt": "2026-01-15T09:30:00.000Z",
+                     *       "clock": {
+                     *         "deadline": "2026-01-15T09:30:00.000Z",
+                     *         "hoursSinceAware": 1,
+                     *         "running": false,
+                     *         "warnedHours": 1
+                     *       },
+                     *       "decision": {
+                     *         "notifiable": false,
+                     *         "reason": "example",
+                     *         "consequences": "example",
+                     *         "measures": "example",
+                     *         "authorityNotifiedAt": "2026-01-15T09:30:00.000Z",
+                     *         "decidedAt": "2026-01-15T09:30:00.000Z",
+                     *         "decidedBy": {
+                     *           "type": "example",
+                     *           "id": "example"
+                     *         }
+                     *       },
+                     *       "closure": {
+                     *         "closedAt": "2026-01-15T09:30:00.000Z",
+                     *         "lessonsLearned": "example",
+                     *         "closedBy": {
+                     *           "type": "example",
+                     *           "id": "example"
+                     *         }
+                     *       },
+                     *       "timeline": [
+                     *         {
+                     *           "seq": 1,
+                     *           "at": "2026-01-15T09:30:00.000Z",
+                     *           "kind": "example",
+                     *           "actor": {
+                     *             "type": "example",
+                     *             "id": "example"
+                     *           },
+                     *           "note": "example"
+                     *         }
+                     *       ],
+                     *       "affectedTenants": [
+                     *         {
+                     *           "tenantId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60",
+                     *           "query": {
+                     *             "actorId": "example",
+                     *             "from": "example",
+                     *             "to": "example",
+                     *             "actions": [
+                     *               "example"
+                     *             ]
+                     *           },
+                     *           "recordsRead": 1,
+                     *           "recordsChanged": 1,
+                     *           "recordsTotal": 1,
+                     *           "recordIds": {},
+                     *           "recordIdsTruncated": false,
+                     *           "computedAt": "2026-01-15T09:30:00.000Z"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["IncidentDetail"];
+                };
+            };
+            /** @description `request.invalid_url`: The request path is not valid; `request.validation_failed`: The request does not match the schema */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/request.invalid_url",
+                     *       "title": "The request path is not valid",
+                     *       "status": 400,
+                     *       "code": "request.invalid_url",
+                     *       "detail": "The request path is not valid",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "request.invalid_url" | "request.validation_failed";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `auth.missing_credentials`: An API key or a session is required; `auth.invalid_credentials`: The API key or session is not valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/auth.missing_credentials",
+                     *       "title": "An API key or a session is required",
+                     *       "status": 401,
+                     *       "code": "auth.missing_credentials",
+                     *       "detail": "An API key or a session is required",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "auth.missing_credentials" | "auth.invalid_credentials";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `auth.forbidden`: This role may not do that */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/auth.forbidden",
+                     *       "title": "This role may not do that",
+                     *       "status": 403,
+                     *       "code": "auth.forbidden",
+                     *       "detail": "This role may not do that",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "auth.forbidden";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `incident.not_found`: No such incident */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/incident.not_found",
+                     *       "title": "No such incident",
+                     *       "status": 404,
+                     *       "code": "incident.not_found",
+                     *       "detail": "No such incident",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "incident.not_found";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `internal.error`: Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/internal.error",
+                     *       "title": "Internal error",
+                     *       "status": 500,
+                     *       "code": "internal.error",
+                     *       "detail": "Internal error",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "internal.error";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `service.unavailable`: The database is unavailable, retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/service.unavailable",
+                     *       "title": "The database is unavailable, retry later",
+                     *       "status": 503,
+                     *       "code": "service.unavailable",
+                     *       "detail": "The database is unavailable, retry later",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "service.unavailable";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    addIncidentEvent: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                incidentId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "kind": "note",
+                 *       "note": "Key revoked; access logs secured."
+                 *     }
+                 */
+                "application/json": components["schemas"]["IncidentEventInput"];
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "seq": 1,
+                     *       "at": "2026-01-15T09:30:00.000Z",
+                     *       "kind": "example",
+                     *       "actor": {
+                     *         "type": "example",
+                     *         "id": "example"
+                     *       },
+                     *       "note": "example"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["IncidentEvent"];
+                };
+            };
+            /** @description `request.invalid_url`: The request path is not valid; `request.validation_failed`: The request does not match the schema; `request.invalid_json`: The request body is not valid JSON; `request.invalid_utf8`: The request body is not valid UTF-8 */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/request.invalid_url",
+                     *       "title": "The request path is not valid",
+                     *       "status": 400,
+                     *       "code": "request.invalid_url",
+                     *       "detail": "The request path is not valid",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "request.invalid_url" | "request.validation_failed" | "request.invalid_json" | "request.invalid_utf8";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `auth.missing_credentials`: An API key or a session is required; `auth.invalid_credentials`: The API key or session is not valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/auth.missing_credentials",
+                     *       "title": "An API key or a session is required",
+                     *       "status": 401,
+                     *       "code": "auth.missing_credentials",
+                     *       "detail": "An API key or a session is required",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "auth.missing_credentials" | "auth.invalid_credentials";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `auth.forbidden`: This role may not do that; `auth.csrf_failed`: The CSRF token is missing or wrong */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/auth.forbidden",
+                     *       "title": "This role may not do that",
+                     *       "status": 403,
+                     *       "code": "auth.forbidden",
+                     *       "detail": "This role may not do that",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "auth.forbidden" | "auth.csrf_failed";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `incident.not_found`: No such incident */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/incident.not_found",
+                     *       "title": "No such incident",
+                     *       "status": 404,
+                     *       "code": "incident.not_found",
+                     *       "detail": "No such incident",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "incident.not_found";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `incident.closed`: The incident is closed */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/incident.closed",
+                     *       "title": "The incident is closed",
+                     *       "status": 409,
+                     *       "code": "incident.closed",
+                     *       "detail": "The incident is closed",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "incident.closed";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `request.body_too_large`: The request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/request.body_too_large",
+                     *       "title": "The request body is too large",
+                     *       "status": 413,
+                     *       "code": "request.body_too_large",
+                     *       "detail": "The request body is too large",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "request.body_too_large";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `request.unsupported_media_type`: Unsupported content type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/request.unsupported_media_type",
+                     *       "title": "Unsupported content type",
+                     *       "status": 415,
+                     *       "code": "request.unsupported_media_type",
+                     *       "detail": "Unsupported content type",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "request.unsupported_media_type";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `internal.error`: Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/internal.error",
+                     *       "title": "Internal error",
+                     *       "status": 500,
+                     *       "code": "internal.error",
+                     *       "detail": "Internal error",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "internal.error";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `service.unavailable`: The database is unavailable, retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/service.unavailable",
+                     *       "title": "The database is unavailable, retry later",
+                     *       "status": 503,
+                     *       "code": "service.unavailable",
+                     *       "detail": "The database is unavailable, retry later",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "service.unavailable";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    decideIncident: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                incidentId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "notifiable": false,
+                 *       "reason": "Contact data of about 40 customers were readable by an unauthorised person.",
+                 *       "consequences": "Phishing against the customers concerned.",
+                 *       "measures": "Key revoked, support grants re-issued, customers warned."
+                 *     }
+                 */
+                "application/json": components["schemas"]["IncidentDecisionInput"];
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60",
+                     *       "title": "example",
+                     *       "category": "example",
+                     *       "severity": "example",
+                     *       "status": "open",
+                     *       "detectedAt": "2026-01-15T09:30:00.000Z",
+                     *       "awareAt": "2026-01-15T09:30:00.000Z",
+                     *       "affectedSystems": [
+                     *         "example"
+                     *       ],
+                     *       "dataCategories": [
+                     *         "example"
+                     *       ],
+                     *       "description": "example",
+                     *       "rule": "example",
+                     *       "openedBy": {
+                     *         "type": "example",
+                     *         "id": "example"
+                     *       },
+                     *       "createdAt": "2026-01-15T09:30:00.000Z",
+                     *       "clock": {
+                     *         "deadline": "2026-01-15T09:30:00.000Z",
+                     *         "hoursSinceAware": 1,
+                     *         "running": false,
+                     *         "warnedHours": 1
+                     *       },
+                     *       "decision": {
+                     *         "notifiable": false,
+                     *         "reason": "example",
+                     *         "consequences": "example",
+                     *         "measures": "example",
+                     *         "authorityNotifiedAt": "2026-01-15T09:30:00.000Z",
+                     *         "decidedAt": "2026-01-15T09:30:00.000Z",
+                     *         "decidedBy": {
+                     *           "type": "example",
+                     *           "id": "example"
+                     *         }
+                     *       },
+                     *       "closure": {
+                     *         "closedAt": "2026-01-15T09:30:00.000Z",
+                     *         "lessonsLearned": "example",
+                     *         "closedBy": {
+                     *           "type": "example",
+                     *           "id": "example"
+                     *         }
+                     *       },
+                     *       "timeline": [
+                     *         {
+                     *           "seq": 1,
+                     *           "at": "2026-01-15T09:30:00.000Z",
+                     *           "kind": "example",
+                     *           "actor": {
+                     *             "type": "example",
+                     *             "id": "example"
+                     *           },
+                     *           "note": "example"
+                     *         }
+                     *       ],
+                     *       "affectedTenants": [
+                     *         {
+                     *           "tenantId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60",
+                     *           "query": {
+                     *             "actorId": "example",
+                     *             "from": "example",
+                     *             "to": "example",
+                     *             "actions": [
+                     *               "example"
+                     *             ]
+                     *           },
+                     *           "recordsRead": 1,
+                     *           "recordsChanged": 1,
+                     *           "recordsTotal": 1,
+                     *           "recordIds": {},
+                     *           "recordIdsTruncated": false,
+                     *           "computedAt": "2026-01-15T09:30:00.000Z"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["IncidentDetail"];
+                };
+            };
+            /** @description `request.invalid_url`: The request path is not valid; `request.validation_failed`: The request does not match the schema; `request.invalid_json`: The request body is not valid JSON; `request.invalid_utf8`: The request body is not valid UTF-8 */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/request.invalid_url",
+                     *       "title": "The request path is not valid",
+                     *       "status": 400,
+                     *       "code": "request.invalid_url",
+                     *       "detail": "The request path is not valid",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "request.invalid_url" | "request.validation_failed" | "request.invalid_json" | "request.invalid_utf8";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `auth.missing_credentials`: An API key or a session is required; `auth.invalid_credentials`: The API key or session is not valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/auth.missing_credentials",
+                     *       "title": "An API key or a session is required",
+                     *       "status": 401,
+                     *       "code": "auth.missing_credentials",
+                     *       "detail": "An API key or a session is required",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "auth.missing_credentials" | "auth.invalid_credentials";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `auth.forbidden`: This role may not do that; `auth.csrf_failed`: The CSRF token is missing or wrong */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/auth.forbidden",
+                     *       "title": "This role may not do that",
+                     *       "status": 403,
+                     *       "code": "auth.forbidden",
+                     *       "detail": "This role may not do that",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "auth.forbidden" | "auth.csrf_failed";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `incident.not_found`: No such incident */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/incident.not_found",
+                     *       "title": "No such incident",
+                     *       "status": 404,
+                     *       "code": "incident.not_found",
+                     *       "detail": "No such incident",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "incident.not_found";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `incident.closed`: The incident is closed */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/incident.closed",
+                     *       "title": "The incident is closed",
+                     *       "status": 409,
+                     *       "code": "incident.closed",
+                     *       "detail": "The incident is closed",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "incident.closed";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `request.body_too_large`: The request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/request.body_too_large",
+                     *       "title": "The request body is too large",
+                     *       "status": 413,
+                     *       "code": "request.body_too_large",
+                     *       "detail": "The request body is too large",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "request.body_too_large";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `request.unsupported_media_type`: Unsupported content type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/request.unsupported_media_type",
+                     *       "title": "Unsupported content type",
+                     *       "status": 415,
+                     *       "code": "request.unsupported_media_type",
+                     *       "detail": "Unsupported content type",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "request.unsupported_media_type";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `incident.aware_in_future`: Aware-at lies in the future */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/incident.aware_in_future",
+                     *       "title": "Aware-at lies in the future",
+                     *       "status": 422,
+                     *       "code": "incident.aware_in_future",
+                     *       "detail": "Aware-at lies in the future",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "incident.aware_in_future";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `internal.error`: Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/internal.error",
+                     *       "title": "Internal error",
+                     *       "status": 500,
+                     *       "code": "internal.error",
+                     *       "detail": "Internal error",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "internal.error";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `service.unavailable`: The database is unavailable, retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/service.unavailable",
+                     *       "title": "The database is unavailable, retry later",
+                     *       "status": 503,
+                     *       "code": "service.unavailable",
+                     *       "detail": "The database is unavailable, retry later",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "service.unavailable";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    computeIncidentAffected: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                incidentId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "actorId": "example",
+                 *       "from": "2026-01-15T09:30:00.000Z",
+                 *       "to": "2026-01-15T09:30:00.000Z"
+                 *     }
+                 */
+                "application/json": components["schemas"]["IncidentAffectedQuery"];
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60",
+                     *       "title": "example",
+                     *       "category": "example",
+                     *       "severity": "example",
+                     *       "status": "open",
+                     *       "detectedAt": "2026-01-15T09:30:00.000Z",
+                     *       "awareAt": "2026-01-15T09:30:00.000Z",
+                     *       "affectedSystems": [
+                     *         "example"
+                     *       ],
+                     *       "dataCategories": [
+                     *         "example"
+                     *       ],
+                     *       "description": "example",
+                     *       "rule": "example",
+                     *       "openedBy": {
+                     *         "type": "example",
+                     *         "id": "example"
+                     *       },
+                     *       "createdAt": "2026-01-15T09:30:00.000Z",
+                     *       "clock": {
+                     *         "deadline": "2026-01-15T09:30:00.000Z",
+                     *         "hoursSinceAware": 1,
+                     *         "running": false,
+                     *         "warnedHours": 1
+                     *       },
+                     *       "decision": {
+                     *         "notifiable": false,
+                     *         "reason": "example",
+                     *         "consequences": "example",
+                     *         "measures": "example",
+                     *         "authorityNotifiedAt": "2026-01-15T09:30:00.000Z",
+                     *         "decidedAt": "2026-01-15T09:30:00.000Z",
+                     *         "decidedBy": {
+                     *           "type": "example",
+                     *           "id": "example"
+                     *         }
+                     *       },
+                     *       "closure": {
+                     *         "closedAt": "2026-01-15T09:30:00.000Z",
+                     *         "lessonsLearned": "example",
+                     *         "closedBy": {
+                     *           "type": "example",
+                     *           "id": "example"
+                     *         }
+                     *       },
+                     *       "timeline": [
+                     *         {
+                     *           "seq": 1,
+                     *           "at": "2026-01-15T09:30:00.000Z",
+                     *           "kind": "example",
+                     *           "actor": {
+                     *             "type": "example",
+                     *             "id": "example"
+                     *           },
+                     *           "note": "example"
+                     *         }
+                     *       ],
+                     *       "affectedTenants": [
+                     *         {
+                     *           "tenantId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60",
+                     *           "query": {
+                     *             "actorId": "example",
+                     *             "from": "example",
+                     *             "to": "example",
+                     *             "actions": [
+                     *               "example"
+                     *             ]
+                     *           },
+                     *           "recordsRead": 1,
+                     *           "recordsChanged": 1,
+                     *           "recordsTotal": 1,
+                     *           "recordIds": {},
+                     *           "recordIdsTruncated": false,
+                     *           "computedAt": "2026-01-15T09:30:00.000Z"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["IncidentDetail"];
+                };
+            };
+            /** @description `request.invalid_url`: The request path is not valid; `request.validation_failed`: The request does not match the schema; `request.invalid_json`: The request body is not valid JSON; `request.invalid_utf8`: The request body is not valid UTF-8 */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/request.invalid_url",
+                     *       "title": "The request path is not valid",
+                     *       "status": 400,
+                     *       "code": "request.invalid_url",
+                     *       "detail": "The request path is not valid",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "request.invalid_url" | "request.validation_failed" | "request.invalid_json" | "request.invalid_utf8";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `auth.missing_credentials`: An API key or a session is required; `auth.invalid_credentials`: The API key or session is not valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/auth.missing_credentials",
+                     *       "title": "An API key or a session is required",
+                     *       "status": 401,
+                     *       "code": "auth.missing_credentials",
+                     *       "detail": "An API key or a session is required",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "auth.missing_credentials" | "auth.invalid_credentials";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `auth.forbidden`: This role may not do that; `auth.csrf_failed`: The CSRF token is missing or wrong */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/auth.forbidden",
+                     *       "title": "This role may not do that",
+                     *       "status": 403,
+                     *       "code": "auth.forbidden",
+                     *       "detail": "This role may not do that",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "auth.forbidden" | "auth.csrf_failed";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `incident.not_found`: No such incident */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/incident.not_found",
+                     *       "title": "No such incident",
+                     *       "status": 404,
+                     *       "code": "incident.not_found",
+                     *       "detail": "No such incident",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "incident.not_found";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `incident.closed`: The incident is closed */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/incident.closed",
+                     *       "title": "The incident is closed",
+                     *       "status": 409,
+                     *       "code": "incident.closed",
+                     *       "detail": "The incident is closed",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "incident.closed";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `request.body_too_large`: The request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/request.body_too_large",
+                     *       "title": "The request body is too large",
+                     *       "status": 413,
+                     *       "code": "request.body_too_large",
+                     *       "detail": "The request body is too large",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "request.body_too_large";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `request.unsupported_media_type`: Unsupported content type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/request.unsupported_media_type",
+                     *       "title": "Unsupported content type",
+                     *       "status": 415,
+                     *       "code": "request.unsupported_media_type",
+                     *       "detail": "Unsupported content type",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "request.unsupported_media_type";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `incident.invalid_window`: The query window is not valid */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/incident.invalid_window",
+                     *       "title": "The query window is not valid",
+                     *       "status": 422,
+                     *       "code": "incident.invalid_window",
+                     *       "detail": "The query window is not valid",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "incident.invalid_window";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `internal.error`: Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/internal.error",
+                     *       "title": "Internal error",
+                     *       "status": 500,
+                     *       "code": "internal.error",
+                     *       "detail": "Internal error",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "internal.error";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `service.unavailable`: The database is unavailable, retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/service.unavailable",
+                     *       "title": "The database is unavailable, retry later",
+                     *       "status": 503,
+                     *       "code": "service.unavailable",
+                     *       "detail": "The database is unavailable, retry later",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "service.unavailable";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    closeIncident: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                incidentId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "lessonsLearned": "Support grants now expire with the ticket."
+                 *     }
+                 */
+                "application/json": components["schemas"]["IncidentCloseInput"];
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60",
+                     *       "title": "example",
+                     *       "category": "example",
+                     *       "severity": "example",
+                     *       "status": "open",
+                     *       "detectedAt": "2026-01-15T09:30:00.000Z",
+                     *       "awareAt": "2026-01-15T09:30:00.000Z",
+                     *       "affectedSystems": [
+                     *         "example"
+                     *       ],
+                     *       "dataCategories": [
+                     *         "example"
+                     *       ],
+                     *       "description": "example",
+                     *       "rule": "example",
+                     *       "openedBy": {
+                     *         "type": "example",
+                     *         "id": "example"
+                     *       },
+                     *       "createdAt": "2026-01-15T09:30:00.000Z",
+                     *       "clock": {
+                     *         "deadline": "2026-01-15T09:30:00.000Z",
+                     *         "hoursSinceAware": 1,
+                     *         "running": false,
+                     *         "warnedHours": 1
+                     *       },
+                     *       "decision": {
+                     *         "notifiable": false,
+                     *         "reason": "example",
+                     *         "consequences": "example",
+                     *         "measures": "example",
+                     *         "authorityNotifiedAt": "2026-01-15T09:30:00.000Z",
+                     *         "decidedAt": "2026-01-15T09:30:00.000Z",
+                     *         "decidedBy": {
+                     *           "type": "example",
+                     *           "id": "example"
+                     *         }
+                     *       },
+                     *       "closure": {
+                     *         "closedAt": "2026-01-15T09:30:00.000Z",
+                     *         "lessonsLearned": "example",
+                     *         "closedBy": {
+                     *           "type": "example",
+                     *           "id": "example"
+                     *         }
+                     *       },
+                     *       "timeline": [
+                     *         {
+                     *           "seq": 1,
+                     *           "at": "2026-01-15T09:30:00.000Z",
+                     *           "kind": "example",
+                     *           "actor": {
+                     *             "type": "example",
+                     *             "id": "example"
+                     *           },
+                     *           "note": "example"
+                     *         }
+                     *       ],
+                     *       "affectedTenants": [
+                     *         {
+                     *           "tenantId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60",
+                     *           "query": {
+                     *             "actorId": "example",
+                     *             "from": "example",
+                     *             "to": "example",
+                     *             "actions": [
+                     *               "example"
+                     *             ]
+                     *           },
+                     *           "recordsRead": 1,
+                     *           "recordsChanged": 1,
+                     *           "recordsTotal": 1,
+                     *           "recordIds": {},
+                     *           "recordIdsTruncated": false,
+                     *           "computedAt": "2026-01-15T09:30:00.000Z"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["IncidentDetail"];
+                };
+            };
+            /** @description `request.invalid_url`: The request path is not valid; `request.validation_failed`: The request does not match the schema; `request.invalid_json`: The request body is not valid JSON; `request.invalid_utf8`: The request body is not valid UTF-8 */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/request.invalid_url",
+                     *       "title": "The request path is not valid",
+                     *       "status": 400,
+                     *       "code": "request.invalid_url",
+                     *       "detail": "The request path is not valid",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "request.invalid_url" | "request.validation_failed" | "request.invalid_json" | "request.invalid_utf8";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `auth.missing_credentials`: An API key or a session is required; `auth.invalid_credentials`: The API key or session is not valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/auth.missing_credentials",
+                     *       "title": "An API key or a session is required",
+                     *       "status": 401,
+                     *       "code": "auth.missing_credentials",
+                     *       "detail": "An API key or a session is required",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "auth.missing_credentials" | "auth.invalid_credentials";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `auth.forbidden`: This role may not do that; `auth.csrf_failed`: The CSRF token is missing or wrong */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/auth.forbidden",
+                     *       "title": "This role may not do that",
+                     *       "status": 403,
+                     *       "code": "auth.forbidden",
+                     *       "detail": "This role may not do that",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "auth.forbidden" | "auth.csrf_failed";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `incident.not_found`: No such incident */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/incident.not_found",
+                     *       "title": "No such incident",
+                     *       "status": 404,
+                     *       "code": "incident.not_found",
+                     *       "detail": "No such incident",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "incident.not_found";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `incident.closed`: The incident is closed; `incident.undecided`: The notifiability decision is missing */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/incident.closed",
+                     *       "title": "The incident is closed",
+                     *       "status": 409,
+                     *       "code": "incident.closed",
+                     *       "detail": "The incident is closed",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "incident.closed" | "incident.undecided";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `request.body_too_large`: The request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/request.body_too_large",
+                     *       "title": "The request body is too large",
+                     *       "status": 413,
+                     *       "code": "request.body_too_large",
+                     *       "detail": "The request body is too large",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "request.body_too_large";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `request.unsupported_media_type`: Unsupported content type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/request.unsupported_media_type",
+                     *       "title": "Unsupported content type",
+                     *       "status": 415,
+                     *       "code": "request.unsupported_media_type",
+                     *       "detail": "Unsupported content type",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "request.unsupported_media_type";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `internal.error`: Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/internal.error",
+                     *       "title": "Internal error",
+                     *       "status": 500,
+                     *       "code": "internal.error",
+                     *       "detail": "Internal error",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "internal.error";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `service.unavailable`: The database is unavailable, retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/service.unavailable",
+                     *       "title": "The database is unavailable, retry later",
+                     *       "status": 503,
+                     *       "code": "service.unavailable",
+                     *       "detail": "The database is unavailable, retry later",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "service.unavailable";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listIncidentDrafts: {
+        parameters: {
+            query?: {
+                /** @description de or en (default en) */
+                lang?: "de" | "en";
+            };
+            header?: never;
+            path: {
+                incidentId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "tenantId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60",
+                     *           "tenantName": "example",
+                     *           "lang": "de",
+                     *           "contents": {
+                     *             "nature": "example",
+                     *             "dataCategories": [
+                     *               "example"
+                     *             ],
+                     *             "collections": [
+                     *               {
+                     *                 "collection": "example",
+                     *                 "records": 1
+                     *               }
+                     *             ],
+                     *             "approximateSubjects": 1,
+                     *             "approximateRecords": 1,
+                     *             "recordsRead": 1,
+                     *             "recordsChanged": 1,
+                     *             "contact": "example",
+                     *             "consequences": "example",
+                     *             "measures": "example"
+                     *           },
+                     *           "text": "example"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": {
+                        items: components["schemas"]["IncidentNotificationDraft"][];
+                    };
+                };
+            };
+            /** @description `request.invalid_url`: The request path is not valid; `request.validation_failed`: The request does not match the schema */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/request.invalid_url",
+                     *       "title": "The request path is not valid",
+                     *       "status": 400,
+                     *       "code": "request.invalid_url",
+                     *       "detail": "The request path is not valid",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "request.invalid_url" | "request.validation_failed";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `auth.missing_credentials`: An API key or a session is required; `auth.invalid_credentials`: The API key or session is not valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/auth.missing_credentials",
+                     *       "title": "An API key or a session is required",
+                     *       "status": 401,
+                     *       "code": "auth.missing_credentials",
+                     *       "detail": "An API key or a session is required",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "auth.missing_credentials" | "auth.invalid_credentials";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `auth.forbidden`: This role may not do that */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/auth.forbidden",
+                     *       "title": "This role may not do that",
+                     *       "status": 403,
+                     *       "code": "auth.forbidden",
+                     *       "detail": "This role may not do that",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "auth.forbidden";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `incident.not_found`: No such incident */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/incident.not_found",
+                     *       "title": "No such incident",
+                     *       "status": 404,
+                     *       "code": "incident.not_found",
+                     *       "detail": "No such incident",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "incident.not_found";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `internal.error`: Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/internal.error",
+                     *       "title": "Internal error",
+                     *       "status": 500,
+                     *       "code": "internal.error",
+                     *       "detail": "Internal error",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "internal.error";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `service.unavailable`: The database is unavailable, retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/service.unavailable",
+                     *       "title": "The database is unavailable, retry later",
+                     *       "status": 503,
+                     *       "code": "service.unavailable",
+                     *       "detail": "The database is unavailable, retry later",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "service.unavailable";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    exportIncident: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                incidentId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "format": "tresor.incident-documentation.v1",
+                     *       "generatedAt": "2026-01-15T09:30:00.000Z",
+                     *       "incident": {
+                     *         "id": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60",
+                     *         "title": "example",
+                     *         "category": "example",
+                     *         "severity": "example",
+                     *         "status": "open",
+                     *         "detectedAt": "2026-01-15T09:30:00.000Z",
+                     *         "awareAt": "2026-01-15T09:30:00.000Z",
+                     *         "affectedSystems": [
+                     *           "example"
+                     *         ],
+                     *         "dataCategories": [
+                     *           "example"
+                     *         ],
+                     *         "description": "example",
+                     *         "rule": "example",
+                     *         "openedBy": {
+                     *           "type": "example",
+                     *           "id": "example"
+                     *         },
+                     *         "createdAt": "2026-01-15T09:30:00.000Z",
+                     *         "clock": {
+                     *           "deadline": "2026-01-15T09:30:00.000Z",
+                     *           "hoursSinceAware": 1,
+                     *           "running": false,
+                     *           "warnedHours": 1
+                     *         },
+                     *         "decision": {
+                     *           "notifiable": false,
+                     *           "reason": "example",
+                     *           "consequences": "example",
+                     *           "measures": "example",
+                     *           "authorityNotifiedAt": "2026-01-15T09:30:00.000Z",
+                     *           "decidedAt": "2026-01-15T09:30:00.000Z",
+                     *           "decidedBy": {
+                     *             "type": "example",
+                     *             "id": "example"
+                     *           }
+                     *         },
+                     *         "closure": {
+                     *           "closedAt": "2026-01-15T09:30:00.000Z",
+                     *           "lessonsLearned": "example",
+                     *           "closedBy": {
+                     *             "type": "example",
+                     *             "id": "example"
+                     *           }
+                     *         },
+                     *         "timeline": [
+                     *           {
+                     *             "seq": 1,
+                     *             "at": "2026-01-15T09:30:00.000Z",
+                     *             "kind": "example",
+                     *             "actor": {
+                     *               "type": "example",
+                     *               "id": "example"
+                     *             },
+                     *             "note": "example"
+                     *           }
+                     *         ],
+                     *         "affectedTenants": [
+                     *           {
+                     *             "tenantId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60",
+                     *             "query": {
+                     *               "actorId": "example",
+                     *               "from": "example",
+                     *               "to": "example",
+                     *               "actions": [
+                     *                 "example"
+                     *               ]
+                     *             },
+                     *             "recordsRead": 1,
+                     *             "recordsChanged": 1,
+                     *             "recordsTotal": 1,
+                     *             "recordIds": {},
+                     *             "recordIdsTruncated": false,
+                     *             "computedAt": "2026-01-15T09:30:00.000Z"
+                     *           }
+                     *         ]
+                     *       },
+                     *       "markdown": "example"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["IncidentDocumentation"];
+                };
+            };
+            /** @description `request.invalid_url`: The request path is not valid; `request.validation_failed`: The request does not match the schema */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/request.invalid_url",
+                     *       "title": "The request path is not valid",
+                     *       "status": 400,
+                     *       "code": "request.invalid_url",
+                     *       "detail": "The request path is not valid",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "request.invalid_url" | "request.validation_failed";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `auth.missing_credentials`: An API key or a session is required; `auth.invalid_credentials`: The API key or session is not valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/auth.missing_credentials",
+                     *       "title": "An API key or a session is required",
+                     *       "status": 401,
+                     *       "code": "auth.missing_credentials",
+                     *       "detail": "An API key or a session is required",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "auth.missing_credentials" | "auth.invalid_credentials";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `auth.forbidden`: This role may not do that */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/auth.forbidden",
+                     *       "title": "This role may not do that",
+                     *       "status": 403,
+                     *       "code": "auth.forbidden",
+                     *       "detail": "This role may not do that",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "auth.forbidden";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `incident.not_found`: No such incident */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/incident.not_found",
+                     *       "title": "No such incident",
+                     *       "status": 404,
+                     *       "code": "incident.not_found",
+                     *       "detail": "No such incident",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "incident.not_found";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `internal.error`: Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/internal.error",
+                     *       "title": "Internal error",
+                     *       "status": 500,
+                     *       "code": "internal.error",
+                     *       "detail": "Internal error",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "internal.error";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `service.unavailable`: The database is unavailable, retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/service.unavailable",
+                     *       "title": "The database is unavailable, retry later",
+                     *       "status": 503,
+                     *       "code": "service.unavailable",
+                     *       "detail": "The database is unavailable, retry later",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "service.unavailable";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listTenantIncidents: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenantId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60",
+                     *           "title": "example",
+                     *           "category": "example",
+                     *           "severity": "example",
+                     *           "status": "open",
+                     *           "detectedAt": "2026-01-15T09:30:00.000Z",
+                     *           "awareAt": "2026-01-15T09:30:00.000Z",
+                     *           "affectedSystems": [
+                     *             "example"
+                     *           ],
+                     *           "dataCategories": [
+                     *             "example"
+                     *           ],
+                     *           "description": "example",
+                     *           "rule": "example",
+                     *           "openedBy": {
+                     *             "type": "example",
+                     *             "id": "example"
+                     *           },
+                     *           "createdAt": "2026-01-15T09:30:00.000Z",
+                     *           "clock": {
+                     *             "deadline": "2026-01-15T09:30:00.000Z",
+                     *             "hoursSinceAware": 1,
+                     *             "running": false,
+                     *             "warnedHours": 1
+                     *           },
+                     *           "decision": {
+                     *             "notifiable": false,
+                     *             "reason": "example",
+                     *             "consequences": "example",
+                     *             "measures": "example",
+                     *             "authorityNotifiedAt": "2026-01-15T09:30:00.000Z",
+                     *             "decidedAt": "2026-01-15T09:30:00.000Z",
+                     *             "decidedBy": {
+                     *               "type": "example",
+                     *               "id": "example"
+                     *             }
+                     *           },
+                     *           "closure": {
+                     *             "closedAt": "2026-01-15T09:30:00.000Z",
+                     *             "lessonsLearned": "example",
+                     *             "closedBy": {
+                     *               "type": "example",
+                     *               "id": "example"
+                     *             }
+                     *           },
+                     *           "affected": {
+                     *             "tenantId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60",
+                     *             "query": {
+                     *               "actorId": "example",
+                     *               "from": "example",
+                     *               "to": "example",
+                     *               "actions": [
+                     *                 "example"
+                     *               ]
+                     *             },
+                     *             "recordsRead": 1,
+                     *             "recordsChanged": 1,
+                     *             "recordsTotal": 1,
+                     *             "recordIds": {},
+                     *             "recordIdsTruncated": false,
+                     *             "computedAt": "2026-01-15T09:30:00.000Z"
+                     *           }
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": {
+                        items: components["schemas"]["TenantIncident"][];
+                    };
+                };
+            };
+            /** @description `request.invalid_url`: The request path is not valid; `request.validation_failed`: The request does not match the schema */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/request.invalid_url",
+                     *       "title": "The request path is not valid",
+                     *       "status": 400,
+                     *       "code": "request.invalid_url",
+                     *       "detail": "The request path is not valid",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "request.invalid_url" | "request.validation_failed";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `auth.missing_credentials`: An API key or a session is required; `auth.invalid_credentials`: The API key or session is not valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/auth.missing_credentials",
+                     *       "title": "An API key or a session is required",
+                     *       "status": 401,
+                     *       "code": "auth.missing_credentials",
+                     *       "detail": "An API key or a session is required",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "auth.missing_credentials" | "auth.invalid_credentials";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `auth.forbidden`: This role may not do that */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/auth.forbidden",
+                     *       "title": "This role may not do that",
+                     *       "status": 403,
+                     *       "code": "auth.forbidden",
+                     *       "detail": "This role may not do that",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "auth.forbidden";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `tenant.not_found`: No such tenant */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/tenant.not_found",
+                     *       "title": "No such tenant",
+                     *       "status": 404,
+                     *       "code": "tenant.not_found",
+                     *       "detail": "No such tenant",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "tenant.not_found";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `internal.error`: Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/internal.error",
+                     *       "title": "Internal error",
+                     *       "status": 500,
+                     *       "code": "internal.error",
+                     *       "detail": "Internal error",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "internal.error";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `service.unavailable`: The database is unavailable, retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/service.unavailable",
+                     *       "title": "The database is unavailable, retry later",
+                     *       "status": 503,
+                     *       "code": "service.unavailable",
+                     *       "detail": "The database is unavailable, retry later",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "service.unavailable";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getTenantIncident: {
+        parameters: {
+            query?: {
+                /** @description de or en (default en) */
+                lang?: "de" | "en";
+            };
+            header?: never;
+            path: {
+                tenantId: string;
+                incidentId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60",
+                     *       "title": "example",
+                     *       "category": "example",
+                     *       "severity": "example",
+                     *       "status": "open",
+                     *       "detectedAt": "2026-01-15T09:30:00.000Z",
+                     *       "awareAt": "2026-01-15T09:30:00.000Z",
+                     *       "affectedSystems": [
+                     *         "example"
+                     *       ],
+                     *       "dataCategories": [
+                     *         "example"
+                     *       ],
+                     *       "description": "example",
+                     *       "rule": "example",
+                     *       "openedBy": {
+                     *         "type": "example",
+                     *         "id": "example"
+                     *       },
+                     *       "createdAt": "2026-01-15T09:30:00.000Z",
+                     *       "clock": {
+                     *         "deadline": "2026-01-15T09:30:00.000Z",
+                     *         "hoursSinceAware": 1,
+                     *         "running": false,
+                     *         "warnedHours": 1
+                     *       },
+                     *       "decision": {
+                     *         "notifiable": false,
+                     *         "reason": "example",
+                     *         "consequences": "example",
+                     *         "measures": "example",
+                     *         "authorityNotifiedAt": "2026-01-15T09:30:00.000Z",
+                     *         "decidedAt": "2026-01-15T09:30:00.000Z",
+                     *         "decidedBy": {
+                     *           "type": "example",
+                     *           "id": "example"
+                     *         }
+                     *       },
+                     *       "closure": {
+                     *         "closedAt": "2026-01-15T09:30:00.000Z",
+                     *         "lessonsLearned": "example",
+                     *         "closedBy": {
+                     *           "type": "example",
+                     *           "id": "example"
+                     *         }
+                     *       },
+                     *       "affected": {
+                     *         "tenantId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60",
+                     *         "query": {
+                     *           "actorId": "example",
+                     *           "from": "example",
+                     *           "to": "example",
+                     *           "actions": [
+                     *             "example"
+                     *           ]
+                     *         },
+                     *         "recordsRead": 1,
+                     *         "recordsChanged": 1,
+                     *         "recordsTotal": 1,
+                     *         "recordIds": {},
+                     *         "recordIdsTruncated": false,
+                     *         "computedAt": "2026-01-15T09:30:00.000Z"
+                     *       },
+                     *       "draft": {
+                     *         "tenantId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60",
+                     *         "tenantName": "example",
+                     *         "lang": "de",
+                     *         "contents": {
+                     *           "nature": "example",
+                     *           "dataCategories": [
+                     *             "example"
+                     *           ],
+                     *           "collections": [
+                     *             {
+                     *               "collection": "example",
+                     *               "records": 1
+                     *             }
+                     *           ],
+                     *           "approximateSubjects": 1,
+                     *           "approximateRecords": 1,
+                     *           "recordsRead": 1,
+                     *           "recordsChanged": 1,
+                     *           "contact": "example",
+                     *           "consequences": "example",
+                     *           "measures": "example"
+                     *         },
+                     *         "text": "example"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["TenantIncidentDetail"];
+                };
+            };
+            /** @description `request.invalid_url`: The request path is not valid; `request.validation_failed`: The request does not match the schema */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/request.invalid_url",
+                     *       "title": "The request path is not valid",
+                     *       "status": 400,
+                     *       "code": "request.invalid_url",
+                     *       "detail": "The request path is not valid",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "request.invalid_url" | "request.validation_failed";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `auth.missing_credentials`: An API key or a session is required; `auth.invalid_credentials`: The API key or session is not valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/auth.missing_credentials",
+                     *       "title": "An API key or a session is required",
+                     *       "status": 401,
+                     *       "code": "auth.missing_credentials",
+                     *       "detail": "An API key or a session is required",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "auth.missing_credentials" | "auth.invalid_credentials";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `auth.forbidden`: This role may not do that */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/auth.forbidden",
+                     *       "title": "This role may not do that",
+                     *       "status": 403,
+                     *       "code": "auth.forbidden",
+                     *       "detail": "This role may not do that",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "auth.forbidden";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `tenant.not_found`: No such tenant; `incident.not_found`: No such incident */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/tenant.not_found",
+                     *       "title": "No such tenant",
+                     *       "status": 404,
+                     *       "code": "tenant.not_found",
+                     *       "detail": "No such tenant",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "tenant.not_found" | "incident.not_found";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `internal.error`: Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/internal.error",
+                     *       "title": "Internal error",
+                     *       "status": 500,
+                     *       "code": "internal.error",
+                     *       "detail": "Internal error",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "internal.error";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `service.unavailable`: The database is unavailable, retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/service.unavailable",
+                     *       "title": "The database is unavailable, retry later",
+                     *       "status": 503,
+                     *       "code": "service.unavailable",
+                     *       "detail": "The database is unavailable, retry later",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "service.unavailable";
                     } & components["schemas"]["Problem"];
                 };
             };

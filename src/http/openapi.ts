@@ -37,6 +37,7 @@ const tags = [
   { name: 'backups', description: 'Encrypted backups of the embedded store and signed evidence of restore verifications (operators)' },
   { name: 'sub-processors', description: 'The platform\'s sub-processor register, its announced changes and tenants\' objections' },
   { name: 'compliance', description: 'The register of technical and organisational measures (GDPR Art. 32) with live evidence and attestations, and its signed annex' },
+  { name: 'incidents', description: 'The incident register (GDPR Art. 33): timeline, the 72-hour clock, affected records from the audit trail, notification drafts, documentation' },
   { name: 'instructions', description: 'The client\'s documented instructions per tenant, versioned, in force once an operator confirms them' },
   { name: 'users', description: "A tenant's users (and the platform's): invitation, roles, deactivation, 2FA and password resets" },
   { name: 'auth', description: 'Login with password and TOTP, 2FA enrolment, sessions, passwords' },

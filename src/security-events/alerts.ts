@@ -1,6 +1,7 @@
 import type { PublicSecurityEvent, SecurityEventObserver } from './security-events-service.ts';
 import { ALERTING_TYPES } from './security-event-types.ts';
 import type { Egress } from '../transfer/egress.ts';
+import { burstCounter } from './burst-counter.ts';
 
 // Optional webhook alerts: a lockout, or an actor refused `denialThreshold`
 // times within `denialWindowMs`, is POSTed as JSON to one configured URL
@@ -11,15 +12,12 @@ import type { Egress } from '../transfer/egress.ts';
 // when its event is recorded, so an event whose transaction then rolls back
 // may still have alerted.
 
-const MAX_TRACKED = 10_000;
-
 export interface AlertConfig { url: string; timeoutMs: number; queueMax: number; denialThreshold: number; denialWindowMs: number }
 
 export interface Alert { kind: 'event' | 'repeated_denials'; event: PublicSecurityEvent; count?: number }
 
 export function securityAlerts(cfg: AlertConfig, egress: Pick<Egress, 'send'>, now: () => Date, onError: (msg: string, err: unknown) => void) {
   const queue: Alert[] = [];
-  const denials = new Map<string, number[]>();
   let sending: Promise<void> | null = null;
   let dropped = 0;
 
@@ -44,18 +42,10 @@ export function securityAlerts(cfg: AlertConfig, egress: Pick<Egress, 'send'>, n
 
   // Refusals counted per actor in a sliding window; the alert fires once on
   // reaching the threshold, then the count starts again.
+  const denials = burstCounter({ threshold: cfg.denialThreshold, windowMs: cfg.denialWindowMs, now });
   function denied(event: PublicSecurityEvent) {
-    const key = `${event.actor.type}:${event.actor.id}`;
-    const t = now().getTime();
-    const times = (denials.get(key) ?? []).filter((at) => at > t - cfg.denialWindowMs);
-    times.push(t);
-    if (times.length >= cfg.denialThreshold) {
-      denials.delete(key);
-      enqueue({ kind: 'repeated_denials', event, count: times.length });
-    } else {
-      if (denials.size >= MAX_TRACKED && !denials.has(key)) denials.clear(); // bounded memory under a flood of actors
-      denials.set(key, times);
-    }
+    const count = denials.hit(`${event.actor.type}:${event.actor.id}`);
+    if (count !== null) enqueue({ kind: 'repeated_denials', event, count });
   }
 
   const observer: SecurityEventObserver = {

@@ -47,8 +47,9 @@ const KEY_DESTRUCTION = [
 ];
 const KEY_TABLES = ['tenant_keys'];
 // Platform evidence that outlives the tenant: the append-only audit log (its
-// own retention redacts the entries), and the certificates themselves.
-const KEPT_TABLES = new Set(['audit_entries', 'audit_record_refs', 'deletion_certificates']);
+// own retention redacts the entries), the certificates themselves, and the
+// incidents' documentation (Art. 33(5): counts and record ids, no values).
+const KEPT_TABLES = new Set(['audit_entries', 'audit_record_refs', 'deletion_certificates', 'incident_tenants']);
 const IDENT = /^[a-z_][a-z0-9_]{0,62}$/;
 
 const TENANT_TABLES_SQL = `select c.table_name::text as name from information_schema.columns c

@@ -54,6 +54,8 @@ export interface EgressDeps {
   permits?: TransferPermits;
   /** DNS servers to resolve destination names with (TRESOR_EGRESS_DNS_SERVERS); empty: the system resolver. */
   dnsServers?: string[];
+  /** Hears of each refused transfer after its transfer-log entry (the incident rule); must not throw or wait. */
+  onRefused?: (t: { tenantId: string | null; purpose: string; destination: string | null; reason: string }) => void;
 }
 
 /** A transfer that did not happen (refused before or at connect) or failed; `code` is in the error catalogue. */
@@ -99,7 +101,7 @@ const pinned = (a: { address: string; family: number }): LookupFunction => (_hos
   else cb(null, a.address, a.family);
 };
 
-export function createEgress({ db, destinations, timeoutMs, responseMaxBytes, permits, dnsServers = [] }: EgressDeps) {
+export function createEgress({ db, destinations, timeoutMs, responseMaxBytes, permits, dnsServers = [], onRefused }: EgressDeps) {
   const dns = dnsServers.length ? new Resolver({ timeout: Math.min(timeoutMs, 5000), tries: 2 }) : null;
   dns?.setServers(dnsServers);
   /** Allowlist, country and address checks; returns where to connect. */
@@ -178,6 +180,7 @@ export function createEgress({ db, destinations, timeoutMs, responseMaxBytes, pe
     };
     if (r.tenantId) await db.withTenant(r.tenantId, async (tx) => { tx.audit(entry); });
     else await db.transaction(async (tx) => { tx.audit({ ...entry, tenantId: null }); });
+    if (o.outcome === 'refused') onRefused?.({ tenantId: r.tenantId, purpose: r.purpose, destination: url?.origin ?? null, reason: o.reason ?? 'refused' });
   }
 
   return {

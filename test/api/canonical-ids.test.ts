@@ -77,6 +77,13 @@ for (const backend of backends) {
         assert.equal(added.statusCode, 201, added.body);
         [ids.subProcessorId, ids.changeId] = [added.json().id, added.json().change.id];
       }
+      if (r.uuidParams.includes('incidentId')) {
+        const at = new Date(clock.now().getTime() - 60_000).toISOString();
+        const opened = await t.call('POST', '/v1/incidents', { body: { title: `walk ${n++}`, category: 'integrity', severity: 'low', detectedAt: at, awareAt: at,
+          affectedSystems: [], dataCategories: [], description: 'walk' } });
+        assert.equal(opened.statusCode, 201, opened.body);
+        ids.incidentId = opened.json().id;
+      }
       if (r.uuidParams.includes('verificationId')) {
         // A restore verification needs an embedded backup; on PostgreSQL (no pgBackRest here) an unknown id must answer 404, not 5xx.
         if (backend === 'pglite') {
@@ -132,13 +139,14 @@ for (const backend of backends) {
           for (const [label, spell] of spellings) {
             const ids = await idsFor(r, c);
             const url = r.path.replace(/\{(\w+)\}/g, (_, p: string) => (r.uuidParams.includes(p) ? spell(ids[p]) : ids[p]));
-            const platform = r.path.startsWith('/v1/operator-keys') || r.path.startsWith('/v1/users/') || r.path.startsWith('/v1/backups/');
+            const platform = r.path.startsWith('/v1/operator-keys') || r.path.startsWith('/v1/users/') || r.path.startsWith('/v1/backups/') || r.path.startsWith('/v1/incidents/');
             const token = platform ? t.operatorKey : r.path.includes('/support-grants/') ? ownerKey : s.adminKey;
             const res = await t.call(r.method, url, { token, ...bodyFor(r) });
             assert.ok(res.statusCode < 500, `${r.method} ${r.path} (${label}) answered ${res.statusCode}: ${res.body}`);
             if (ids.userId || ids.grantId || ids.holdId) {
               assert.notEqual(res.statusCode, 404, `${r.method} ${r.path} (${label}) finds the ${ids.userId ? 'user' : ids.grantId ? 'grant' : 'hold'}: ${res.body}`);
             }
+            if (ids.incidentId && r.path.startsWith('/v1/incidents/')) assert.ok(res.statusCode !== 404, `${r.method} ${r.path} (${label}) finds the incident: ${res.body}`);
             if (ids.subProcessorId) assert.notEqual(res.statusCode, 404, `${r.method} ${r.path} (${label}) finds the sub-processor or change: ${res.body}`);
             if (ids.verificationId) {
               assert.equal(res.statusCode, backend === 'pglite' ? 200 : 404, `${r.method} ${r.path} (${label}): ${res.body}`);

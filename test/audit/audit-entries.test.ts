@@ -64,6 +64,51 @@ for (const backend of backends) {
       assert.equal(res.statusCode, 201, res.body);
       return res.json() as { id: string; change: { id: string } };
     };
+    const openIncident = async () => {
+      const at = new Date(clock.now().getTime() - 3_600_000).toISOString();
+      const res = await t.call('POST', '/v1/incidents', { body: { title: 'Walked', category: 'integrity', severity: 'low', detectedAt: at, awareAt: at,
+        affectedSystems: [], dataCategories: [], description: 'walk' } });
+      assert.equal(res.statusCode, 201, res.body);
+      return res.json().id as string;
+    };
+    const aboutIncident = async (action: string, id: string) => (await platformLog(`action=${action}`)).filter((e) => e.target?.id === id);
+    const incidentCases: Record<string, () => Promise<void>> = {
+      async openIncident() {
+        const id = await openIncident();
+        const [entry] = await aboutIncident('incident.open', id);
+        assert.deepEqual(entry.detail, { kind: 'opened', seq: 1, category: 'integrity', severity: 'low', rule: null });
+        const before = (await platformLog('action=incident.open')).length;
+        assert.equal((await t.call('POST', '/v1/incidents', { body: { title: 'x', category: 'integrity', severity: 'low', detectedAt: new Date(clock.now().getTime() + 60_000).toISOString(),
+          awareAt: new Date(clock.now().getTime() + 60_000).toISOString(), affectedSystems: [], dataCategories: [], description: 'x' } })).statusCode, 422);
+        assert.equal((await platformLog('action=incident.open')).length, before);
+      },
+      async addIncidentEvent() {
+        const id = await openIncident();
+        assert.equal((await t.call('POST', `/v1/incidents/${id}/events`, { body: { kind: 'note', note: 'walked' } })).statusCode, 201);
+        assert.deepEqual((await aboutIncident('incident.event', id))[0].detail, { kind: 'note', seq: 2 });
+      },
+      async decideIncident() {
+        const id = await openIncident();
+        assert.equal((await t.call('POST', `/v1/incidents/${id}/decision`, { body: { notifiable: false, reason: 'walk' } })).statusCode, 200);
+        assert.deepEqual((await aboutIncident('incident.decide', id))[0].detail, { kind: 'decision', seq: 2, notifiable: false, authorityNotified: false });
+      },
+      async computeIncidentAffected() {
+        const id = await openIncident();
+        const from = new Date(clock.now().getTime() - 3_600_000).toISOString();
+        const res = await t.call('POST', `/v1/incidents/${id}/affected`, { body: { actorId: keyId, from, to: clock.now().toISOString() } });
+        assert.equal(res.statusCode, 200, res.body);
+        assert.equal((await aboutIncident('incident.affected', id)).filter((e) => e.detail!.kind === 'affected_computed').length, 1);
+      },
+      async closeIncident() {
+        const id = await openIncident();
+        const before = (await platformLog('action=incident.close')).length;
+        assert.equal((await t.call('POST', `/v1/incidents/${id}/close`, { body: { lessonsLearned: 'walk' } })).statusCode, 409);
+        assert.equal((await platformLog('action=incident.close')).length, before);
+        await t.call('POST', `/v1/incidents/${id}/decision`, { body: { notifiable: false, reason: 'walk' } });
+        assert.equal((await t.call('POST', `/v1/incidents/${id}/close`, { body: { lessonsLearned: 'walk' } })).statusCode, 200);
+        assert.equal((await aboutIncident('incident.close', id)).length, 1);
+      },
+    };
     const subProcessorCases: Record<string, () => Promise<void>> = {
       async createSubProcessor() {
         const sp = await addSubProcessor();
@@ -487,6 +532,7 @@ for (const backend of backends) {
         assert.equal((await t.call('POST', '/v1/tom/entries/review.pentest/attestations', { body: { attestedBy: 'x', nextReviewAt: '2000-01-01T00:00:00Z' } })).statusCode, 422);
         assert.equal((await platformLog('action=tom.attest')).length, before);
       },
+      ...incidentCases,
       async putRetentionPolicy() {
         const res = await t.call('PUT', `/v1/tenants/${a.tenantId}/collections/customers/retention`, { token: a.adminKey, body: { basis: 'created', days: 3650 } });
         assert.equal(res.statusCode, 200, res.body);
