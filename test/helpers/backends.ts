@@ -1,5 +1,5 @@
 import { test } from 'node:test';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -35,15 +35,15 @@ export interface TestStore {
 }
 
 /**
- * A fresh database on the test server, dropped on close: empty, or `migrated`
- * (a copy of a database that ran every migration).
+ * A fresh database on the test server, dropped on close: empty, `migrated`
+ * (a copy of a database that ran every migration) or a copy of `template`.
  */
-export async function createTestDatabase(opts: { migrated?: boolean } = {}): Promise<{ url: string; drop: () => Promise<void> }> {
+export async function createTestDatabase(opts: { migrated?: boolean; template?: string } = {}): Promise<{ url: string; drop: () => Promise<void> }> {
   const base = new URL(process.env.TEST_DATABASE_URL!);
   const name = `tresor_t_${randomBytes(6).toString('hex')}`;
   const admin = postgres(base.toString(), { max: 1, onnotice: () => {} });
-  const template = opts.migrated ? ` template ${await migratedTemplateDatabase(admin)}` : '';
-  await admin.unsafe(`create database ${name}${template}`);
+  const template = opts.template ?? (opts.migrated ? await migratedTemplateDatabase(admin) : undefined);
+  await admin.unsafe(`create database ${name}${template ? ` template ${template}` : ''}`);
   const url = new URL(base.toString());
   url.pathname = `/${name}`;
   return {
@@ -95,6 +95,23 @@ export async function openTestStore(backend: BackendName, opts: { env?: Record<s
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * A copy of a store this process has let go of (app and db closed; PGlite
+ * on disk), so that several tests can each change one arranged store:
+ * PGlite's data dir copied, or a PostgreSQL database made from it as a template.
+ */
+export async function copyStore(store: TestStore): Promise<{ env: Record<string, string>; open(): Promise<Db>; drop(): Promise<void> }> {
+  if (store.backend === 'postgres') {
+    const created = await createTestDatabase({ template: new URL(store.databaseUrl!).pathname.slice(1) });
+    const open = async () => openPostgres({ url: created.url, poolMax: 1, connectTimeoutMs: store.config.dbConnectTimeoutMs, statementTimeoutMs: store.config.dbStatementTimeoutMs });
+    return { env: { DATABASE_URL: created.url }, open, drop: created.drop };
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'tresor-copy-'));
+  cpSync(join(store.dir, 'data', 'pglite'), join(dir, 'data', 'pglite'), { recursive: true });
+  return { env: { TRESOR_DATA_DIR: join(dir, 'data') }, open: () => openPglite(join(dir, 'data', 'pglite')),
+    drop: async () => rmSync(dir, { recursive: true, force: true }) };
 }
 
 export { openRootKey };

@@ -1,15 +1,15 @@
-import { describe, test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { backends, type BackendName } from '../../helpers/backends.ts';
-import { startTestApp, type TestApp } from '../../helpers/test-app.ts';
+import { backends, copyStore, type BackendName, type TestStore } from '../../helpers/backends.ts';
+import { startTestApp } from '../../helpers/test-app.ts';
 import { tresor } from '../../cli/run-cli.ts';
 import { writeEntries } from './entries.ts';
 import { signingKeyFromSeed } from '../../../src/crypto/signing.ts';
 import { treeHeadInput } from '../../../src/audit/merkle/tree-head.ts';
-import type { Tx } from '../../../src/db/db.ts';
+import type { Db, Tx } from '../../../src/db/db.ts';
 
 // The tampering runs on the owner's (superuser's) connection with triggers
 // off, as a database administrator could; `tresor audit verify` must name
@@ -19,6 +19,10 @@ const ENTRIES = 40;
 // Entries the app itself wrote while being set up come first: seqs below are counted from them.
 let base = 0;
 
+/**
+ * One store for every case: the 40 entries written and sequenced, a head
+ * saved; then this process lets go of it, and each case changes a copy.
+ */
 async function arrange(backend: BackendName) {
   const t = await startTestApp(backend, { onDisk: true, env: { TRESOR_AUDIT_SEQUENCE_BATCH: '8' } });
   // Whatever the set-up wrote (request-log entries are written on a timer) is
@@ -35,30 +39,32 @@ async function arrange(backend: BackendName) {
     await t.close(); // an app left open would keep the test process alive
     assert.fail(`the saved head should cover ${base + ENTRIES} entries`);
   }
-  return { t, headFile };
+  await t.services.rotation.idle();
+  await t.app.close();
+  await t.store.db.close();
+  return { store: t.store, headFile };
 }
 
-const tamper = (t: TestApp, fn: (tx: Tx) => Promise<unknown>) => t.store.db.transaction(async (tx) => {
+const tamper = (db: Db, fn: (tx: Tx) => Promise<unknown>) => db.transaction(async (tx) => {
   await tx.query("set local session_replication_role = 'replica'");
   await fn(tx);
 });
 
 const entryOf = async (tx: Tx, seq: number) => Number((await tx.query('select entry_id::text as id from audit_log where seq = $1', [base + seq]))[0]!.id);
 
-/** Runs the CLI on the store; PGlite's store is released first (the CLI opens it directly). */
-async function verify(t: TestApp, args: string[] = []) {
-  const env: Record<string, string> = { TRESOR_DATA_DIR: join(t.store.dir, 'data'), TRESOR_KEY_FILE: join(t.store.dir, 'keys', 'root.key'), LOG_LEVEL: 'silent',
-    ...(t.store.databaseUrl ? { DATABASE_URL: t.store.databaseUrl } : {}) };
-  if (t.store.backend === 'pglite') {
-    await t.app.close();
-    await t.store.db.close();
-    const run = await tresor(['audit', 'verify', ...args], env);
-    rmSync(t.store.dir, { recursive: true, force: true });
-    return run;
+/** Runs the CLI on a copy of the arranged store, changed first by `act` when given. */
+async function verify(store: TestStore, act: ((tx: Tx) => Promise<unknown>) | null, args: string[] = []) {
+  const copy = await copyStore(store);
+  try {
+    if (act) {
+      const db = await copy.open();
+      try { await tamper(db, act); } finally { await db.close(); }
+    }
+    return await tresor(['audit', 'verify', ...args], { TRESOR_DATA_DIR: join(store.dir, 'data'), ...copy.env,
+      TRESOR_KEY_FILE: join(store.dir, 'keys', 'root.key'), LOG_LEVEL: 'silent' });
+  } finally {
+    await copy.drop();
   }
-  const run = await tresor(['audit', 'verify', ...args], env);
-  await t.close();
-  return run;
 }
 
 const firstBad = (stderr: string) => Number(/first bad seq (\d+)/.exec(stderr)?.[1]);
@@ -109,20 +115,21 @@ const cases: { name: string; seq: number; withHead?: boolean; act: (tx: Tx) => P
 
 for (const backend of backends) {
   describe(`[${backend}] tresor audit verify: the tamper matrix`, () => {
+    let arranged: Awaited<ReturnType<typeof arrange>>;
+    before(async () => { arranged = await arrange(backend); });
+    after(() => arranged?.store.close());
+
     test('an untouched log verifies (exit 0), against its stored heads and a saved head', async () => {
-      const { t, headFile } = await arrange(backend);
-      const run = await verify(t, ['--head', headFile, '--json']);
+      const run = await verify(arranged.store, null, ['--head', arranged.headFile, '--json']);
       assert.equal(run.code, 0, run.stderr + run.stdout);
       const out = JSON.parse(run.stdout);
       assert.equal(out.ok, true);
-            assert.equal(out.entries, base + ENTRIES);
+      assert.equal(out.entries, base + ENTRIES);
     });
 
     for (const c of cases) {
       test(`${c.name}: exit 1, first bad seq ${c.seq}`, async () => {
-        const { t, headFile } = await arrange(backend);
-        await tamper(t, c.act);
-        const run = await verify(t, c.withHead ? ['--head', headFile] : []);
+        const run = await verify(arranged.store, c.act, c.withHead ? ['--head', arranged.headFile] : []);
         assert.equal(run.code, 1, run.stdout + run.stderr);
         // Behind the sequencer (id 0) sorts before everything: seq 0 whatever came first.
         assert.equal(firstBad(run.stderr), c.seq === 0 ? 0 : base + c.seq, run.stderr);
@@ -130,9 +137,7 @@ for (const backend of backends) {
     }
 
     test('a truncated tail without a saved head is not detectable: the saved head is what proves it', async () => {
-      const { t } = await arrange(backend);
-      await tamper(t, cases.find((c) => c.withHead)!.act);
-      assert.equal((await verify(t)).code, 0);
+      assert.equal((await verify(arranged.store, cases.find((c) => c.withHead)!.act)).code, 0);
     });
   });
 }
