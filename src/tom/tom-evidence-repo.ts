@@ -6,6 +6,7 @@ import type { Db, Queries, TenantTx } from '../db/db.ts';
 // a field value.
 
 export interface TenantFigures {
+  tenantId: string;
   activeUsers: number; enrolledUsers: number; duplicateAccounts: number;
   collections: { id: string; name: string; sealed: string[] }[];
   dataKeys: number; indexKeys: number; pseudonymKeys: number; lastRotation: Date | null;
@@ -41,7 +42,7 @@ export const evidenceRepo = {
     const events = Object.fromEntries((await tx.query<{ type: string; n: number }>(
       'select type, count(*)::int as n from security_events where type = any($1::text[]) and created_at >= $2 group by type', [TRACKED_EVENTS, since]))
       .map((r) => [r.type, r.n]));
-    return { activeUsers: users.active, enrolledUsers: users.enrolled, duplicateAccounts: users.dup, collections,
+    return { tenantId: tx.tenantId, activeUsers: users.active, enrolledUsers: users.enrolled, duplicateAccounts: users.dup, collections,
       dataKeys: keys.data, indexKeys: keys.idx, pseudonymKeys: keys.pseudo, lastRotation: keys.rotated, instructionConfirmed: instruction.n > 0, events };
   },
 

@@ -47,11 +47,13 @@ export function tomRegister({ db, now, checks, securityEvents }: RegisterDeps) {
   /** The template's entries go into the deployment on first use (and new ones after an upgrade). */
   const ensure = () => db.transaction((tx) => tomRepo.seed(tx, template, now()));
 
-  /** Keeps the computed status; a measure turning failing or overdue raises one platform security event. */
-  async function record(views: EntryView[]) {
+  /** Keeps a changed status; a measure turning failing or overdue raises one platform security event. */
+  async function record(views: EntryView[], before: Map<string, EntryStatus>) {
+    const changed = views.filter((v) => before.get(v.key) !== v.status);
     const at = now();
     await db.transaction(async (tx) => {
-      for (const v of views) {
+      await tomRepo.checked(tx, at);
+      for (const v of changed) {
         const before = await tomRepo.setStatus(tx, v.key, v.status, at);
         if ((v.status === 'failing' || v.status === 'overdue') && before !== v.status) {
           await securityEvents.recordPlatform(tx, { type: 'tom.measure_failing', actor: systemActor('tom-register'),
@@ -79,7 +81,7 @@ export function tomRegister({ db, now, checks, securityEvents }: RegisterDeps) {
         owner: row.owner, reviewIntervalDays: row.reviewIntervalDays, lastReviewAt: row.lastReviewAt?.toISOString() ?? null,
         reviewDueAt: reviewDueAt?.toISOString() ?? null, status, evidence: ev, attestation: a ? publicAttestation(a) : null, links: m.links ?? [] };
     });
-    if (!opts.tenantId) await record(views);
+    if (!opts.tenantId) await record(views, new Map(rows.map((r) => [r.key, r.status])));
     return views;
   }
 

@@ -36,6 +36,8 @@ export const tomRepo = {
     where key = $1 returning ${entryColumns}`,
   [key, p.owner !== undefined, p.owner ?? null, p.reviewIntervalDays ?? null, p.descriptionDe !== undefined, p.descriptionDe ?? null,
     p.descriptionEn !== undefined, p.descriptionEn ?? null, p.lastReviewAt ?? null, at]))[0],
+  /** When the register's statuses were last computed. */
+  checked: (tx: Tx, at: Date) => tx.query('update tom_entries set checked_at = $1', [at]),
   /** Records the computed status; returns the one before, so a change can raise its event once. */
   setStatus: async (tx: Tx, key: string, status: EntryStatus, at: Date): Promise<EntryStatus | undefined> =>
     (await tx.query<{ before: EntryStatus }>(`update tom_entries e set status = $2, checked_at = $3 from (select key, status as before from tom_entries where key = $1 for update) b
