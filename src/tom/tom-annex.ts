@@ -56,7 +56,7 @@ export const KIND: Record<Kind, Text> = {
 
 export const LINKS: Record<LinkId, { href: string; label: Text }> = {
   recovery: { href: 'docs/recovery.md', label: { de: 'Wiederherstellungsplan (docs/recovery.md)', en: 'Recovery plan (docs/recovery.md)' } },
-  incidents: { href: 'docs/compliance.md#incidents', label: { de: 'Vorfallsverfahren (docs/compliance.md, Abschnitt Incidents)', en: 'Incident procedure (docs/compliance.md, section Incidents)' } },
+  incidents: { href: 'docs/incidents.md', label: { de: 'Vorfallsverfahren (docs/incidents.md)', en: 'Incident procedure (docs/incidents.md)' } },
   compliance: { href: 'docs/compliance.md', label: { de: 'Compliance-Handbuch (docs/compliance.md)', en: 'Compliance guide (docs/compliance.md)' } },
 };
 

@@ -2,6 +2,7 @@
 import type { CheckContext, Finding } from './tom-checks.ts';
 import type { CheckId, Text } from './tom-template.ts';
 import { evidenceRepo } from './tom-evidence-repo.ts';
+import { incidentEvidence } from '../incidents/incident-evidence.ts';
 
 type Check = (ctx: CheckContext) => Promise<Finding>;
 const t = (de: string, en: string): Text => ({ de, en });
@@ -90,7 +91,17 @@ async function failover(ctx: CheckContext): Promise<Finding> {
   return { status: leader && replicas.length > 0 ? 'met' : 'failing', facts, summary: text };
 }
 
+/** The incident register (src/incidents): an incident past the 72-hour deadline without a notifiability decision fails the measure. */
+async function incidents(ctx: CheckContext): Promise<Finding> {
+  const e = await incidentEvidence(ctx.db, ctx.now());
+  const facts = { openIncidents: e.open, overdueIncidents: e.overdue, lastClosedAt: e.lastClosedAt };
+  const text = t(`Vorfallsregister mit 72-Stunden-Frist: ${e.open} offene Vorfälle, ${e.overdue} ohne Entscheidung über die Meldepflicht nach Ablauf der Frist; zuletzt abgeschlossen: ${e.lastClosedAt ?? 'noch keiner'}.`,
+    `Incident register with the 72-hour clock: ${e.open} open incidents, ${e.overdue} past the deadline without a notifiability decision; last closed: ${e.lastClosedAt ?? 'none yet'}.`);
+  return { status: e.overdue > 0 ? 'failing' : 'met', facts, summary: text };
+}
+
 export const backupChecks: Partial<Record<CheckId, Check>> = {
+  'incidents.procedure': incidents,
   'audit.verify': auditVerify,
   'audit.request_log': requestLog,
   'retention.closure': async ({ config }) => ({ status: 'met', facts: { closedTenantRetentionMonths: config.closedTenantRetentionMonths, auditRetentionMonths: config.auditRetentionMonths },

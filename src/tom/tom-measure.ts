@@ -7,7 +7,7 @@ export const CHECK_IDS = [
   'identity.mfa', 'identity.sessions', 'identity.passwords', 'identity.accounts', 'access.roles', 'security.tracking',
   'db.rls', 'crypto.coverage', 'crypto.pseudonyms', 'environment.marking', 'payment.guard', 'order.instructions',
   'transfer.tls', 'transfer.egress', 'transfer.eu_only', 'audit.verify', 'audit.request_log', 'retention.closure',
-  'retention.job', 'backup.age', 'backup.restore', 'ha.failover',
+  'retention.job', 'backup.age', 'backup.restore', 'ha.failover', 'incidents.procedure',
 ] as const;
 export type CheckId = (typeof CHECK_IDS)[number];
 
