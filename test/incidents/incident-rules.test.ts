@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { backends } from '../helpers/backends.ts';
 import { type TestApp, seedTenant, startTestApp } from '../helpers/test-app.ts';
 import { makeBackup, verifyBackupNow } from '../backup/backup-fixture.ts';
+import { manualClock } from '../helpers/people.ts';
 import { verifyAuditLog } from '../../src/cli/audit-commands.ts';
 import type { Db } from '../../src/db/db.ts';
 
@@ -18,6 +19,7 @@ for (const backend of backends) {
   describe(`incident rules [${backend}]`, () => {
     let t: TestApp;
     let s: Awaited<ReturnType<typeof seedTenant>>;
+    const clock = manualClock(Date.now());
     const backupDir = mkdtempSync(join(tmpdir(), 'tresor-incident-backups-'));
     const byRule = async (rule: string) => {
       await t.services.incidentRules.idle();
@@ -27,7 +29,7 @@ for (const backend of backends) {
     const timeline = async (id: string) => (await t.call('GET', `/v1/incidents/${id}`)).json().timeline as { kind: string; note: string }[];
 
     before(async () => {
-      t = await startTestApp(backend, { env: { TRESOR_BACKUP_DIR: backupDir, TRESOR_INCIDENT_DENIAL_THRESHOLD: '3', TRESOR_EGRESS_ALLOW: 'DE https://allowed.example/' } });
+      t = await startTestApp(backend, { now: clock.now, env: { TRESOR_BACKUP_DIR: backupDir, TRESOR_INCIDENT_DENIAL_THRESHOLD: '3', TRESOR_INCIDENT_LOCKOUT_THRESHOLD: '2', TRESOR_EGRESS_ALLOW: 'DE https://allowed.example/' } });
       s = await seedTenant(t, 'Ruled', 'viewer');
     });
     after(async () => { await t.close(); rmSync(backupDir, { recursive: true, force: true }); });
@@ -48,6 +50,24 @@ for (const backend of backends) {
       const [incident, ...more] = await byRule('denied_access_burst');
       assert.equal(more.length, 0, 'one burst, one incident');
       assert.match((await timeline(incident.id))[0].note, /3 refusals of api_key:/);
+    });
+
+    it('lockouts in one tenant open an incident; after the dedup window the next burst opens a new one', async () => {
+      const locked = async (userId: string) => t.services.securityEvents.recordAlone({ type: 'account.locked', tenantId: s.tenantId,
+        actor: { type: 'user', id: userId, name: userId, role: 'viewer', tenantId: s.tenantId, sessionId: 'none' } });
+      await locked('u1');
+      assert.equal((await byRule('lockout_burst')).length, 0, 'one lockout is no burst');
+      await locked('u2');
+      const [first] = await byRule('lockout_burst');
+      assert.match((await timeline(first.id))[0].note, new RegExp(`2 account lockouts \\(tenant:${s.tenantId}\\)`));
+      await locked('u3');
+      await locked('u4');
+      assert.deepEqual((await byRule('lockout_burst')).map((i) => i.id), [first.id], 'within the window: a timeline event');
+      assert.deepEqual((await timeline(first.id)).map((e) => e.kind), ['opened', 'rule_hit']);
+      clock.advance(25 * 3_600_000);
+      await locked('u5');
+      await locked('u6');
+      assert.equal((await byRule('lockout_burst')).length, 2, 'past TRESOR_INCIDENT_DEDUP_HOURS: a new incident');
     });
 
     it('support acting on a tenant without an approved grant opens an incident', async () => {
