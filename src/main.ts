@@ -13,9 +13,11 @@ import { rewrapTenantKeys, tenantKeksFor } from './keys/tenant-keks.ts';
 import { createServices, type Services } from './services.ts';
 import { buildApp, logRedaction } from './app.ts';
 import { serveClusterMetrics } from './http/metrics.ts';
-import { checkTransport, reloadOnSighup, startupTlsOptions } from './http/tls.ts';
+import { checkTransport, startupTlsOptions, tlsReloader } from './http/tls.ts';
 import type { Server as TlsServer } from 'node:tls';
 import { StoreTlsError, isTlsVerifyError } from './db/postgres-driver.ts';
+
+const SIGHUP_READY = 'tresor:sighup-ready';
 
 export function createLogger(config: Config) {
   return pino({ level: config.logLevel, redact: { paths: logRedaction, censor: '[redacted]' } });
@@ -85,13 +87,19 @@ export async function startServer(config: Config, opts: { primary: boolean }) {
   }
   checkTransport(config);
   const https = startupTlsOptions(config);
+  // SIGHUP re-reads the certificate; one that arrives while the process
+  // starts is kept for when the listener is up. Without TLS it must not end
+  // the process (Node's default). A worker tells the primary it may forward.
+  let hupPending = false;
+  let onHup = () => { hupPending = true; };
+  process.on('SIGHUP', () => onHup());
+  if (cluster.isWorker) process.send?.({ type: SIGHUP_READY });
   const { db, keyProvider } = await openStore(config);
   const services = createServices(config, { db, keyProvider, onError: (msg, err) => logger.error({ err }, msg), log: logger });
   const app = await buildApp(config, services, { logger, https });
   const url = await app.listen({ port: config.port, host: config.host });
-  // SIGHUP re-reads the certificate; without TLS it must not end the process (Node's default).
-  if (https) reloadOnSighup(app.server as unknown as TlsServer, config, logger);
-  else process.on('SIGHUP', () => logger.info('SIGHUP: no TLS certificate to reload'));
+  onHup = https ? tlsReloader(app.server as unknown as TlsServer, config, logger) : () => logger.info('SIGHUP: no TLS certificate to reload');
+  if (hupPending) onHup();
   if (opts.primary) {
     await bootstrapOperatorKey(services, config, url);
     await warnIfSuperuser(db, logger);
@@ -120,6 +128,10 @@ export async function start(config: Config) {
   if (cluster.isPrimary) {
     checkTransport(config);
     startupTlsOptions(config);
+    // Each worker reloads its own certificate, once it handles SIGHUP (before, the signal would end it).
+    const ready = new Set<number>();
+    cluster.on('message', (w, msg: { type?: string }) => { if (msg?.type === SIGHUP_READY) ready.add(w.id); });
+    process.on('SIGHUP', () => { for (const w of Object.values(cluster.workers ?? {})) if (w && ready.has(w.id)) w.process.kill('SIGHUP'); });
     const { db } = await openStore(config);
     await db.close();
     // One scrape of any worker answers for all of them (the primary aggregates).
@@ -129,8 +141,6 @@ export async function start(config: Config) {
     const stop = () => { for (const w of Object.values(cluster.workers ?? {})) w?.kill('SIGTERM'); };
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
-    // Each worker reloads its own certificate.
-    process.on('SIGHUP', () => { for (const w of Object.values(cluster.workers ?? {})) w?.process.kill('SIGHUP'); });
     return;
   }
   await startServer(config, { primary: cluster.worker?.id === 1 });

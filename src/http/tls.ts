@@ -66,12 +66,12 @@ export function startupTlsOptions(config: Config): SecureContextOptions | undefi
 const fingerprint = (cert: SecureContextOptions['cert']) => new X509Certificate(Buffer.from(String(cert))).fingerprint256;
 
 /**
- * On SIGHUP the certificate and key are read again and used for new
+ * What SIGHUP does: the certificate and key are read again and used for new
  * handshakes; open connections keep theirs. A pair that does not load is
  * logged (its error, never the key) and the previous one stays in use.
  */
-export function reloadOnSighup(server: TlsServer, config: Config, log: FastifyBaseLogger) {
-  process.on('SIGHUP', () => {
+export function tlsReloader(server: TlsServer, config: Config, log: FastifyBaseLogger): () => void {
+  return () => {
     try {
       const options = tlsOptions(config);
       server.setSecureContext(options);
@@ -79,7 +79,7 @@ export function reloadOnSighup(server: TlsServer, config: Config, log: FastifyBa
     } catch (err) {
       log.error({ error: (err as Error).message }, 'TLS certificate reload failed: the previous certificate stays in use');
     }
-  });
+  };
 }
 
 /**
