@@ -84,11 +84,7 @@ async function rlsProbe(ctx: CheckContext): Promise<Finding> {
   const contexts = [randomUUID(), ...(ctx.tenantId ? [ctx.tenantId] : (await evidenceRepo.tenantIds(ctx.db)).slice(0, 2))];
   const leaks: string[] = [];
   for (const context of contexts) {
-    const found = await ctx.db.withTenant(context, async (tx) => {
-      const out: string[] = [];
-      for (const table of tables) if (await evidenceRepo.foreignRows(tx, table) > 0) out.push(table);
-      return out;
-    });
+    const found = await ctx.db.withTenant(context, (tx) => evidenceRepo.leakingTables(tx, tables));
     for (const table of found) if (!leaks.includes(table)) leaks.push(table);
   }
   const facts = { tables: tables.length, contexts: contexts.length, leakingTables: leaks.join(',') || null, unguardedTables: unguarded.join(',') || null };

@@ -73,9 +73,10 @@ export const evidenceRepo = {
         and exists (select 1 from pg_attribute a where a.attrelid = c.oid and a.attname = 'tenant_id' and not a.attisdropped)
         and has_table_privilege('tresor_app', c.oid, 'select')
       order by c.relname`)).map((r) => r.name),
-  /** Under the tenant context of `tx`: rows of `table` that belong to another tenant (platform rows included). */
-  foreignRows: async (tx: TenantTx, table: string): Promise<number> =>
-    (await one<{ n: number }>(tx, `select count(*)::int as n from ${quoteIdent(table)} where tenant_id is distinct from $1::uuid`, [tx.tenantId])).n,
+  /** Under the tenant context of `tx`: the tables (of `tables`) that show rows of another tenant, platform rows included. One statement. */
+  leakingTables: async (tx: TenantTx, tables: string[]): Promise<string[]> => tables.length === 0 ? [] : (await tx.query<{ name: string }>(
+    tables.map((t, i) => `select ${i}::int as i, '${t}'::text as name where exists (select 1 from ${quoteIdent(t)} where tenant_id is distinct from $1::uuid)`)
+      .join(' union all '), [tx.tenantId])).map((r) => r.name),
 
   declaredEnvironment: async (q: Queries): Promise<string | null> =>
     (await q.query<{ environment: string }>('select environment from deployment'))[0]?.environment ?? null,
