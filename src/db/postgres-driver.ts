@@ -1,4 +1,5 @@
 import postgres from 'postgres';
+import { isIP } from 'node:net';
 import { checkServerIdentity, type ConnectionOptions } from 'node:tls';
 import { type Db, type LeaderLease, type Row, type TenantTx, type Tx, auditCollector, auditInsertStatement, tenantTx, transactionCounter } from './db.ts';
 import { canonicalId } from '../crypto/encoding.ts';
@@ -44,8 +45,8 @@ export class StoreTlsError extends Error {
 /**
  * The TLS options of verify-full with a CA file. postgres.js sends no SNI
  * name for an IP host, and Node then checks the certificate against
- * "localhost": so the name is checked here against the URL's host(s) (with
- * several hosts, the certificate must name one of them). Without a CA file
+ * "localhost": so an IP host is checked here against the URL's IP host(s)
+ * (with several, the certificate must name one of them). Without a CA file
  * (sslmode=verify-full in the URL alone) the system's CAs are the roots.
  */
 function verifyFull(url: string, ca: string | undefined): ConnectionOptions {
@@ -55,7 +56,11 @@ function verifyFull(url: string, ca: string | undefined): ConnectionOptions {
   return {
     ...(ca ? { ca } : {}), rejectUnauthorized: true,
     checkServerIdentity: (name, cert) => {
-      const errors = (hosts.length ? hosts : [name]).map((h) => checkServerIdentity(h, cert));
+      // A DNS host is sent as SNI, so `name` is the host connected to: check it alone. Only for IP
+      // hosts (no SNI) is the connected one unknown here, and then one of the URL's IPs must match.
+      if (hosts.includes(name)) return checkServerIdentity(name, cert);
+      const ips = hosts.filter((h) => isIP(h));
+      const errors = (ips.length ? ips : [name]).map((h) => checkServerIdentity(h, cert));
       return errors.includes(undefined) ? undefined : errors[0];
     },
   };
