@@ -23,8 +23,8 @@ export interface KeysDeps { db: Db; tenantKeks: TenantKeks; keyCacheMax: number;
 export function keysServiceFactory({ db, tenantKeks, keyCacheMax, keyCacheTtlMs }: KeysDeps) {
   const cache = createKeyCache<KeyRing>({ max: keyCacheMax, ttlMs: keyCacheTtlMs });
 
-  async function addKey(tx: TenantTx, tenantId: string, purpose: KeyPurpose, version: number) {
-    const { wrapped, wrapping } = tenantKeks.wrap(generateDataKey(), { tenantId, purpose, version });
+  async function addKey(tx: TenantTx, tenantId: string, purpose: KeyPurpose, version: number, newTenant = false) {
+    const { wrapped, wrapping } = tenantKeks.wrap(generateDataKey(), { tenantId, purpose, version }, { newTenant });
     await keysRepo.insert(tx, { tenantId, purpose, version, wrapped, wrapping, kekId: tenantKeks.keyId });
   }
 
@@ -84,8 +84,8 @@ export function keysServiceFactory({ db, tenantKeks, keyCacheMax, keyCacheTtlMs 
   return {
     /** Inside the tenant-creation transaction (tenant context set). */
     async createTenantKeys(tx: TenantTx, tenantId: string, actor: Actor) {
-      await addKey(tx, tenantId, 'data', 1);
-      await addKey(tx, tenantId, 'index', 1);
+      await addKey(tx, tenantId, 'data', 1, true);
+      await addKey(tx, tenantId, 'index', 1, true);
       await keysRepo.markTenantKek(tx);
       tx.audit({ action: 'key.create', actor, target: { type: 'data_key', id: '1' } });
       tx.audit({ action: 'key.create', actor, target: { type: 'index_key', id: '1' } });

@@ -17,8 +17,14 @@ export interface TenantKeks {
   /** The root key's id, recorded with every key row. */
   readonly keyId: string;
   readonly secrets: TenantSecretStore;
-  /** A new data key wrapped under the tenant's KEK (its secret made on first use). */
-  wrap(dek: Buffer, p: DataKeyParams): { wrapped: Buffer; wrapping: Wrapping };
+  /**
+   * A new data key wrapped under the tenant's KEK. The secret is made only for
+   * a new tenant (`newTenant`) or by the start-up re-wrap: a key added to an
+   * existing tenant on a node that lacks its secret answers
+   * keys.tenant_secret_missing rather than wrapping under a second secret the
+   * other nodes do not have.
+   */
+  wrap(dek: Buffer, p: DataKeyParams, o?: { newTenant?: boolean }): { wrapped: Buffer; wrapping: Wrapping };
   /**
    * Unwraps a key row. Once the tenant's secret is destroyed every row answers
    * tenant.keys_destroyed, root-wrapped ones included (a copy from before the
@@ -29,6 +35,13 @@ export interface TenantKeks {
 
 export function tenantKeksFor(keyProvider: KeyProvider, dir: string): TenantKeks {
   const secrets = openTenantSecretStore(dir);
+
+  function present(tenantId: string): Buffer {
+    const s = secrets.read(tenantId);
+    if (s.state === 'destroyed') throw new RequestError('tenant.keys_destroyed');
+    if (s.state === 'missing') throw new RequestError('keys.tenant_secret_missing');
+    return s.secret;
+  }
 
   function wrapperFor(tenantId: string, wrapping: Wrapping): KeyWrapper {
     const s = secrets.read(tenantId);
@@ -41,8 +54,8 @@ export function tenantKeksFor(keyProvider: KeyProvider, dir: string): TenantKeks
   return {
     keyId: keyProvider.keyId,
     secrets,
-    wrap(dek, p) {
-      const secret = secrets.ensure(p.tenantId);
+    wrap(dek, p, o = {}) {
+      const secret = o.newTenant ? secrets.ensure(p.tenantId) : present(p.tenantId);
       if (!secret) throw new RequestError('tenant.keys_destroyed');
       return { wrapped: wrapDataKey(keyProvider.tenantKek(p.tenantId, secret), dek, p), wrapping: 'tenant' };
     },
@@ -71,7 +84,7 @@ async function rewrapTenant(db: Db, keks: TenantKeks, keyProvider: KeyProvider, 
       union all select 'pseudonym', version, wrapped from pseudonym_keys where tenant_id = $1 and wrapping = 'root' and wrapped is not null`, [tenantId]);
     for (const r of rows) {
       const p = { tenantId, purpose: r.purpose, version: r.version };
-      const { wrapped } = keks.wrap(unwrapDataKey(keyProvider, toBuffer(r.wrapped), p), p);
+      const { wrapped } = keks.wrap(unwrapDataKey(keyProvider, toBuffer(r.wrapped), p), p, { newTenant: true });
       const sql = r.purpose === 'pseudonym'
         ? "update pseudonym_keys set wrapped = $3, wrapping = 'tenant' where tenant_id = $1 and version = $2 and wrapping = 'root'"
         : "update tenant_keys set wrapped = $3, wrapping = 'tenant' where tenant_id = $1 and version = $2 and purpose = $4 and wrapping = 'root'";

@@ -106,6 +106,9 @@ for (const backend of backends) {
         const res = await t.call('GET', `${s.base}?limit=10`, { token: s.key });
         assertProblem(res, 503, 'keys.tenant_secret_missing');
         assert.doesNotMatch(res.body, /missing\.example|Person/);
+        // Nor does it make a second secret for the tenant: a key added there would open on no other node.
+        assertProblem(await t.call('POST', `/v1/tenants/${s.tenantId}/keys/rotate`, { token: s.adminKey }), 503, 'keys.tenant_secret_missing');
+        assert.equal(existsSync(file), false, 'no new secret was made');
         await readsAll(t, other);
       } finally { renameSync(`${file}.away`, file); }
       await readsAll(t, s);
