@@ -8,7 +8,7 @@
  * date, nothing secret), so a restored copy of the tenant is told apart from
  * a node that simply lacks the shared directory.
  */
-import { closeSync, fstatSync, fsyncSync, mkdirSync, openSync, readSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, fsyncSync, linkSync, mkdirSync, openSync, readSync, unlinkSync, writeSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { canonicalId } from './encoding.js';
@@ -20,7 +20,7 @@ export interface TenantSecretStore {
   readonly dir: string;
   /** The tenant's secret, or why there is none. Never creates one. */
   read(tenantId: string): TenantSecretState;
-  /** The secret, created (O_EXCL, fsync of file and directory) when absent; null when it was destroyed. */
+  /** The secret, created (whole or not at all, fsync of file and directory) when absent; null when it was destroyed. */
   ensure(tenantId: string): Buffer | null;
   /** Overwrites, fsyncs and unlinks the secret, after recording the destruction; idempotent. */
   destroy(tenantId: string, at: Date): void;
@@ -35,22 +35,30 @@ function fsyncDir(dir: string): void {
   try { fsyncSync(fd); } finally { closeSync(fd); }
 }
 
-/** Writes `bytes` to a new file (O_EXCL, 0600) and fsyncs it; false when the file exists already. */
+/**
+ * Puts `bytes` at `path` unless a file is there already (then false). Written
+ * and fsynced under a temporary name first, then hard-linked into place: a
+ * crash leaves either no file or a whole one, never an empty key file that
+ * would stop the tenant's keys from ever being read.
+ */
 function createExclusive(path: string, bytes: Buffer): boolean {
-  let fd: number;
-  try {
-    fd = openSync(path, 'wx', 0o600);
-  } catch (err) {
-    if (errCode(err) === 'EEXIST') return false;
-    throw err;
-  }
+  const temp = `${path}.${randomBytes(8).toString('hex')}.tmp`;
+  const fd = openSync(temp, 'wx', 0o600);
   try {
     writeSync(fd, bytes);
     fsyncSync(fd);
   } finally {
     closeSync(fd);
   }
-  return true;
+  try {
+    linkSync(temp, path);
+    return true;
+  } catch (err) {
+    if (errCode(err) === 'EEXIST') return false;
+    throw err;
+  } finally {
+    unlinkSync(temp);
+  }
 }
 
 function readSecret(path: string): Buffer | null {
@@ -118,7 +126,7 @@ export function openTenantSecretStore(dir: string): TenantSecretStore {
       if (now.state === 'present') return now.secret;
       if (now.state === 'destroyed') return null;
       makeDir();
-      // Two processes may race: O_EXCL lets one write, the other reads the winner's file.
+      // Two processes may race: the link lets one win, the other reads the winner's file.
       if (createExclusive(secretPath(tenantId), randomBytes(KEY_BYTES))) fsyncDir(dir);
       const after = read(tenantId);
       return after.state === 'present' ? after.secret : null;
