@@ -94,7 +94,7 @@ export async function buildApp(config: Config, services: Services, opts: { logge
   healthRoutes(app, { db: services.db, environment: config.environment });
   problemsRoutes(app);
   tenantsRoutes(app, { tenants: services.tenants, listDefaultLimit: config.listDefaultLimit, listMaxLimit: config.listMaxLimit });
-  tenantExportRoutes(app, { tenantExport: services.tenantExport });
+  tenantExportRoutes(app, { tenantExport: services.tenantExport, exportDelivery: services.exportDelivery });
   closureRoutes(app, { closure: services.closure });
   apiKeysRoutes(app, { apiKeys: services.apiKeys });
   collectionsRoutes(app, { collections: services.collections,

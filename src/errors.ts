@@ -81,6 +81,8 @@ export const errorCatalogue = {
     description: 'Only a closed tenant can be reopened.' },
   'tenant.keys_destroyed': { status: 409, title: 'The tenant\'s keys are destroyed',
     description: 'The retention period after closure ended and the tenant\'s keys were destroyed (crypto-shredding): it cannot be reopened; its deletion certificate is at GET /v1/tenants/{id}/deletion-certificates. A copy of the tenant restored from a backup made before the purge answers this to every request that needs its keys: its secret is gone from TRESOR_TENANT_KEY_DIR, so nothing of it decrypts.' },
+  'export.invalid_recipient_key': { status: 422, title: 'The recipient key is not an X25519 public key',
+    description: '`recipientKey` must be an X25519 public key in PEM (SPKI, `-----BEGIN PUBLIC KEY-----`), e.g. from `openssl pkey -in private.pem -pubout`; nothing was read or sent.' },
   'retention.not_found': { status: 404, title: 'The collection has no retention policy',
     description: 'Set one with PUT /v1/tenants/{id}/collections/{name}/retention.' },
   'retention.invalid_policy': { status: 422, title: 'The retention policy is not valid',

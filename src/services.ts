@@ -7,6 +7,7 @@ import { tenantKeksFor } from './keys/tenant-keks.ts';
 import { rotationServiceFactory } from './keys/rotation-service.ts';
 import { tenantsServiceFactory } from './tenants/tenants-service.ts';
 import { tenantExportFactory } from './tenants/tenant-export.ts';
+import { exportDeliveryFactory } from './tenants/export-delivery.ts';
 import { collectionsServiceFactory } from './collections/collections-service.ts';
 import { recordsServiceFactory } from './records/records-service.ts';
 import { reencryptServiceFactory } from './records/reencrypt-service.ts';
@@ -130,6 +131,7 @@ export function createServices(config: Config, { db, keyProvider, onError = () =
     const given = await clock.tick();
     for (const w of given) ctx.log.warn(w, 'incident clock warning');
   } });
+  const tenantExport = tenantExportFactory({ db, keys, pageSize: config.exportPageSize });
   return {
     identity,
     tom,
@@ -161,7 +163,8 @@ export function createServices(config: Config, { db, keyProvider, onError = () =
     incidentClock: clock,
     apiKeys: apiKeysServiceFactory({ db, securityEvents, now, maxDays: config.apiKeyMaxDays, authCache: { max: config.authCacheMax, ttlMs: config.authCacheTtlMs }, touchIntervalMs: config.keyTouchIntervalMs, meters, onTouchError: (err) => onError('api key touch failed', err) }),
     tenants: tenantsServiceFactory({ db, keys }),
-    tenantExport: tenantExportFactory({ db, keys, pageSize: config.exportPageSize }),
+    tenantExport,
+    exportDelivery: exportDeliveryFactory({ tenantExport, egress }),
     closure: closureServiceFactory({ db, now, months: config.closedTenantRetentionMonths, secrets: tenantKeks.secrets }),
     retention,
     purge,

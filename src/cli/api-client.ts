@@ -97,6 +97,8 @@ export function createApiClient({ url, token }: Remote) {
     /** The export stream (NDJSON bytes), after a 200; a problem answer is thrown. */
     exportTenant: (tenantId: string) =>
       call(() => tresor.POST('/v1/tenants/{tenantId}/export', { ...inTenant(tenantId), parseAs: 'stream' })) as Promise<ReadableStream<Uint8Array>>,
+    exportTenantTo: (tenantId: string, body: { destination: string; recipientKey: string }) =>
+      call(() => tresor.POST('/v1/tenants/{tenantId}/export', { ...inTenant(tenantId), body })) as unknown as Promise<{ destination: string; bytes: number; records: number; collections: number; status: number }>,
     rotateKeys: (tenantId: string) => call(() => tresor.POST('/v1/tenants/{tenantId}/keys/rotate', inTenant(tenantId))),
     keyStatus: (tenantId: string) => call(() => tresor.GET('/v1/tenants/{tenantId}/keys', inTenant(tenantId))),
     auditTreeHead: () => call(() => tresor.GET('/v1/audit/tree-head', {})),

@@ -3,7 +3,7 @@ import { Argument, Command, InvalidArgumentError, Option } from 'commander';
 import { bashCompletion, zshCompletion } from './completion.ts';
 import { CliError, exitCodes, exitCodesHelp, printResult } from './output.ts';
 import { importFile, rotateKeys, type RemoteOptions } from './remote-commands.ts';
-import { exportTenant, type TenantExportOptions } from './tenant-export.ts';
+import { decryptExport, exportTenant, type TenantExportOptions } from './tenant-export.ts';
 import { printTreeHead, verifyAuditLog } from './audit-commands.ts';
 import { exportAudit, type ExportOptions } from './audit-export.ts';
 import { createBackup, listBackups, restoreBackup, verifyBackup } from './backup-commands.ts';
@@ -108,7 +108,7 @@ function storeCommands(program: Command) {
 }
 
 function tenantCommands(program: Command) {
-  const tenant = group(program, 'tenant', 'a tenant as a whole: clone [store], export [api]');
+  const tenant = group(program, 'tenant', 'a tenant as a whole: clone [store], export [api], decrypt-export [local]');
   withJson(tenant.command('clone').description('[store] copy a tenant into a staging or test deployment, every personal field replaced by a synthetic value under the target\'s keys')
     .requiredOption('--tenant <id>', 'tenant id (uuid) in this deployment')
     .requiredOption('--to <target>', 'the target store: a postgres:// URL, or an embedded store\'s data dir (not running)')
@@ -156,12 +156,20 @@ function apiCommands(program: Command) {
   , example('tresor keys rotate --tenant $TENANT --json'),
   (o: RemoteOptions & { tenant: string }) => rotateKeys(o.tenant, o));
 
-  const tenant = group(program, 'tenant', 'a tenant as a whole: clone [store], export [api]');
+  const tenant = group(program, 'tenant', 'a tenant as a whole: clone [store], export [api], decrypt-export [local]');
   apiCommand(tenant.command('export').description('stream every record of the tenant (decrypted) as NDJSON: collection lines with field classification, record lines, an end line')
     .requiredOption('--tenant <id>', 'tenant id (uuid)')
     .option('--out <file>', 'write to this new file (mode 0600; never overwritten; FILE.partial until the end line arrives) instead of stdout')
-  , example('TRESOR_TOKEN=$OPERATOR_KEY tresor tenant export --tenant $TENANT --out acme.ndjson'),
+    .option('--to <url>', 'instead: the server seals the export to --recipient-key and POSTs it to this allowlisted URL (TRESOR_EGRESS_ALLOW); prints a summary')
+    .option('--recipient-key <file>', 'the tenant\'s X25519 public key (PEM) to seal the export to (with --to)')
+  , example('TRESOR_TOKEN=$OPERATOR_KEY tresor tenant export --tenant $TENANT --out acme.ndjson',
+    'tresor tenant export --tenant $TENANT --to https://vault.acme.example/tresor --recipient-key acme-export.pub.pem'),
   (o: TenantExportOptions) => exportTenant(o));
+  withJson(tenant.command('decrypt-export').description('[local] open a sealed tenant export with the X25519 private key it was sealed to; NDJSON to stdout')
+    .requiredOption('--key <file>', 'the X25519 private key, PEM (openssl genpkey -algorithm X25519 -out acme-export.pem)')
+    .requiredOption('--in <file>', 'the sealed export as the destination received it')
+    .addHelpText('after', example('tresor tenant decrypt-export --key acme-export.pem --in export.sealed > acme.ndjson')),
+  (o: { key: string; in: string }) => decryptExport(o));
 }
 
 const backupEnv = `

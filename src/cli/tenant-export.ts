@@ -1,12 +1,13 @@
-import { closeSync, createWriteStream, openSync, renameSync, rmSync } from 'node:fs';
+import { closeSync, createWriteStream, openSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import { createApiClient, resolveRemote } from './api-client.ts';
+import { openSealedExport } from '../crypto/export-seal.ts';
 import { CliError, exitCodes, printResult } from './output.ts';
 import { startProgress } from './progress.ts';
 import type { RemoteOptions } from './remote-commands.ts';
 
-export interface TenantExportOptions extends RemoteOptions { tenant: string; out?: string }
+export interface TenantExportOptions extends RemoteOptions { tenant: string; out?: string; to?: string; recipientKey?: string }
 
 /** A new file only readable by its owner (it holds every record in clear); never over an existing one. */
 function openOut(file: string): { stream: Writable; partial: string } {
@@ -31,6 +32,7 @@ async function write(out: Writable, chunk: string) {
  * stream cut off leaves FILE.partial and exits 1.
  */
 export async function exportTenant(o: TenantExportOptions): Promise<number> {
+  if (o.to || o.recipientKey) return exportTenantTo(o);
   const api = createApiClient(resolveRemote(o));
   const body = await api.exportTenant(o.tenant);
   const target = o.out ? openOut(o.out) : { stream: process.stdout as Writable, partial: undefined };
@@ -69,5 +71,35 @@ export async function exportTenant(o: TenantExportOptions): Promise<number> {
   const summary = { tenantId: o.tenant, collections: end.collections, records: end.records, file: o.out ?? null };
   if (o.out) printResult(!!o.json, summary, `exported ${end.records} records of ${end.collections} collections to ${o.out}`);
   else process.stderr.write(`exported ${end.records} records of ${end.collections} collections\n`);
+  return exitCodes.done;
+}
+
+const readOrFail = (file: string, what: string) => {
+  try {
+    return readFileSync(file);
+  } catch (err) {
+    throw new CliError('cli.failed', `cannot read ${what} ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { file });
+  }
+};
+
+/** `tresor tenant export --to URL --recipient-key FILE`: the server seals the export to the key and sends it through egress; prints the summary. */
+async function exportTenantTo(o: TenantExportOptions): Promise<number> {
+  if (!o.to || !o.recipientKey || o.out) throw new CliError('cli.usage', '--to and --recipient-key go together, without --out');
+  const recipientKey = readOrFail(o.recipientKey, 'the recipient key').toString('utf8');
+  const sent = await createApiClient(resolveRemote(o)).exportTenantTo(o.tenant, { destination: o.to, recipientKey });
+  printResult(!!o.json, sent, `sent ${sent.records} records of ${sent.collections} collections, sealed (${sent.bytes} bytes), to ${sent.destination} (HTTP ${sent.status})`);
+  return exitCodes.done;
+}
+
+/** `tresor tenant decrypt-export --key PRIVATE.pem --in FILE`: opens a sealed export (whole file in memory) and writes the NDJSON to stdout. */
+export async function decryptExport(o: { key: string; in: string }): Promise<number> {
+  const key = readOrFail(o.key, 'the private key').toString('utf8');
+  let plain: Buffer;
+  try {
+    plain = openSealedExport(key, readOrFail(o.in, 'the sealed export'));
+  } catch (err) {
+    throw new CliError('cli.failed', `cannot open ${o.in}: ${(err as Error).message === 'Unsupported state or unable to authenticate data' ? 'wrong key, or the file was altered or cut off' : (err as Error).message}`);
+  }
+  if (!process.stdout.write(plain)) await once(process.stdout, 'drain');
   return exitCodes.done;
 }

@@ -128,7 +128,7 @@ export interface paths {
         put?: never;
         /**
          * Export every record of the tenant (NDJSON stream)
-         * @description Streams an `export` line (tenant, counts at the start), one `collection` line per collection (fields with type and classification), its `record` lines (decrypted, unmasked), and a last `end` line with the counts; a stream without `end` was cut off. Read a page at a time (`TRESOR_EXPORT_PAGE`), so memory stays bounded; not a snapshot. Audited as `tenant.export` (start) and `tenant.export.end` (counts, complete or not), never values.
+         * @description Streams an `export` line (tenant, counts at the start), one `collection` line per collection (fields with type and classification), its `record` lines (decrypted, unmasked), and a last `end` line with the counts; a stream without `end` was cut off. Read a page at a time (`TRESOR_EXPORT_PAGE`), so memory stays bounded; not a snapshot. Audited as `tenant.export` (start) and `tenant.export.end` (counts, complete or not), never values. With a body `{destination, recipientKey}` the stream is instead sealed to the X25519 key (ephemeral X25519, HKDF-SHA256, AES-256-GCM: a JSON header line, the ciphertext, the 16-byte tag) and POSTed through egress (allowlist, EU/EEA, transfer log); the answer is a JSON summary.
          *
          *     Roles: operator, owner.
          */
@@ -4543,9 +4543,25 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        /** @description Optional: send the export, sealed to `recipientKey`, to `destination` instead of streaming it back. */
+        requestBody?: {
+            content: {
+                /**
+                 * @example {
+                 *       "destination": "example",
+                 *       "recipientKey": "example"
+                 *     }
+                 */
+                "application/json": {
+                    /** @description An http(s) URL on the egress allowlist (TRESOR_EGRESS_ALLOW); the sealed export is POSTed to it. */
+                    destination: string;
+                    /** @description The tenant's X25519 public key, PEM SPKI; only its private key opens the export (`tresor tenant decrypt-export`). */
+                    recipientKey: string;
+                };
+            };
+        };
         responses: {
-            /** @description NDJSON, one JSON object per line */
+            /** @description NDJSON, one JSON object per line; with a destination, the JSON summary of the transfer */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -4558,9 +4574,28 @@ export interface operations {
                      *     {"type":"end","collections":1,"records":1}
                      */
                     "application/x-ndjson": string;
+                    /**
+                     * @example {
+                     *       "destination": "example",
+                     *       "bytes": 1,
+                     *       "records": 1,
+                     *       "collections": 1,
+                     *       "status": 1
+                     *     }
+                     */
+                    "application/json": {
+                        /** @description The destination's origin */
+                        destination: string;
+                        /** @description Bytes sent (sealed) */
+                        bytes: number;
+                        records: number;
+                        collections: number;
+                        /** @description The destination's HTTP status */
+                        status: number;
+                    };
                 };
             };
-            /** @description `request.invalid_url`: The request path is not valid; `request.validation_failed`: The request does not match the schema */
+            /** @description `request.invalid_url`: The request path is not valid; `request.validation_failed`: The request does not match the schema; `request.invalid_json`: The request body is not valid JSON; `request.invalid_utf8`: The request body is not valid UTF-8 */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4578,7 +4613,7 @@ export interface operations {
                      */
                     "application/problem+json": {
                         /** @enum {string} */
-                        code?: "request.invalid_url" | "request.validation_failed";
+                        code?: "request.invalid_url" | "request.validation_failed" | "request.invalid_json" | "request.invalid_utf8";
                     } & components["schemas"]["Problem"];
                 };
             };
@@ -4648,6 +4683,72 @@ export interface operations {
                     } & components["schemas"]["Problem"];
                 };
             };
+            /** @description `request.body_too_large`: The request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/request.body_too_large",
+                     *       "title": "The request body is too large",
+                     *       "status": 413,
+                     *       "code": "request.body_too_large",
+                     *       "detail": "The request body is too large",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "request.body_too_large";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `request.unsupported_media_type`: Unsupported content type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/request.unsupported_media_type",
+                     *       "title": "Unsupported content type",
+                     *       "status": 415,
+                     *       "code": "request.unsupported_media_type",
+                     *       "detail": "Unsupported content type",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "request.unsupported_media_type";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `export.invalid_recipient_key`: The recipient key is not an X25519 public key; `transfer.destination_not_allowed`: The destination is not on the egress allowlist; `transfer.outside_eea`: The destination lies outside the EU/EEA; `transfer.address_forbidden`: The destination resolves to an internal address */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/export.invalid_recipient_key",
+                     *       "title": "The recipient key is not an X25519 public key",
+                     *       "status": 422,
+                     *       "code": "export.invalid_recipient_key",
+                     *       "detail": "The recipient key is not an X25519 public key",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "export.invalid_recipient_key" | "transfer.destination_not_allowed" | "transfer.outside_eea" | "transfer.address_forbidden";
+                    } & components["schemas"]["Problem"];
+                };
+            };
             /** @description `internal.error`: Internal error */
             500: {
                 headers: {
@@ -4667,6 +4768,28 @@ export interface operations {
                     "application/problem+json": {
                         /** @enum {string} */
                         code?: "internal.error";
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description `transfer.redirect_refused`: The destination answered with a redirect; `transfer.failed`: The transfer failed */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/transfer.redirect_refused",
+                     *       "title": "The destination answered with a redirect",
+                     *       "status": 502,
+                     *       "code": "transfer.redirect_refused",
+                     *       "detail": "The destination answered with a redirect",
+                     *       "requestId": "0b5c6f3e-8a41-4d7e-9c2a-5f1e7d3b9a60"
+                     *     }
+                     */
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "transfer.redirect_refused" | "transfer.failed";
                     } & components["schemas"]["Problem"];
                 };
             };

@@ -8,6 +8,7 @@ import type { App } from './app-types.ts';
 import { access } from './access.ts';
 import { Problem } from './schemas.ts';
 import { addExamples } from './openapi-examples.ts';
+import { compileValidatorOptionalBody } from './validator.ts';
 
 // The OpenAPI 3.1 document is generated from the routes: their schemas give
 // the shapes, their access declaration (config.auth/action) the security and
@@ -115,6 +116,8 @@ function describeRoute({ schema, route }: { schema: unknown; route: RouteOptions
       ...own,
       description: own.description ? `${own.description}\n\n${who}` : who,
       security,
+      // A route that takes its body or none (finishDocument marks the requestBody not required).
+      ...(route.validatorCompiler === compileValidatorOptionalBody ? { 'x-body-optional': true } : {}),
       ...(roles ? { 'x-required-roles': roles, 'x-action': route.config?.action, 'x-scope': route.config?.scope } : {}),
       response: { ...response, ...problemResponses(codes) },
     },
@@ -167,12 +170,21 @@ function showDocumentedAs(node: unknown): unknown {
   return Object.fromEntries(Object.entries(node).map(([key, value]) => [key, showDocumentedAs(value)]));
 }
 
+function optionalBody(operation: { 'x-body-optional'?: boolean; requestBody?: { required: boolean } }) {
+  if (!operation['x-body-optional']) return;
+  delete operation['x-body-optional'];
+  if (operation.requestBody) operation.requestBody.required = false;
+}
+
 function finishDocument(doc: Schema, config: Config): Schema {
   const components = doc.components as { schemas: Record<string, unknown> };
   doc.paths = showDocumentedAs(doc.paths);
   applyConfiguredLimits(doc, config);
   for (const item of Object.values(doc.paths as Record<string, Record<string, object>>)) {
-    for (const operation of Object.values(item)) addExamples(operation);
+    for (const operation of Object.values(item)) {
+      addExamples(operation);
+      optionalBody(operation as { 'x-body-optional'?: boolean; requestBody?: { required: boolean } });
+    }
   }
   doc.paths = hoistTitled(doc.paths, components.schemas);
   return doc;

@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifySchemaCompiler } from 'fastify';
+import type { FastifyInstance, FastifySchemaCompiler, FastifySchemaValidationError } from 'fastify';
 import { Ajv, type KeywordDefinition } from 'ajv';
 import addFormats from 'ajv-formats';
 
@@ -53,3 +53,17 @@ export const compileValidatorExceptBody: FastifySchemaCompiler<any> = (route) =>
 export function registerValidators(app: FastifyInstance): void {
   app.setValidatorCompiler(compileValidator);
 }
+
+/** For a route whose body is optional: no body (Fastify hands it over as null) passes; a body is checked as usual (Fastify reads `errors` off the function). */
+export const compileValidatorOptionalBody: FastifySchemaCompiler<any> = (route) => {
+  type Check = ((data: unknown) => boolean) & { errors?: FastifySchemaValidationError[] | null };
+  const check = compileValidator(route) as Check;
+  if (route.httpPart !== 'body') return check;
+  const optional: Check = (data: unknown): boolean => {
+    const ok = data === undefined || data === null || check(data);
+    optional.errors = ok ? null : check.errors;
+    return ok;
+  };
+  optional.errors = null;
+  return optional;
+};

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 /** A real HTTP destination on 127.0.0.1 that records what it receives. */
 export interface Listener {
   origin: string;
-  received: { path: string; body: string }[];
+  received: { path: string; body: string; raw: Buffer; contentType?: string }[];
   /** Answers every request this way instead of 204 (e.g. a redirect). */
   answer?: (res: ServerResponse) => void;
   close(): Promise<void>;
@@ -16,10 +16,11 @@ export async function listen(): Promise<Listener> {
     close: () => new Promise((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
   };
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
-    let body = '';
-    req.on('data', (d) => { body += d; });
+    const chunks: Buffer[] = [];
+    req.on('data', (d: Buffer) => { chunks.push(d); });
     req.on('end', () => {
-      l.received.push({ path: req.url ?? '', body });
+      const raw = Buffer.concat(chunks);
+      l.received.push({ path: req.url ?? '', body: raw.toString('utf8'), raw, contentType: req.headers['content-type'] });
       if (l.answer) l.answer(res); else res.writeHead(204).end();
     });
   });
