@@ -1,9 +1,8 @@
 // `tresor tom report` on a fresh embedded deployment, as an operator runs it:
-// the German PDF (one Chromium launch in this file) read back with Debian's
-// pdftotext names every measure the usual processor annexes promise, the
-// technical ones with evidence and its check time; the English HTML names
-// them in English; `tresor tom verify` passes the files as written and fails
-// them after one changed byte.
+// the German PDF read back with Debian's pdftotext names every measure the
+// usual processor annexes promise, the technical ones with evidence and its
+// check time; the English PDF names them in English; `tresor tom verify`
+// passes both files as written and fails them after one changed byte.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -50,7 +49,7 @@ describe('tresor tom report and verify on a fresh embedded deployment', () => {
   const dirs = tresorDirs('tresor-tom-cli-');
   const env = { ...dirs.env, LOG_LEVEL: 'silent', TRESOR_ENVIRONMENT: 'test' };
   const pdf = join(dirs.dir, 'annex-de.pdf');
-  const html = join(dirs.dir, 'annex-en.html');
+  const pdfEn = join(dirs.dir, 'annex-en.pdf');
   let pdfText: string;
   after(() => dirs.remove());
 
@@ -79,16 +78,16 @@ describe('tresor tom report and verify on a fresh embedded deployment', () => {
     assert.match(pdfText, /nicht bestätigt/);
   });
 
-  it('the English HTML names every measure in English', async () => {
-    const run = await tresor(['tom', 'report', '--lang', 'en', '--format', 'html', '--out', html], env);
+  it('the English PDF names every measure in English', async () => {
+    const run = await tresor(['tom', 'report', '--lang', 'en', '--format', 'pdf', '--out', pdfEn], env);
     assert.equal(run.code, 0, run.stderr);
-    const text = squeeze(readFileSync(html, 'utf8').replace(/<[^>]+>/g, ' ').replace(/&amp;/g, '&').replace(/&#39;|&quot;/g, "'"));
+    const text = squeeze(execFileSync('pdftotext', ['-enc', 'UTF-8', pdfEn, '-'], { encoding: 'utf8' }));
     assert.deepEqual(TEMPLATE.filter((m) => !text.includes(squeeze(m.title.en))).map((m) => m.key), []);
     assert.ok(text.includes(squeeze('Emergency plan')) && text.includes(squeeze('docs/recovery.md')));
   });
 
   it('tresor tom verify passes both files and fails each after one changed byte', async () => {
-    for (const file of [pdf, html]) {
+    for (const file of [pdf, pdfEn]) {
       const ok = await tresor(['tom', 'verify', file, '--json'], env);
       assert.equal(ok.code, 0, ok.stderr + ok.stdout);
       const { publicKey } = JSON.parse(ok.stdout);
@@ -102,6 +101,6 @@ describe('tresor tom report and verify on a fresh embedded deployment', () => {
       assert.equal(bad.code, 1, bad.stdout);
       assert.equal(JSON.parse(bad.stdout).ok, false);
     }
-    assert.equal((await tresor(['tom', 'verify', html, '--public-key', Buffer.alloc(32, 1).toString('base64')], env)).code, 1, 'another pinned key');
+    assert.equal((await tresor(['tom', 'verify', pdfEn, '--public-key', Buffer.alloc(32, 1).toString('base64')], env)).code, 1, 'another pinned key');
   });
 });
