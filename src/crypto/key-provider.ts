@@ -3,11 +3,12 @@
  * directly; it only wraps per-tenant data keys (see keyring.ts), so rotating
  * or re-wrapping is cheap and the KEK's exposure is minimal.
  */
-import { closeSync, fstatSync, fsyncSync, mkdirSync, openSync, readSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, mkdirSync, openSync, readSync } from 'node:fs';
 import { createHash, hkdfSync, randomBytes, scryptSync } from 'node:crypto';
 import { dirname } from 'node:path';
 import { decryptValue, encryptValue, KEY_BYTES } from './envelope.js';
 import { codedError } from './errors.js';
+import { createExclusive, fsyncDir } from './key-files.js';
 import { canonicalId, encodeParts } from './encoding.js';
 
 export interface KeyProvider {
@@ -98,26 +99,14 @@ function errCode(err: unknown): string | undefined {
 }
 
 /**
- * Create the key file. 'wx' (O_CREAT|O_EXCL) guarantees that when two
- * processes start at once only one writes a key; the loser gets EEXIST and
- * reads the winner's file. fsync so a crash cannot leave us with data
- * wrapped under a key that never reached the disk.
+ * Create the key file once (key-files.ts): when two processes start at once
+ * only one key is written and the other reads it; fsynced, file and
+ * directory, so a crash cannot leave data wrapped under a key that never
+ * reached the disk, nor an empty key file.
  */
 function createKeyFile(path: string): void {
   mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-  let fd: number;
-  try {
-    fd = openSync(path, 'wx', 0o600);
-  } catch (err) {
-    if (errCode(err) === 'EEXIST') return;
-    throw err;
-  }
-  try {
-    writeSync(fd, randomBytes(KEY_BYTES));
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
+  if (createExclusive(path, randomBytes(KEY_BYTES))) fsyncDir(dirname(path));
 }
 
 /**

@@ -8,9 +8,10 @@
  * date, nothing secret), so a restored copy of the tenant is told apart from
  * a node that simply lacks the shared directory.
  */
-import { closeSync, fstatSync, fsyncSync, linkSync, mkdirSync, openSync, readSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, fsyncSync, mkdirSync, openSync, readSync, unlinkSync, writeSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
+import { createExclusive, fsyncDir } from './key-files.js';
 import { canonicalId } from './encoding.js';
 import { KEY_BYTES } from './envelope.js';
 
@@ -27,39 +28,6 @@ export interface TenantSecretStore {
 }
 
 const errCode = (err: unknown) => (err as NodeJS.ErrnoException | undefined)?.code;
-
-function fsyncDir(dir: string): void {
-  // Directories cannot be opened for fsync on Windows; elsewhere this makes a create or unlink durable.
-  if (process.platform === 'win32') return;
-  const fd = openSync(dir, 'r');
-  try { fsyncSync(fd); } finally { closeSync(fd); }
-}
-
-/**
- * Puts `bytes` at `path` unless a file is there already (then false). Written
- * and fsynced under a temporary name first, then hard-linked into place: a
- * crash leaves either no file or a whole one, never an empty key file that
- * would stop the tenant's keys from ever being read.
- */
-function createExclusive(path: string, bytes: Buffer): boolean {
-  const temp = `${path}.${randomBytes(8).toString('hex')}.tmp`;
-  const fd = openSync(temp, 'wx', 0o600);
-  try {
-    writeSync(fd, bytes);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  try {
-    linkSync(temp, path);
-    return true;
-  } catch (err) {
-    if (errCode(err) === 'EEXIST') return false;
-    throw err;
-  } finally {
-    unlinkSync(temp);
-  }
-}
 
 function readSecret(path: string): Buffer | null {
   let fd: number;
