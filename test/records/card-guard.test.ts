@@ -118,7 +118,10 @@ for (const backend of backends) {
     after(async () => { await logged.close(); await t.close(); });
 
     const count = async () => (await t.call('GET', `${base}?limit=500`, { token: key })).json().items.length as number;
-    const noDigits = (text: string) => assert.equal(/4111|1111 1111|3782|2223/.test(text), false, 'the card number must not be echoed');
+    // Eight digits of a sent card number in a row (with or without a separator): a bare four-digit group such as
+    // '4111' or '2223' also turns up by chance in a record id, a request id or a response time.
+    const echoed = /4111[ -]?1111|3782[ -]?8224|8224 ?6310|2223[ -]?0031|3122[ -]?0032|5555[ -]?5555|5555[ -]?4444/;
+    const noDigits = (text: string) => assert.equal(echoed.test(text), false, 'the card number must not be echoed');
 
     it('refuses a card number with spaces, with dashes, inside text, in nested JSON and as a number: 422, the field and pointer named, nothing stored, nothing echoed', async () => {
       const before = await count();
