@@ -19,7 +19,7 @@ for (const backend of backends) {
       return res.body;
     };
     before(async () => {
-      t = await startTestApp(backend);
+      t = await startTestApp(backend, { env: { TRESOR_KEY_CACHE_TTL_MS: '100' } }); // a rotation waits out the key cache
       seed = await seedTenant(t, 'Metrics GmbH');
     });
     after(() => t.close());
