@@ -6,7 +6,7 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tresorDirs } from '../../bench/tresor-process.ts';
 import { TEMPLATE } from '../../src/tom/tom-template.ts';
@@ -45,7 +45,16 @@ const SEED_MEASURES = [
  */
 const squeeze = (s: string) => s.replace(/[\s-]+/g, '').toLowerCase();
 
-describe('tresor tom report and verify on a fresh embedded deployment', () => {
+// The PDF needs Debian's chromium and this test reads it back with pdftotext
+// (poppler-utils); CI installs both. Without them the file shows up as
+// skipped, with the reason, rather than failing on a missing program.
+const missing = [process.env.TRESOR_CHROMIUM_PATH ?? '/usr/bin/chromium', 'pdftotext'].filter((p) => !onPath(p));
+function onPath(program: string): boolean {
+  if (program.includes('/')) return existsSync(program);
+  return (process.env.PATH ?? '').split(':').some((dir) => dir && existsSync(join(dir, program)));
+}
+
+describe('tresor tom report and verify on a fresh embedded deployment', { skip: missing.length ? `not installed: ${missing.join(', ')} (apt-get install chromium poppler-utils)` : false }, () => {
   const dirs = tresorDirs('tresor-tom-cli-');
   const env = { ...dirs.env, LOG_LEVEL: 'silent', TRESOR_ENVIRONMENT: 'test' };
   const pdf = join(dirs.dir, 'annex-de.pdf');
