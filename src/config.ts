@@ -257,6 +257,10 @@ export const ConfigSchema = Type.Object({
   tomCheckIntervalMs: int(3_600_000, { minimum: 0 }, { env: 'TRESOR_TOM_CHECK_INTERVAL_MS',
     description: 'how often the job leader runs the TOM register\'s checks, raising a security event when a measure turns failing or overdue (0: only when the register or annex is read)' }),
   chromiumPath: str('/usr/bin/chromium', { env: 'TRESOR_CHROMIUM_PATH', description: 'the Chromium that prints the TOM annex to PDF (Debian package `chromium`)' }),
+  pdfQueue: int(2, { minimum: 0, maximum: 100 }, { env: 'TRESOR_PDF_QUEUE',
+    description: 'PDF annexes waiting while one is printed (one Chromium at a time per process); a request beyond them answers 503 `tom.pdf_busy`' }),
+  tomAuditVerifyMaxAgeMs: int(600_000, { minimum: 0, maximum: 86_400_000 }, { env: 'TRESOR_TOM_AUDIT_VERIFY_MAX_AGE_MS',
+    description: 'how long a full audit log verification serves the TOM register and annex before the next one runs (requests meanwhile share it; 0: every evaluation verifies)' }),
   pdfTimeoutMs: int(60_000, { minimum: 1000, maximum: 600_000 }, { env: 'TRESOR_PDF_TIMEOUT_MS', description: 'how long printing the TOM annex to PDF may take' }),
 });
 

@@ -207,6 +207,8 @@ export const errorCatalogue = {
     description: 'A document attached to an attestation may be at most TRESOR_TOM_DOCUMENT_MAX_BYTES; give its SHA-256 instead.' },
   'tom.pdf_unavailable': { status: 503, title: 'The annex could not be printed to PDF',
     description: 'Headless Chromium (TRESOR_CHROMIUM_PATH) is missing, failed or took longer than TRESOR_PDF_TIMEOUT_MS; the HTML and Markdown annexes still work.' },
+  'tom.pdf_busy': { status: 503, title: 'Too many PDF annexes are being printed, retry later',
+    description: 'One annex is printed to PDF at a time per process and TRESOR_PDF_QUEUE more may wait; retry after the Retry-After seconds, or ask for HTML or Markdown.' },
   'service.unavailable': { status: 503, title: 'The database is unavailable, retry later',
     description: 'The database cannot be reached or is not migrated yet; retry after the Retry-After seconds.' },
   'internal.error': { status: 500, title: 'Internal error',

@@ -22828,7 +22828,7 @@ export interface operations {
                     } & components["schemas"]["Problem"];
                 };
             };
-            /** @description `service.unavailable`: The database is unavailable, retry later; `tom.pdf_unavailable`: The annex could not be printed to PDF */
+            /** @description `service.unavailable`: The database is unavailable, retry later; `tom.pdf_unavailable`: The annex could not be printed to PDF; `tom.pdf_busy`: Too many PDF annexes are being printed, retry later */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -22846,7 +22846,7 @@ export interface operations {
                      */
                     "application/problem+json": {
                         /** @enum {string} */
-                        code?: "service.unavailable" | "tom.pdf_unavailable";
+                        code?: "service.unavailable" | "tom.pdf_unavailable" | "tom.pdf_busy";
                     } & components["schemas"]["Problem"];
                 };
             };
@@ -22992,7 +22992,7 @@ export interface operations {
                     } & components["schemas"]["Problem"];
                 };
             };
-            /** @description `service.unavailable`: The database is unavailable, retry later; `tom.pdf_unavailable`: The annex could not be printed to PDF */
+            /** @description `service.unavailable`: The database is unavailable, retry later; `tom.pdf_unavailable`: The annex could not be printed to PDF; `tom.pdf_busy`: Too many PDF annexes are being printed, retry later */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -23010,7 +23010,7 @@ export interface operations {
                      */
                     "application/problem+json": {
                         /** @enum {string} */
-                        code?: "service.unavailable" | "tom.pdf_unavailable";
+                        code?: "service.unavailable" | "tom.pdf_unavailable" | "tom.pdf_busy";
                     } & components["schemas"]["Problem"];
                 };
             };

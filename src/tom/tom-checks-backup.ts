@@ -11,7 +11,8 @@ const DAY_MS = 24 * HOUR_MS;
 
 async function auditVerify(ctx: CheckContext): Promise<Finding> {
   const r = await ctx.verifyAuditLog();
-  const facts = { treeSize: r.treeSize, signedHeads: r.heads, entries: r.entries, firstBadSeq: r.firstBad?.seq ?? null };
+  const at = r.verifiedAt.toISOString();
+  const facts = { treeSize: r.treeSize, signedHeads: r.heads, entries: r.entries, firstBadSeq: r.firstBad?.seq ?? null, verifiedAt: at };
   if (r.firstBad) {
     return { status: 'failing', facts, summary: t(`Protokollprüfung fehlgeschlagen bei Eintrag ${r.firstBad.seq}: ${r.firstBad.reason}.`,
       `Audit log verification failed at seq ${r.firstBad.seq}: ${r.firstBad.reason}.`) };
@@ -19,8 +20,8 @@ async function auditVerify(ctx: CheckContext): Promise<Finding> {
   if (r.heads === 0) {
     return { status: 'pending', facts, summary: t('Noch kein signierter Baumkopf: das Protokoll wurde noch nicht versiegelt.', 'No signed tree head yet: the log has not been sealed so far.') };
   }
-  return { status: 'met', facts, summary: t(`Protokoll jetzt vollständig geprüft: ${r.entries} Einträge, ${r.heads} signierte Baumköpfe, Baumgröße ${r.treeSize}.`,
-    `Audit log verified in full now: ${r.entries} entries, ${r.heads} signed tree heads, tree size ${r.treeSize}.`) };
+  return { status: 'met', facts, summary: t(`Protokoll vollständig geprüft am ${at}: ${r.entries} Einträge, ${r.heads} signierte Baumköpfe, Baumgröße ${r.treeSize}.`,
+    `Audit log verified in full at ${at}: ${r.entries} entries, ${r.heads} signed tree heads, tree size ${r.treeSize}.`) };
 }
 
 async function requestLog(ctx: CheckContext): Promise<Finding> {

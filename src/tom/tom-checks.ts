@@ -16,8 +16,8 @@ export interface Evidence extends Finding { check: CheckId; checkedAt: string }
 
 export interface CheckDeps {
   db: Db; config: Config; now: () => Date;
-  /** The audit log's verification under the audit signing key (src/audit/merkle/verify.ts). */
-  verifyAuditLog: () => Promise<{ treeSize: number; heads: number; entries: number; firstBad: { seq: number; reason: string } | null }>;
+  /** The audit log's latest full verification under the audit signing key (src/audit/merkle/verify.ts), and when it ran. */
+  verifyAuditLog: () => Promise<{ treeSize: number; heads: number; entries: number; firstBad: { seq: number; reason: string } | null; verifiedAt: Date }>;
   retentionStats: () => { lastRunAt: Date | null };
   backupList: () => { id: string; createdAt: string }[];
   /** Fetches the Patroni cluster view (GET {TRESOR_PATRONI_URL}/cluster), or throws. */

@@ -56,7 +56,7 @@ export function tomRoutes(app: App, { tom }: { tom: TomService }) {
   }, async (req, reply) => reply.code(201).send(await tom.attest(req.actor, req.params.key, req.body)));
 
   app.get('/v1/tom/report', {
-    config: { ...access.platform('tom.read'), problems: ['tom.pdf_unavailable'] },
+    config: { ...access.platform('tom.read'), problems: ['tom.pdf_unavailable', 'tom.pdf_busy'] },
     schema: { operationId: 'getTomReport', summary: 'The deployment\'s signed Art. 32 annex', tags, security: bearer, querystring: ReportQuery,
       description: reportDescription, produces: ['text/html', 'text/markdown', 'application/pdf'], response: { 200: ReportResponse, ...errorResponses } },
   }, async (req, reply) => {
@@ -65,7 +65,7 @@ export function tomRoutes(app: App, { tom }: { tom: TomService }) {
   });
 
   app.get('/v1/tenants/:tenantId/tom/report', {
-    config: { ...access.tenant('tom.report'), problems: ['tom.pdf_unavailable'] },
+    config: { ...access.tenant('tom.report'), problems: ['tom.pdf_unavailable', 'tom.pdf_busy'] },
     schema: { operationId: 'getTenantTomReport', summary: 'The signed Art. 32 annex as it applies to the tenant', tags, security: bearer, params: TenantParams,
       querystring: ReportQuery, description: `${reportDescription} Evidence drawn from tenant data (users, keys, encryption, instructions) is the tenant's own.`,
       produces: ['text/html', 'text/markdown', 'application/pdf'], response: { 200: ReportResponse, ...errorResponses } },

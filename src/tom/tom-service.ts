@@ -11,6 +11,7 @@ import { signDocument } from './tom-signature.ts';
 import { evidenceRepo } from './tom-evidence-repo.ts';
 import { type EntryPatch, tomRepo } from './tom-repo.ts';
 import { type TomRegister, publicAttestation } from './tom-register.ts';
+import { pdfSlots } from './pdf-slots.ts';
 
 export interface AttestationInput {
   attestedBy: string; attestedAt?: string; nextReviewAt: string; note?: string;
@@ -42,6 +43,10 @@ function documentDigest(input: AttestationInput, maxBytes: number): { sha: strin
 }
 
 export function tomServiceFactory({ db, config, now, register, signingKey, pdf }: TomDeps) {
+  const inTurn = pdfSlots(config.pdfQueue, config.retryAfterSeconds);
+  /** A PDF waits for its turn before any evidence is gathered; Markdown and HTML never wait. */
+  const produce = (format: Format, make: () => Promise<Rendered>) => format === 'pdf' ? inTurn(make) : make();
+
   async function annex(lang: Lang, tenant: Annex['tenant']): Promise<Annex> {
     const entries = await register.evaluate({ tenantId: tenant?.id });
     return { lang, generatedAt: now().toISOString(), tenant, environment: config.environment, configHash: configurationHash(config),
@@ -111,19 +116,19 @@ export function tomServiceFactory({ db, config, now, register, signingKey, pdf }
 
     async report(actor: Actor, q: { lang: Lang; format: Format }) {
       authorizePlatform(actor, 'tom.read');
-      return render(await annex(q.lang, null), q.format);
+      return produce(q.format, async () => render(await annex(q.lang, null), q.format));
     },
 
     async tenantReport(actor: Actor, tenantId: string, q: { lang: Lang; format: Format }) {
       authorizeTenant(actor, tenantId, 'tom.report');
       const name = await db.withTenant(tenantId, (tx) => evidenceRepo.tenantName(tx));
       assertThat(name !== undefined, () => new RequestError('tenant.not_found'));
-      return render(await annex(q.lang, { id: tenantId, name }), q.format);
+      return produce(q.format, async () => render(await annex(q.lang, { id: tenantId, name }), q.format));
     },
 
     /** The CLI's report on the store itself: no actor, the operator at the console. */
     async storeReport(q: { lang: Lang; format: Format }) {
-      return render(await annex(q.lang, null), q.format);
+      return produce(q.format, async () => render(await annex(q.lang, null), q.format));
     },
   };
 }

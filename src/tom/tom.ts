@@ -26,12 +26,27 @@ async function patroniCluster(url: string, timeoutMs: number) {
   return res.json() as Promise<Awaited<ReturnType<CheckDeps['patroniCluster']>>>;
 }
 
+/**
+ * A full audit log verification reads every entry: the register and the annex
+ * use one that is at most `maxAgeMs` old, and callers asking meanwhile share
+ * the one under way, so no burst of report requests can each verify the log.
+ */
+function recentVerification<T>(verify: () => Promise<T>, now: () => Date, maxAgeMs: number): () => Promise<T & { verifiedAt: Date }> {
+  let last: (T & { verifiedAt: Date }) | undefined;
+  let running: Promise<T & { verifiedAt: Date }> | undefined;
+  return () => {
+    if (last && now().getTime() - last.verifiedAt.getTime() < maxAgeMs) return Promise.resolve(last);
+    running ??= verify().then((r) => (last = { ...r, verifiedAt: now() })).finally(() => { running = undefined; });
+    return running;
+  };
+}
+
 /** The TOM register, its checks and the annex generator, wired once; the job re-checks every TRESOR_TOM_CHECK_INTERVAL_MS. */
 export function createTom(config: Config, { db, keyProvider, now, jobs, securityEvents, retention, backups }: TomWiring) {
   const auditKey = signingKeyFor(keyProvider, AUDIT_SIGNING_PURPOSE);
   const checks: CheckDeps = {
     db, config, now,
-    verifyAuditLog: () => verifyLog(db, auditKey.publicKey),
+    verifyAuditLog: recentVerification(() => verifyLog(db, auditKey.publicKey), now, config.tomAuditVerifyMaxAgeMs),
     retentionStats: () => retention.stats(),
     backupList: () => backups.list(),
     patroniCluster: (url) => patroniCluster(url, config.patroniTimeoutMs),
