@@ -1,4 +1,4 @@
-import type { Queries, TenantTx } from '../db/db.ts';
+import type { Db, Queries, TenantTx } from '../db/db.ts';
 
 export type RetentionBasis = 'created' | 'updated' | 'field';
 export interface PolicyRow { collectionId: string; collection: string; basis: RetentionBasis; days: number; field: string | null; updatedAt: Date }
@@ -26,6 +26,11 @@ const args = (p: PolicyRow, ...rest: unknown[]) => (p.basis === 'field' ? [...re
 
 // Every tenant call runs inside withTenant(): RLS limits it to the tenant.
 export const retentionRepo = {
+  /** The run that just finished, for every node to read (job_runs). */
+  recordRun: (db: Pick<Db, 'transaction'>, at: Date, deleted: number) => db.transaction((tx) => tx.query(`insert into job_runs (name, finished_at, detail)
+    values ('retention', $1, jsonb_build_object('deleted', $2::int))
+    on conflict (name) do update set finished_at = excluded.finished_at, detail = excluded.detail`, [at, deleted])),
+
   upsert: async (tx: TenantTx, p: { collectionId: string; basis: RetentionBasis; days: number; field: string | null; updatedAt: Date }) =>
     (await tx.query<{ updatedAt: Date }>(`insert into retention_policies (tenant_id, collection_id, basis, days, field, updated_at)
       values ($1, $2, $3, $4, $5, $6)

@@ -176,8 +176,9 @@ export function retentionServiceFactory({ db, collections, batchSize, now, heldR
           if (!isTenantFrozen(err)) throw err;
         }
       }
-      stats.lastRunAt = new Date();
+      stats.lastRunAt = now();
       stats.lastRunDeleted = result.deleted;
+      await retentionRepo.recordRun(db, stats.lastRunAt, result.deleted);
       return result;
     },
     stats: () => ({ ...stats }),

@@ -33,12 +33,12 @@ async function requestLog(ctx: CheckContext): Promise<Finding> {
 }
 
 async function retentionJob(ctx: CheckContext): Promise<Finding> {
-  const last = ctx.retentionStats().lastRunAt;
+  const last = await evidenceRepo.lastJobRun(ctx.db, 'retention');
   const poll = ctx.config.retentionPollMs;
   const facts = { lastRunAt: last?.toISOString() ?? null, pollMs: poll };
   if (!last) {
-    return { status: 'pending', facts, summary: t(`Löschlauf alle ${poll / 60_000} Minuten geplant; in diesem Prozess noch nicht gelaufen.`,
-      `Retention run scheduled every ${poll / 60_000} minutes; not run in this process yet.`) };
+    return { status: 'pending', facts, summary: t(`Löschlauf alle ${poll / 60_000} Minuten geplant; noch nicht gelaufen.`,
+      `Retention run scheduled every ${poll / 60_000} minutes; not run yet.`) };
   }
   const late = ctx.now().getTime() - last.getTime() > 2 * poll;
   return { status: late ? 'failing' : 'met', facts, summary: t(`Letzter Löschlauf ${last.toISOString()}${late ? ' (überfällig)' : ''}.`, `Last retention run ${last.toISOString()}${late ? ' (overdue)' : ''}.`) };

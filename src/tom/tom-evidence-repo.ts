@@ -21,6 +21,10 @@ async function one<T>(q: Queries | TenantTx, sql: string, params: unknown[] = []
 }
 
 export const evidenceRepo = {
+  /** When a background job last finished, on whichever node ran it (job_runs). */
+  lastJobRun: async (q: Queries, name: string): Promise<Date | null> =>
+    (await q.query<{ at: Date }>('select finished_at as at from job_runs where name = $1', [name]))[0]?.at ?? null,
+
   /** Tenants whose data is still held (purged ones keep only a tombstone). */
   tenantIds: async (q: Queries): Promise<string[]> =>
     (await q.query<{ id: string }>("select id from tenants where status <> 'purged' order by id")).map((r) => r.id),

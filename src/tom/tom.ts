@@ -6,7 +6,6 @@ import { AUDIT_SIGNING_PURPOSE } from '../audit/merkle/tree-head.ts';
 import { verifyLog } from '../audit/merkle/verify.ts';
 import type { Jobs } from '../jobs/jobs.ts';
 import type { SecurityEventsService } from '../security-events/security-events-service.ts';
-import type { RetentionService } from '../retention/retention-service.ts';
 import type { BackupService } from '../backup/backup-service.ts';
 import type { CheckDeps } from './tom-checks.ts';
 import { tomRegister } from './tom-register.ts';
@@ -16,7 +15,7 @@ import { htmlToPdf } from './tom-pdf.ts';
 
 export interface TomWiring {
   db: Db; keyProvider: KeyProvider; now: () => Date; jobs: Pick<Jobs, 'add'>;
-  securityEvents: SecurityEventsService['inner']; retention: Pick<RetentionService, 'stats'>; backups: Pick<BackupService, 'list'>;
+  securityEvents: SecurityEventsService['inner']; backups: Pick<BackupService, 'list'>;
 }
 
 /** Patroni's own REST API (an operations endpoint of the cluster, no personal data): GET /cluster. */
@@ -42,12 +41,11 @@ function recentVerification<T>(verify: () => Promise<T>, now: () => Date, maxAge
 }
 
 /** The TOM register, its checks and the annex generator, wired once; the job re-checks every TRESOR_TOM_CHECK_INTERVAL_MS. */
-export function createTom(config: Config, { db, keyProvider, now, jobs, securityEvents, retention, backups }: TomWiring) {
+export function createTom(config: Config, { db, keyProvider, now, jobs, securityEvents, backups }: TomWiring) {
   const auditKey = signingKeyFor(keyProvider, AUDIT_SIGNING_PURPOSE);
   const checks: CheckDeps = {
     db, config, now,
     verifyAuditLog: recentVerification(() => verifyLog(db, auditKey.publicKey), now, config.tomAuditVerifyMaxAgeMs),
-    retentionStats: () => retention.stats(),
     backupList: () => backups.list(),
     patroniCluster: (url) => patroniCluster(url, config.patroniTimeoutMs),
   };

@@ -1,25 +1,34 @@
-// What a burst of TOM requests costs: the audit log is verified in full at
-// most once per TRESOR_TOM_AUDIT_VERIFY_MAX_AGE_MS (the evidence says when),
-// and PDF annexes are printed one at a time with a bounded queue; a request
-// beyond it answers 503 `tom.pdf_busy` with Retry-After.
+// TOM evidence as a cluster serves it. What a burst of requests costs: the
+// audit log is verified in full at most once per
+// TRESOR_TOM_AUDIT_VERIFY_MAX_AGE_MS (the evidence says when), and PDF annexes
+// are printed one at a time with a bounded queue; a request beyond it answers
+// 503 `tom.pdf_busy` with Retry-After. And a node that never ran the
+// retention job reports the run the job leader made.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { backends } from '../helpers/backends.ts';
+import { backends, openRootKey } from '../helpers/backends.ts';
 import { type TestApp, startTestApp } from '../helpers/test-app.ts';
 import { manualClock } from '../helpers/people.ts';
 import { assertProblem } from '../helpers/problem.ts';
+import { buildApp } from '../../src/app.ts';
+import { createServices } from '../../src/services.ts';
 
 type Evidence = { status: string; facts: Record<string, unknown>; summary: { de: string; en: string } };
 const MAX_AGE_MS = 600_000;
 
 for (const backend of backends) {
-  describe(`TOM evidence and annexes are bounded per request [${backend}]`, () => {
+  describe(`TOM evidence: bounded per request, the same on every node [${backend}]`, () => {
     let t: TestApp;
     const clock = manualClock(Date.now());
     const auditEvidence = async () => {
       const res = await t.call('GET', '/v1/tom/entries');
       assert.equal(res.statusCode, 200, res.body);
       return (res.json().items as { key: string; evidence: Evidence }[]).find((e) => e.key === 'input.change_history')!.evidence;
+    };
+    const evidenceOf = async (app: TestApp['app'], key: string) => {
+      const res = await app.inject({ method: 'GET', url: '/v1/tom/entries', headers: { authorization: `Bearer ${t.operatorKey}` } });
+      assert.equal(res.statusCode, 200, res.body);
+      return (res.json().items as { key: string; status: string; evidence: Evidence }[]).find((e) => e.key === key)!;
     };
 
     before(async () => {
@@ -70,6 +79,30 @@ for (const backend of backends) {
       assert.equal(answers[3]!.statusCode, 200, answers[3]!.body.slice(0, 200));
       // Once the queue is empty a new PDF request takes its turn again.
       assertProblem(await pdf(), 503, 'tom.pdf_unavailable');
+    });
+
+    it('a second node that never ran the retention job shows the run another node made, and when it is overdue', async () => {
+      const config = t.store.config;
+      const other = await buildApp(config, createServices(config, { db: t.store.db, keyProvider: await openRootKey(config, t.store.db), now: clock.now }));
+      try {
+        const before = await evidenceOf(other, 'input.retention_job');
+        assert.equal(before.status, 'pending', JSON.stringify(before));
+        assert.equal(before.evidence.facts.lastRunAt, null);
+
+        await t.services.retention.enforce();
+        const ran = clock.now().toISOString();
+        const after = await evidenceOf(other, 'input.retention_job');
+        assert.equal(after.status, 'met', JSON.stringify(after));
+        assert.equal(after.evidence.facts.lastRunAt, ran);
+        assert.ok(after.evidence.summary.en.includes(ran), after.evidence.summary.en);
+
+        clock.advance(2 * config.retentionPollMs + 1);
+        const late = await evidenceOf(other, 'input.retention_job');
+        assert.equal(late.status, 'failing', JSON.stringify(late));
+        assert.ok(late.evidence.summary.en.includes('overdue'), late.evidence.summary.en);
+      } finally {
+        await other.close();
+      }
     });
   });
 }
