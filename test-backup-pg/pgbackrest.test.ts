@@ -95,5 +95,10 @@ describe('tresor backup with pgBackRest: full, differential, point-in-time resto
     const bad = tresor('restore', 'no-such-set', '--to', join(dir, 'nowhere'));
     assert.equal(bad.status, 1);
     assert.equal(JSON.parse(bad.stdout).code, 'backup.pgbackrest_failed');
+    // A stanza the repository does not hold is a failure, not an empty list (pgbackrest info itself exits 0 for it).
+    const unknown = asPostgres(process.execPath, [bin, 'backup', 'list', '--json'], { ...env, TRESOR_PGBACKREST_STANZA: 'no-such-stanza' });
+    assert.equal(unknown.status, 1, unknown.stdout + unknown.stderr);
+    assert.equal(JSON.parse(unknown.stdout).code, 'backup.pgbackrest_failed');
+    assert.match(JSON.parse(unknown.stdout).detail, /stanza no-such-stanza: missing stanza path/);
   });
 });

@@ -139,6 +139,34 @@ describe('tresor backup verify with pgBackRest: restore into a scratch cluster, 
     assert.ok(!archived.some((f) => /(^|\/)00000002/.test(f)), `no WAL of a new timeline in the repository: ${archived.join(', ')}`);
   });
 
+  it("the TOM register's backup evidence reads the pgBackRest repository: the newest backup and its age; an unreadable repository fails", async () => {
+    const newest = JSON.parse(must(tresorBackup('list')))[0];
+    assert.equal(newest.id, label);
+    const backupEvidence = async (a: App) => {
+      const res = await a.inject({ method: 'GET', url: '/v1/tom/entries', headers: { authorization: `Bearer ${operatorKey}` } });
+      assert.equal(res.statusCode, 200, res.body);
+      return res.json().items.find((e: { key: string }) => e.key === 'availability.backup');
+    };
+    const e = await backupEvidence(app);
+    assert.equal(e.status, 'met', JSON.stringify(e.evidence));
+    assert.equal(e.evidence.facts.newest, newest.createdAt);
+    assert.ok(e.evidence.summary.en.startsWith(`Newest backup ${newest.createdAt}`), e.evidence.summary.en);
+
+    // The same database, a stanza the repository does not hold: not provable, so failing, with pgBackRest's reason.
+    const config = loadConfig({ ...env, TRESOR_PGBACKREST_STANZA: 'no-such-stanza', TRESOR_KEY_FILE: join(dir, 'keys', 'root.key'),
+      TRESOR_DATA_DIR: join(dir, 'unused'), LOG_LEVEL: 'silent', TRESOR_REQUIRE_INSTRUCTION: 'off' });
+    const db = openPostgres({ url: databaseUrl, poolMax: 2, connectTimeoutMs: config.dbConnectTimeoutMs, statementTimeoutMs: config.dbStatementTimeoutMs });
+    const other = await buildApp(config, createServices(config, { db, keyProvider: await openRootKey(config, db) }));
+    try {
+      const bad = await backupEvidence(other);
+      assert.equal(bad.status, 'failing', JSON.stringify(bad.evidence));
+      assert.match(bad.evidence.summary.en, /^The pgBackRest repository could not be read: pgbackrest info: /);
+    } finally {
+      await other.close();
+      await db.close();
+    }
+  });
+
   it('a damaged file in the repository fails the restore step: failed evidence, signed, not a pass', async () => {
     // The largest file of the backup's data dir, one byte flipped in the middle (the repository is encrypted and compressed).
     const files = readdirSync(join(repo, 'backup', 'tresor', label, 'pg_data'), { recursive: true }).map((f) => join(repo, 'backup', 'tresor', label, 'pg_data', String(f)))

@@ -43,9 +43,16 @@ interface InfoBackup {
 
 export const MANIFEST_ANNOTATION = 'tresor-manifest';
 
+// `pgbackrest info` exits 0 for a stanza it cannot read and says so in its
+// status: 0 ok, 2 no valid backup yet (an empty list); anything else (missing
+// stanza path or data, another cipher) is a failure, not an empty repository.
+const INFO_OK = new Set([0, 2]);
+
 /** Backups in the repository, newest first. */
 export async function listPgBackups(cfg: PgBackRestConfig): Promise<PgBackup[]> {
-  const info = JSON.parse(await run(cfg, ['--output=json', 'info'])) as Array<{ backup: InfoBackup[] }>;
+  const info = JSON.parse(await run(cfg, ['--output=json', 'info'])) as Array<{ backup: InfoBackup[]; status?: { code: number; message: string } }>;
+  const status = info[0]?.status;
+  if (status && !INFO_OK.has(status.code)) throw new BackupError('backup.pgbackrest_failed', `pgbackrest info: stanza ${cfg.stanza}: ${status.message}`);
   return (info[0]?.backup ?? []).map((b) => ({
     id: b.label, type: b.type, createdAt: new Date(b.timestamp.stop * 1000).toISOString(),
     sizeBytes: b.info.repository.delta, databaseBytes: b.info.size, walStart: b.archive.start, walStop: b.archive.stop,

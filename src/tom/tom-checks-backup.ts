@@ -45,13 +45,22 @@ async function retentionJob(ctx: CheckContext): Promise<Finding> {
 }
 
 async function backupAge(ctx: CheckContext): Promise<Finding> {
-  if (ctx.db.kind === 'postgres') {
-    return { status: 'pending', facts: { store: 'postgres', pgbackrest: !!ctx.config.pgbackrestStanza },
-      summary: t('PostgreSQL: Sicherungen macht pgBackRest (tresor backup list); ihr Alter prüft Tresor hier nicht.',
-        'PostgreSQL: backups are made by pgBackRest (tresor backup list); Tresor does not check their age here.') };
-  }
-  const newest = ctx.backupList().map((b) => b.createdAt).sort().at(-1);
   const maxH = ctx.config.tomBackupMaxAgeHours;
+  let newest: string | undefined;
+  if (ctx.db.kind === 'postgres') {
+    if (!ctx.config.pgbackrestStanza) {
+      return { status: 'pending', facts: { store: 'postgres', pgbackrest: false },
+        summary: t('PostgreSQL ohne TRESOR_PGBACKREST_STANZA: das Alter der Sicherungen prüft Tresor hier nicht.',
+          'PostgreSQL without TRESOR_PGBACKREST_STANZA: Tresor does not check the age of backups here.') };
+    }
+    try {
+      newest = (await ctx.pgBackups()).map((b) => b.createdAt).sort().at(-1);
+    } catch (err) {
+      const why = String((err as Error).message ?? err).split('\n')[0]!.slice(0, 200);
+      return { status: 'failing', facts: { store: 'postgres', pgbackrest: true, newest: null, maxAgeHours: maxH },
+        summary: t(`pgBackRest-Repository nicht lesbar: ${why}`, `The pgBackRest repository could not be read: ${why}`) };
+    }
+  } else newest = ctx.backupList().map((b) => b.createdAt).sort().at(-1);
   if (!newest) return { status: 'failing', facts: { newest: null, maxAgeHours: maxH }, summary: t('Keine Sicherung vorhanden.', 'No backup exists.') };
   const ageH = Math.floor((ctx.now().getTime() - Date.parse(newest)) / HOUR_MS);
   const facts = { newest, ageHours: ageH, maxAgeHours: maxH };

@@ -19,6 +19,8 @@ export interface CheckDeps {
   /** The audit log's latest full verification under the audit signing key (src/audit/merkle/verify.ts), and when it ran. */
   verifyAuditLog: () => Promise<{ treeSize: number; heads: number; entries: number; firstBad: { seq: number; reason: string } | null; verifiedAt: Date }>;
   backupList: () => { id: string; createdAt: string }[];
+  /** Backups in the pgBackRest repository (TRESOR_PGBACKREST_STANZA), or throws. */
+  pgBackups: () => Promise<{ createdAt: string }[]>;
   /** Fetches the Patroni cluster view (GET {TRESOR_PATRONI_URL}/cluster), or throws. */
   patroniCluster: (url: string) => Promise<{ members?: { name: string; role: string; state: string }[]; synchronous_mode?: boolean }>;
 }

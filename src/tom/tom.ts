@@ -12,6 +12,7 @@ import { tomRegister } from './tom-register.ts';
 import { tomServiceFactory } from './tom-service.ts';
 import { TOM_SIGNING_PURPOSE } from './tom-signature.ts';
 import { htmlToPdf } from './tom-pdf.ts';
+import { listPgBackups } from '../backup/pgbackrest.ts';
 
 export interface TomWiring {
   db: Db; keyProvider: KeyProvider; now: () => Date; jobs: Pick<Jobs, 'add'>;
@@ -47,6 +48,7 @@ export function createTom(config: Config, { db, keyProvider, now, jobs, security
     db, config, now,
     verifyAuditLog: recentVerification(() => verifyLog(db, auditKey.publicKey), now, config.tomAuditVerifyMaxAgeMs),
     backupList: () => backups.list(),
+    pgBackups: () => listPgBackups({ stanza: config.pgbackrestStanza!, configFile: config.pgbackrestConfig }),
     patroniCluster: (url) => patroniCluster(url, config.patroniTimeoutMs),
   };
   const register = tomRegister({ db, now, checks, securityEvents });
