@@ -246,7 +246,7 @@ export const ConfigSchema = Type.Object({
   loginMaxFailuresPerIpHour: int(300, { minimum: 10, maximum: 100_000 }, { env: 'TRESOR_LOGIN_MAX_FAILURES_PER_IP_HOUR',
     description: 'failed logins from one source address per hour before it is refused until the hour ends' }),
   patroniUrl: Type.Optional(str(undefined, { env: 'TRESOR_PATRONI_URL', docDefault: 'unset → failover not checked',
-    description: 'with PostgreSQL under Patroni: the REST API of a Patroni member (e.g. `http://10.0.0.5:8008`); the TOM register reads `/cluster` from it as failover evidence' })),
+    description: 'with PostgreSQL under Patroni: the REST API of each Patroni member, comma-separated (e.g. `http://10.0.0.5:8008,http://10.0.0.6:8008`); the TOM register reads `/cluster` from the first that answers as failover evidence, so a lost member does not hide a working failover' })),
   patroniTimeoutMs: int(5000, { minimum: 100, maximum: 60_000 }, { env: 'TRESOR_PATRONI_TIMEOUT_MS', description: 'how long the TOM register waits for the Patroni REST API' }),
   tomRestoreMaxAgeDays: int(14, { minimum: 1, maximum: 365 }, { env: 'TRESOR_TOM_RESTORE_MAX_AGE_DAYS',
     description: 'a restore verification older than this (or a failed one) shows the recovery measure as failing in the TOM register and annex' }),
@@ -382,8 +382,8 @@ function checkTogether(config: Config, problems: string[]) {
     if (!url || !['http:', 'https:'].includes(url.protocol)) problems.push('TRESOR_SECURITY_ALERT_URL: must be an http(s) URL');
     else if (!destinationOf(allow.destinations, url)) problems.push('TRESOR_SECURITY_ALERT_URL: it is not covered by TRESOR_EGRESS_ALLOW');
   }
-  if (config.patroniUrl !== undefined && !/^https?:\/\/[^/?#]+\/?$/.test(config.patroniUrl)) {
-    problems.push('TRESOR_PATRONI_URL: must be the http(s) base URL of a Patroni REST API, e.g. http://10.0.0.5:8008');
+  if (config.patroniUrl !== undefined && !config.patroniUrl.split(',').every((u) => /^https?:\/\/[^/?#,]+\/?$/.test(u))) {
+    problems.push('TRESOR_PATRONI_URL: must be the http(s) base URLs of Patroni REST APIs, comma-separated, e.g. http://10.0.0.5:8008,http://10.0.0.6:8008');
   }
   if (config.incidentAlertUrl) {
     const url = URL.canParse(config.incidentAlertUrl) ? new URL(config.incidentAlertUrl) : null;

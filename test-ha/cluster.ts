@@ -19,6 +19,8 @@ export interface Cluster {
   nodes: number;
   /** libpq-style URL listing the nodes in this order (node numbers, 1-based). */
   url(order: number[]): string;
+  /** Base URL of node n's Patroni REST API. */
+  api(node: number): string;
   members(): Promise<Member[]>;
   /** Number of the node holding the leader key, and of the synchronous standby. */
   roles(): Promise<{ leader: number; sync: number | undefined }>;
@@ -116,6 +118,7 @@ export async function startCluster(opts: { nodes?: number; sync?: boolean; netns
   return {
     dir,
     nodes,
+    api,
     url: (order) => `postgres://postgres:${password}@${order.map((n) => `${addr(n)}:${base + n}`).join(',')}/tresor?target_session_attrs=read-write`,
     members,
     roles,

@@ -35,7 +35,9 @@ function hostOrder(node: number, position: number, nodes: number): number[] {
 async function tresorOn(order: number[]) {
   await server?.stop();
   const first = !token;
-  server = await startTresor({ env: { ...dirs.env, DATABASE_URL: cluster!.url(order) }, expectToken: first });
+  // Patroni's REST APIs in the same order: the TOM register reads the first that answers.
+  const patroni = order.map((n) => cluster!.api(n)).join(',');
+  server = await startTresor({ env: { ...dirs.env, DATABASE_URL: cluster!.url(order), TRESOR_PATRONI_URL: patroni }, expectToken: first });
   // Errors Tresor logs (level ≥ 50) and how it exited, for the failure message of a test.
   serverLog = '';
   server.child.stderr!.on('data', (d) => { serverLog = (serverLog + d).slice(-20_000); });
@@ -56,6 +58,14 @@ async function until(what: string, ok: () => boolean, ms: number) {
   }
 }
 
+/** The TOM register's failover evidence (measure recovery.failover), as an operator reads it. */
+async function failoverEvidence(): Promise<{ status: string; facts: Record<string, unknown>; summary: { en: string } }> {
+  const res = await fetch(`${server!.url}/v1/tom/entries`, { headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(10_000) });
+  assert.equal(res.status, 200, await res.clone().text());
+  const entry = ((await res.json()) as { items: { key: string; status: string; evidence: never }[] }).items.find((e) => e.key === 'recovery.failover')!;
+  return entry.evidence;
+}
+
 const readyz = () => fetch(`${server!.url}/readyz`, { signal: AbortSignal.timeout(2000) }).then((r) => r.status, () => 0);
 
 /**
@@ -69,6 +79,10 @@ async function loseThePrimary(how: 'kill' | 'switchover', position: number, note
   const { leader, sync } = await c.roles();
   assert.ok(sync, 'synchronous mode names a synchronous standby');
   await tresorOn(hostOrder(sync, position, c.nodes));
+  const healthy = await failoverEvidence();
+  assert.equal(healthy.status, 'met', JSON.stringify(healthy));
+  assert.deepEqual([healthy.facts.members, healthy.facts.leader, healthy.facts.healthyReplicas, healthy.facts.synchronousStandby],
+    [c.nodes, `node${leader}`, c.nodes - 1, `node${sync}`], healthy.summary.en);
   const writes = writeContinuously(tenant, runTag());
   const readyzSamples: number[] = [];
   try {
@@ -100,6 +114,12 @@ async function loseThePrimary(how: 'kill' | 'switchover', position: number, note
     assert.deepEqual((await missingWrites(tenant, writes.acked)).slice(0, 5), [], 'every acknowledged write is on the new primary');
     assert.equal(await readyz(), 200, '/readyz is ready again');
     if (how === 'kill') assert.ok(readyzSamples.some((s) => s !== 200), `/readyz reported the outage (samples: ${readyzSamples.join(',')})`);
+    // The evidence follows the failover, also when the lost node is the first Patroni API in the list.
+    let after = await failoverEvidence();
+    for (let i = 0; i < 60 && !(after.status === 'met' && after.facts.leader === `node${sync}`); i++) { await sleep(500); after = await failoverEvidence(); }
+    assert.equal(after.status, 'met', JSON.stringify(after));
+    assert.equal(after.facts.leader, `node${sync}`, after.summary.en);
+    note(`TOM failover evidence after it: ${after.summary.en}`);
     return failoverMs;
   } finally {
     await writes.stop();

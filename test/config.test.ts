@@ -64,6 +64,15 @@ describe('configuration', () => {
     assert.ok(loadConfig({ DATABASE_URL: 'postgres://tresor:pw@db1:5432/tresor' }).databaseUrl, 'one host needs no session target');
   });
 
+  it('takes one Patroni REST API per member, comma-separated; refuses anything but http(s) base URLs', () => {
+    const list = 'http://10.0.0.5:8008,https://db2.example:8008/';
+    assert.equal(loadConfig({ TRESOR_PATRONI_URL: list }).patroniUrl, list);
+    for (const bad of ['10.0.0.5:8008', 'http://a:8008,', 'http://a:8008/cluster', 'http://a:8008, http://b:8008', 'ftp://a']) {
+      const err = configError({ TRESOR_PATRONI_URL: bad });
+      assert.deepEqual(err.problems.map((p) => p.split(':')[0]), ['TRESOR_PATRONI_URL'], bad);
+    }
+  });
+
   it('checks numbers: whole, within bounds, and consistent with each other', () => {
     const err = configError({ PORT: '70000', TRESOR_DB_POOL_MAX: '0', TRESOR_BODY_LIMIT: '12.5', TRESOR_WORKERS: '-1',
       TRESOR_LIST_DEFAULT_LIMIT: '600', TRESOR_LIST_MAX_LIMIT: '500' });

@@ -95,9 +95,10 @@ async function failover(ctx: CheckContext): Promise<Finding> {
   const members = cluster.members ?? [];
   const leader = members.find((m) => m.role === 'leader');
   const replicas = members.filter((m) => m.role !== 'leader' && ['running', 'streaming'].includes(m.state));
-  const facts = { members: members.length, leader: leader?.name ?? null, healthyReplicas: replicas.length, synchronousMode: !!cluster.synchronous_mode };
-  const text = t(`Patroni: ${members.length} Mitglieder, Primärknoten ${leader?.name ?? 'keiner'}, ${replicas.length} laufende Replikate, synchroner Modus ${facts.synchronousMode ? 'an' : 'aus'}.`,
-    `Patroni: ${members.length} members, leader ${leader?.name ?? 'none'}, ${replicas.length} running replicas, synchronous mode ${facts.synchronousMode ? 'on' : 'off'}.`);
+  const sync = members.find((m) => m.role === 'sync_standby')?.name ?? null;
+  const facts = { members: members.length, leader: leader?.name ?? null, healthyReplicas: replicas.length, synchronousStandby: sync };
+  const text = t(`Patroni: Mitglieder ${members.length}, Primärknoten ${leader?.name ?? 'keiner'}, laufende Replikate ${replicas.length}, synchrones Replikat ${sync ?? 'keins'}.`,
+    `Patroni: members ${members.length}, leader ${leader?.name ?? 'none'}, running replicas ${replicas.length}, synchronous standby ${sync ?? 'none'}.`);
   return { status: leader && replicas.length > 0 ? 'met' : 'failing', facts, summary: text };
 }
 

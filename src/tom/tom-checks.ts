@@ -21,8 +21,8 @@ export interface CheckDeps {
   backupList: () => { id: string; createdAt: string }[];
   /** Backups in the pgBackRest repository (TRESOR_PGBACKREST_STANZA), or throws. */
   pgBackups: () => Promise<{ createdAt: string }[]>;
-  /** Fetches the Patroni cluster view (GET {TRESOR_PATRONI_URL}/cluster), or throws. */
-  patroniCluster: (url: string) => Promise<{ members?: { name: string; role: string; state: string }[]; synchronous_mode?: boolean }>;
+  /** Fetches the Patroni cluster view (GET /cluster of the first of TRESOR_PATRONI_URL's members that answers), or throws. */
+  patroniCluster: (urls: string) => Promise<{ members?: { name: string; role: string; state: string }[] }>;
 }
 
 /** What one check needs: its deps, the moment, and the tenant whose view is asked for (none: the whole deployment). */

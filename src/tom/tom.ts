@@ -19,11 +19,22 @@ export interface TomWiring {
   securityEvents: SecurityEventsService['inner']; backups: Pick<BackupService, 'list'>;
 }
 
-/** Patroni's own REST API (an operations endpoint of the cluster, no personal data): GET /cluster. */
-async function patroniCluster(url: string, timeoutMs: number) {
-  const res = await fetch(new URL('/cluster', url), { signal: AbortSignal.timeout(timeoutMs), redirect: 'error' });
-  if (!res.ok) throw new Error(`Patroni answered ${res.status}`);
-  return res.json() as Promise<Awaited<ReturnType<CheckDeps['patroniCluster']>>>;
+/**
+ * Patroni's own REST API (an operations endpoint of the cluster, no personal
+ * data): GET /cluster from the first member in the list that answers.
+ */
+async function patroniCluster(urls: string, timeoutMs: number) {
+  let failure: unknown;
+  for (const url of urls.split(',')) {
+    try {
+      const res = await fetch(new URL('/cluster', url), { signal: AbortSignal.timeout(timeoutMs), redirect: 'error' });
+      if (!res.ok) throw new Error(`Patroni at ${url} answered ${res.status}`);
+      return await (res.json() as Promise<Awaited<ReturnType<CheckDeps['patroniCluster']>>>);
+    } catch (err) {
+      failure = err;
+    }
+  }
+  throw failure;
 }
 
 /**
