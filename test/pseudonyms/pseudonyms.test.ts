@@ -73,7 +73,7 @@ for (const backend of backends) {
       const one = await create(a, 'patients', { email: 'Ada@Example.com', name: 'Ada Lovelace', ward: 'north' });
       assert.deepEqual(Object.keys(one.pseudonyms).sort(), ['email', 'name']);
       assert.match(one.pseudonyms.email, /^[A-Za-z0-9_-]{43}$/);
-      assert.ok(!JSON.stringify(one.pseudonyms).includes('ada'), 'no value inside a pseudonym');
+      assert.ok(!/ada@example|lovelace/i.test(JSON.stringify(one.pseudonyms)), 'no value inside a pseudonym');
       // The same normalised value in another collection, same purpose: the same pseudonym (a join key).
       const visit = await create(a, 'visits', { email: 'ada@example.com', patient: 'Ada Lovelace', note: 'Ada Lovelace' });
       assert.equal(visit.pseudonyms.email, one.pseudonyms.email);
