@@ -7,13 +7,19 @@ import { backends, copyStore, type BackendName, type TestStore } from '../../hel
 import { startTestApp } from '../../helpers/test-app.ts';
 import { tresor } from '../../cli/run-cli.ts';
 import { writeEntries } from './entries.ts';
-import { signingKeyFromSeed } from '../../../src/crypto/signing.ts';
-import { treeHeadInput } from '../../../src/audit/merkle/tree-head.ts';
+import { signingKeyFor, signingKeyFromSeed } from '../../../src/crypto/signing.ts';
+import { AUDIT_SIGNING_PURPOSE, treeHeadInput } from '../../../src/audit/merkle/tree-head.ts';
 import type { Db, Tx } from '../../../src/db/db.ts';
+import { verifyLog } from '../../../src/audit/merkle/verify.ts';
+import { openRootKey } from '../../../src/keys/root-key.ts';
 
 // The tampering runs on the owner's (superuser's) connection with triggers
 // off, as a database administrator could; `tresor audit verify` must name
 // the first bad seq. 40 entries in batches of 8: heads at 0, 8, 16, 24, 32, 40.
+// Every case is checked with the verifier the CLI runs (verifyLog, with the
+// public key the CLI derives from the root key) on the tampered copy; the CLI
+// itself runs for the untouched log, one changed entry and the truncated tail
+// caught by a saved head, so its exit codes, --json, --head and stderr stay covered.
 const ENTRIES = 40;
 
 // Entries the app itself wrote while being set up come first: seqs below are counted from them.
@@ -69,6 +75,46 @@ async function verify(store: TestStore, act: ((tx: Tx) => Promise<unknown>) | nu
 
 const firstBad = (stderr: string) => Number(/first bad seq (\d+)/.exec(stderr)?.[1]);
 
+const AUDIT_TABLES = ['audit_entries', 'audit_log', 'audit_tree_nodes', 'audit_tree_heads'];
+
+/**
+ * What `tresor audit verify` computes, run in this process on one copy of the
+ * arranged store: the audit tables are kept aside once, and put back (with
+ * triggers off, as the tampering) after each case, which must then verify again.
+ */
+async function inProcessVerifier(store: TestStore, headFile: string) {
+  const copy = await copyStore(store);
+  const db = await copy.open(); // one connection (PostgreSQL too): a case's temp table is dropped on it
+  const publicKey = signingKeyFor(await openRootKey(store.config, db), AUDIT_SIGNING_PURPOSE).publicKey;
+  const saved = savedHead(headFile);
+  await db.transaction(async (tx) => { for (const t of AUDIT_TABLES) await tx.query(`create table kept_${t} as select * from ${t}`); });
+  const firstBad = async (withHead: boolean) => (await verifyLog(db, publicKey, { saved: withHead ? saved : undefined })).firstBad?.seq ?? null;
+  assert.equal(await firstBad(true), null, 'the copy verifies before any change');
+  return {
+    /** The first bad seq of the copy changed by `act`, or null. */
+    async run(act: (tx: Tx) => Promise<unknown>, withHead: boolean) {
+      try {
+        await tamper(db, act);
+        return await firstBad(withHead);
+      } finally {
+        await tamper(db, async (tx) => {
+          await tx.query('drop table if exists moved');
+          for (const t of AUDIT_TABLES) await tx.query(`delete from ${t}`);
+          for (const t of AUDIT_TABLES) await tx.query(`insert into ${t} select * from kept_${t}`);
+        });
+        assert.equal(await firstBad(true), null, 'the copy is put back as it was');
+      }
+    },
+    close: async () => { await db.close(); await copy.drop(); },
+  };
+}
+
+/** A head file as `tresor audit head` prints it, read as the CLI reads it for --head. */
+function savedHead(file: string) {
+  const h = JSON.parse(readFileSync(file, 'utf8'));
+  return { treeSize: h.treeSize, timestampMs: h.timestamp, rootHash: Buffer.from(h.rootHash, 'base64'), signature: Buffer.from(h.signature, 'base64'), keyId: String(h.keyId ?? '') };
+}
+
 const cases: { name: string; seq: number; withHead?: boolean; act: (tx: Tx) => Promise<unknown> }[] = [
   { name: 'one field of one entry changed', seq: 13, act: async (tx) =>
     tx.query(`update audit_entries set leaf = convert_to(replace(convert_from(leaf, 'UTF8'), 'records.read', 'records.list'), 'UTF8') where id = $1`, [await entryOf(tx, 13)]) },
@@ -116,8 +162,12 @@ const cases: { name: string; seq: number; withHead?: boolean; act: (tx: Tx) => P
 for (const backend of backends) {
   describe(`[${backend}] tresor audit verify: the tamper matrix`, () => {
     let arranged: Awaited<ReturnType<typeof arrange>>;
-    before(async () => { arranged = await arrange(backend); });
-    after(() => arranged?.store.close());
+    let verifier: Awaited<ReturnType<typeof inProcessVerifier>>;
+    before(async () => {
+      arranged = await arrange(backend);
+      verifier = await inProcessVerifier(arranged.store, arranged.headFile);
+    });
+    after(async () => { await verifier?.close(); await arranged?.store.close(); });
 
     test('an untouched log verifies (exit 0), against its stored heads and a saved head', async () => {
       const run = await verify(arranged.store, null, ['--head', arranged.headFile, '--json']);
@@ -128,16 +178,22 @@ for (const backend of backends) {
     });
 
     for (const c of cases) {
-      test(`${c.name}: exit 1, first bad seq ${c.seq}`, async () => {
+      test(`${c.name}: first bad seq ${c.seq}`, async () => {
+        // Behind the sequencer (id 0) sorts before everything: seq 0 whatever came first.
+        assert.equal(await verifier.run(c.act, !!c.withHead), c.seq === 0 ? 0 : base + c.seq);
+      });
+    }
+
+    for (const c of [cases[0]!, cases.find((c) => c.withHead)!]) {
+      test(`the CLI on "${c.name}": exit 1, first bad seq ${c.seq} on stderr`, async () => {
         const run = await verify(arranged.store, c.act, c.withHead ? ['--head', arranged.headFile] : []);
         assert.equal(run.code, 1, run.stdout + run.stderr);
-        // Behind the sequencer (id 0) sorts before everything: seq 0 whatever came first.
-        assert.equal(firstBad(run.stderr), c.seq === 0 ? 0 : base + c.seq, run.stderr);
+        assert.equal(firstBad(run.stderr), base + c.seq, run.stderr);
       });
     }
 
     test('a truncated tail without a saved head is not detectable: the saved head is what proves it', async () => {
-      assert.equal((await verify(arranged.store, cases.find((c) => c.withHead)!.act)).code, 0);
+      assert.equal(await verifier.run(cases.find((c) => c.withHead)!.act, false), null);
     });
   });
 }
