@@ -9,6 +9,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type BackendName, backends, createTestDatabase, openRootKey, testConfig } from '../helpers/backends.ts';
+import { migratedPgliteImage } from '../helpers/migrated-images.ts';
+import { openStore } from '../../src/main.ts';
 import { startTestApp, type TestApp } from '../helpers/test-app.ts';
 import { tresor } from '../cli/run-cli.ts';
 import { openPglite } from '../../src/db/pglite-driver.ts';
@@ -31,20 +33,43 @@ const customers = { name: 'customers', fields: [
   { name: 'tier', type: 'string', classification: 'none' },
 ] };
 
-/** A target store as an operator prepares one: `tresor migrate` with its TRESOR_ENVIRONMENT, its own root key. */
-async function prepareTarget(backend: BackendName, scratch: string, name: string, environment: string) {
+/**
+ * A target store as an operator prepares one: a deployment's store (a copy
+ * of a migrated one) opened with its TRESOR_ENVIRONMENT and a root key of its
+ * own by `tresor migrate`, or with `inProcess` by what `tresor migrate` runs
+ * (openStore: migrations, the declared environment, a new root key).
+ */
+async function prepareTarget(backend: BackendName, scratch: string, name: string, environment: string, opts: { inProcess?: boolean } = {}) {
   const keyFile = join(scratch, `${name}-keys`, 'root.key');
   let to: string;
   let drop = async () => {};
   if (backend === 'postgres') {
-    const created = await createTestDatabase();
+    const created = await createTestDatabase({ migrated: true });
     to = created.url;
     drop = created.drop;
-  } else to = join(scratch, name);
+  } else {
+    to = join(scratch, name);
+    await (await openPglite(join(to, 'pglite'), { loadDataDir: await migratedPgliteImage() })).close();
+  }
   const env = { ...(backend === 'postgres' ? { DATABASE_URL: to } : { TRESOR_DATA_DIR: to }), TRESOR_KEY_FILE: keyFile, TRESOR_ENVIRONMENT: environment };
-  const run = await tresor(['migrate'], env);
-  assert.equal(run.code, 0, run.stderr);
+  if (opts.inProcess) {
+    const { db } = await openStore(testConfig(join(scratch, `${name}-config`), env));
+    await db.close();
+  } else {
+    const run = await tresor(['migrate'], env);
+    assert.equal(run.code, 0, run.stderr);
+  }
   return { to, keyFile, drop, args: ['--to', to, '--to-key-file', keyFile] };
+}
+
+/** How many tenants a target holds, read directly. */
+async function tenantsIn(backend: BackendName, target: { to: string }) {
+  const db: Db = backend === 'postgres'
+    ? openPostgres({ url: target.to, poolMax: 1, connectTimeoutMs: 5000, statementTimeoutMs: 30000 })
+    : await openPglite(join(target.to, 'pglite'));
+  try {
+    return (await db.query('select id from tenants')).length;
+  } finally { await db.close(); }
 }
 
 /** Opens a target store in this process, as its own deployment would (its root key, its services). */
@@ -68,6 +93,9 @@ for (const backend of backends) {
     let sourceEnv: Record<string, string>;
     let sourceKeyId: string;
     const drops: Array<() => Promise<void>> = [];
+    // The test deployment the clone goes into, prepared with a real `tresor migrate`;
+    // the refusal without --pseudonymize is tried on it first.
+    let target: Awaited<ReturnType<typeof prepareTarget>>;
 
     before(async () => {
       t = await startTestApp(backend, { onDisk: true, env: { TRESOR_ENVIRONMENT: 'production' } });
@@ -83,6 +111,8 @@ for (const backend of backends) {
         ...(backend === 'postgres' ? { DATABASE_URL: t.store.databaseUrl! } : { TRESOR_DATA_DIR: t.store.config.dataDir }) };
       // The embedded store has one owner: the CLI opens it once this process has let go.
       if (backend === 'pglite') { await t.app.close(); await t.store.db.close(); }
+      target = await prepareTarget(backend, scratch, 'ok', 'test');
+      drops.push(target.drop);
     });
     after(async () => {
       if (backend === 'postgres') await t.close();
@@ -92,28 +122,19 @@ for (const backend of backends) {
     });
 
     it('refuses a clone without --pseudonymize, and one into a production target, copying nothing', async () => {
-      const target = await prepareTarget(backend, scratch, 'plain', 'test');
-      drops.push(target.drop);
       const plain = await tresor(['tenant', 'clone', '--tenant', tenantId, ...target.args], sourceEnv);
       assert.equal(plain.code, 1, plain.stdout);
       assert.match(plain.stderr, /\[clone\.not_pseudonymized\].*--pseudonymize/);
 
-      const prod = await prepareTarget(backend, scratch, 'prod', 'production');
+      const prod = await prepareTarget(backend, scratch, 'prod', 'production', { inProcess: true });
       drops.push(prod.drop);
       const run = await tresor(['tenant', 'clone', '--tenant', tenantId, ...prod.args, '--pseudonymize', '--json'], sourceEnv);
       assert.equal(run.code, 1, run.stderr);
       assert.equal(JSON.parse(run.stdout).code, 'clone.target_production');
-      for (const x of [target, prod]) {
-        const opened = await openTarget(backend, scratch, x);
-        try {
-          assert.equal((await opened.db.query('select id from tenants')).length, 0, 'nothing copied');
-        } finally { await opened.close(); }
-      }
+      for (const x of [target, prod]) assert.equal(await tenantsIn(backend, x), 0, 'nothing copied');
     });
 
     it('copies the tenant pseudonymised: no source personal value anywhere in the target, which reads it with its own keys', async () => {
-      const target = await prepareTarget(backend, scratch, 'ok', 'test');
-      drops.push(target.drop);
       const run = await tresor(['tenant', 'clone', '--tenant', tenantId, ...target.args, '--pseudonymize', '--json'], sourceEnv);
       assert.equal(run.code, 0, run.stdout + run.stderr);
       assert.deepEqual(JSON.parse(run.stdout), { tenantId, collections: 1, records: 3, targetEnvironment: 'test' });
