@@ -18,8 +18,8 @@ import { openRootKey } from '../../../src/keys/root-key.ts';
 // the first bad seq. 40 entries in batches of 8: heads at 0, 8, 16, 24, 32, 40.
 // Every case is checked with the verifier the CLI runs (verifyLog, with the
 // public key the CLI derives from the root key) on the tampered copy; the CLI
-// itself runs for the untouched log, one changed entry and the truncated tail
-// caught by a saved head, so its exit codes, --json, --head and stderr stay covered.
+// itself runs for the untouched log and for the truncated tail caught by a
+// saved head, so its exit codes, --json, --head and stderr stay covered.
 const ENTRIES = 40;
 
 // Entries the app itself wrote while being set up come first: seqs below are counted from them.
@@ -158,6 +158,7 @@ const cases: { name: string; seq: number; withHead?: boolean; act: (tx: Tx) => P
     await tx.query('update audit_tree_heads set root_hash = $1, signature = $2, key_id = $3 where tree_size = $4', [root, sig, other.keyId, base + 16]);
   } },
 ];
+const truncated = cases.find((c) => c.withHead)!;
 
 for (const backend of backends) {
   describe(`[${backend}] tresor audit verify: the tamper matrix`, () => {
@@ -184,16 +185,14 @@ for (const backend of backends) {
       });
     }
 
-    for (const c of [cases[0]!, cases.find((c) => c.withHead)!]) {
-      test(`the CLI on "${c.name}": exit 1, first bad seq ${c.seq} on stderr`, async () => {
-        const run = await verify(arranged.store, c.act, c.withHead ? ['--head', arranged.headFile] : []);
-        assert.equal(run.code, 1, run.stdout + run.stderr);
-        assert.equal(firstBad(run.stderr), base + c.seq, run.stderr);
-      });
-    }
+    test(`the CLI on "${truncated.name}": exit 1, first bad seq ${truncated.seq} on stderr`, async () => {
+      const run = await verify(arranged.store, truncated.act, ['--head', arranged.headFile]);
+      assert.equal(run.code, 1, run.stdout + run.stderr);
+      assert.equal(firstBad(run.stderr), base + truncated.seq, run.stderr);
+    });
 
     test('a truncated tail without a saved head is not detectable: the saved head is what proves it', async () => {
-      assert.equal(await verifier.run(cases.find((c) => c.withHead)!.act, false), null);
+      assert.equal(await verifier.run(truncated.act, false), null);
     });
   });
 }
