@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { buildApp } from '../../src/app.ts';
 import { createServices } from '../../src/services.ts';
 import { openPglite } from '../../src/db/pglite-driver.ts';
+import type { Db } from '../../src/db/db.ts';
 import { openRootKey, testConfig, type BackendName } from '../helpers/backends.ts';
 import { seedTenant, startTestApp, type TestApp } from '../helpers/test-app.ts';
 
@@ -43,10 +44,13 @@ export async function makeBackup(t: TestApp) {
   return run.backup;
 }
 
-/** Opens a restored data dir as `tresor start` would (same key file) and serves it through the API. */
-export async function openRestored(dataDir: string, keyFile: string): Promise<TestApp['app'] & { closeAll(): Promise<void> }> {
+/**
+ * Opens a restored data dir as `tresor start` would (same key file) and
+ * serves it through the API; `opened` is the store restoreBackup left open on it.
+ */
+export async function openRestored(dataDir: string, keyFile: string, opened?: Db): Promise<TestApp['app'] & { closeAll(): Promise<void> }> {
   const config = testConfig(join(dataDir, '..'), { TRESOR_DATA_DIR: dataDir, TRESOR_KEY_FILE: keyFile });
-  const db = await openPglite(join(dataDir, 'pglite'));
+  const db = opened ?? await openPglite(join(dataDir, 'pglite'));
   const keyProvider = await openRootKey(config, db);
   const app = await buildApp(config, createServices(config, { db, keyProvider }));
   return Object.assign(app, { closeAll: async () => { await app.close(); await db.close(); } });

@@ -158,8 +158,7 @@ describe('a backup made before the purge, restored, decrypts nothing of the purg
     assert.equal((await keyRows(db, gone.tenantId)).length, 3);
     const [{ n }] = await db.withTenant(gone.tenantId, (tx) => tx.query<{ n: number }>('select count(*)::int as n from records'));
     assert.equal(n, 4);
-    await db.close();
-    const app = await openRestored(target, t.store.config.keyFile);
+    const app = await openRestored(target, t.store.config.keyFile, db);
     try {
       const call = (url: string, token: string, method = 'GET') => app.inject({ method: method as 'GET', url, headers: { authorization: `Bearer ${token}` } });
       for (const url of [`${gone.base}?limit=10`, `${gone.base}/${gone.ids[0]}`, `/v1/tenants/${gone.tenantId}/collections/members/records?limit=10`]) {
