@@ -5,7 +5,7 @@
 // target table is scanned), all readable with the target's own keys.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type BackendName, backends, createTestDatabase, openRootKey, testConfig } from '../helpers/backends.ts';
@@ -49,7 +49,10 @@ async function prepareTarget(backend: BackendName, scratch: string, name: string
     drop = created.drop;
   } else {
     to = join(scratch, name);
-    await (await openPglite(join(to, 'pglite'), { loadDataDir: await migratedPgliteImage() })).close();
+    // The migrated image, written out once per scratch dir and copied for each target.
+    const migrated = join(scratch, 'migrated-pglite');
+    if (!existsSync(migrated)) await (await openPglite(migrated, { loadDataDir: await migratedPgliteImage() })).close();
+    cpSync(migrated, join(to, 'pglite'), { recursive: true });
   }
   const env = { ...(backend === 'postgres' ? { DATABASE_URL: to } : { TRESOR_DATA_DIR: to }), TRESOR_KEY_FILE: keyFile, TRESOR_ENVIRONMENT: environment };
   if (opts.inProcess) {
