@@ -16,7 +16,7 @@ import type { Db } from '../../src/db/db.ts';
 import { toBuffer } from '../../src/db/db.ts';
 import { openPostgres } from '../../src/db/postgres-driver.ts';
 import { rewrapTenantKeys, type Wrapping } from '../../src/keys/tenant-keks.ts';
-import { backends, openRootKey } from '../helpers/backends.ts';
+import { backends, openRootKey, type BackendName } from '../helpers/backends.ts';
 import { seedTenant, startTestApp, type TestApp } from '../helpers/test-app.ts';
 import { assertProblem } from '../helpers/problem.ts';
 import { manualClock } from '../helpers/people.ts';
@@ -24,6 +24,16 @@ import { makeBackup, openRestored } from '../backup/backup-fixture.ts';
 import { bin } from '../cli/run-cli.ts';
 
 const DAY = 86_400_000;
+
+// One app per backend serves every suite of this file. The PGlite one runs on
+// a clock that only the backup suite (the last to use it) moves on.
+const clock = manualClock(Date.now());
+const apps = new Map<BackendName, Promise<TestApp>>();
+const appOn = (backend: BackendName) => {
+  if (!apps.has(backend)) apps.set(backend, startTestApp(backend, backend === 'pglite' ? { now: clock.now } : {}));
+  return apps.get(backend)!;
+};
+after(async () => { for (const app of apps.values()) await (await app).close(); });
 const members = { name: 'members', fields: [{ name: 'email', type: 'email', pseudonymize: true }] };
 type Seeded = Awaited<ReturnType<typeof seedTenant>>;
 
@@ -82,8 +92,7 @@ const readsAll = async (t: TestApp, s: Seeded & { ids: string[] }) => {
 for (const backend of backends) {
   describe(`tenant key secrets outside the database [${backend}]`, () => {
     let t: TestApp;
-    before(async () => { t = await startTestApp(backend); });
-    after(async () => t.close());
+    before(async () => { t = await appOn(backend); });
 
     it('a new tenant gets its secret file (0600, in TRESOR_TENANT_KEY_DIR beside the root key) and every key row is tenant-wrapped', async () => {
       const s = await arrange(t, 'Fresh');
@@ -137,10 +146,9 @@ describe('a backup made before the purge, restored, decrypts nothing of the purg
   let gone: Awaited<ReturnType<typeof arrange>>;
   let kept: Awaited<ReturnType<typeof arrange>>;
   let backupId: string;
-  const clock = manualClock(Date.now());
   const scratch = mkdtempSync(join(tmpdir(), 'tresor-shred-'));
   before(async () => {
-    t = await startTestApp('pglite', { now: clock.now });
+    t = await appOn('pglite');
     gone = await arrange(t, 'Gone');
     kept = await arrange(t, 'Kept');
     backupId = (await makeBackup(t)).id;
@@ -148,7 +156,7 @@ describe('a backup made before the purge, restored, decrypts nothing of the purg
     clock.advance(400 * DAY);
     assert.deepEqual((await t.services.purge.purgeDue()).map((p) => p.tenantId), [gone.tenantId]);
   });
-  after(async () => { await t.close(); rmSync(scratch, { recursive: true, force: true }); });
+  after(() => rmSync(scratch, { recursive: true, force: true }));
 
   it('restored into a new data dir with the same keys: the purged tenant answers 409 tenant.keys_destroyed, never plaintext; the other reads fine', async () => {
     const target = join(scratch, 'restored');
@@ -187,7 +195,7 @@ describe('a backup made before the purge, restored, decrypts nothing of the purg
 for (const backend of backends.filter((b) => b === 'postgres')) {
   describe(`kill -9 during the start-up re-wrap leaves every key readable [${backend}]`, () => {
     it('first tenant re-wrapped, second still root-wrapped; both read; the next start finishes the job', async () => {
-      const t = await startTestApp(backend);
+      const t = await appOn(backend);
       const other = openPostgres({ url: t.store.databaseUrl!, poolMax: 2, connectTimeoutMs: 10_000, statementTimeoutMs: 60_000 });
       try {
         const a = [await arrange(t, 'First'), await arrange(t, 'Second')].sort((x, y) => x.tenantId.localeCompare(y.tenantId));
@@ -229,7 +237,6 @@ for (const backend of backends.filter((b) => b === 'postgres')) {
         }
       } finally {
         await other.close();
-        await t.close();
       }
     });
   });
