@@ -3,6 +3,9 @@
 // tenant; otherwise the target holds the tenant's collections and as many
 // records, none of them carrying a source personal value (every row of every
 // target table is scanned), all readable with the target's own keys.
+// The CLI runs the refusals without the flag and into production and the
+// clone itself; the refusal into a target that has the tenant is cloneTenant's
+// (what the CLI calls), run in this process.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -11,6 +14,7 @@ import { join } from 'node:path';
 import { type BackendName, backends, createTestDatabase, openRootKey, testConfig } from '../helpers/backends.ts';
 import { migratedPgliteImage } from '../helpers/migrated-images.ts';
 import { openStore } from '../../src/main.ts';
+import { cloneTenant } from '../../src/environments/clone.ts';
 import { startTestApp, type TestApp } from '../helpers/test-app.ts';
 import { tresor } from '../cli/run-cli.ts';
 import { openPglite } from '../../src/db/pglite-driver.ts';
@@ -85,7 +89,7 @@ async function openTarget(backend: BackendName, scratch: string, target: { to: s
   const services = createServices(config, { db, keyProvider });
   const app = await buildApp(config, services);
   const { key } = await services.apiKeys.createOperatorKey('inspect');
-  return { db, app, keyProvider, operatorKey: key, close: async () => { await app.close(); await db.close(); } };
+  return { db, app, keyProvider, config, operatorKey: key, close: async () => { await app.close(); await db.close(); } };
 }
 
 for (const backend of backends) {
@@ -173,12 +177,15 @@ for (const backend of backends) {
         const secrets = people.flatMap((p) => [p.email, p.name, p.birthdate, p.phone.replace(/ /g, ''), p.email.split('@')[0], p.name.split(' ')[1], 'Margarete-Steiff-Platz']);
         for (const s of secrets) assert.ok(!dump.toLowerCase().includes(s.toLowerCase()), `the target holds a source value (${s.slice(0, 3)}…)`);
         assert.ok(dump.includes('Source GmbH') && dump.includes('customers'), 'the scan did see the target\'s rows');
-      } finally { await opened.close(); }
 
-      // A second clone of the same tenant into it is refused.
-      const again = await tresor(['tenant', 'clone', '--tenant', tenantId, ...target.args, '--pseudonymize'], sourceEnv);
-      assert.equal(again.code, 1);
-      assert.match(again.stderr, /\[clone\.target_not_empty\]/);
+        // A second clone of the same tenant into it is refused (cloneTenant, as the CLI runs it on the source's store).
+        const sourceConfig = testConfig(join(scratch, 'source-config'), sourceEnv);
+        const source = await openStore(sourceConfig);
+        try {
+          await assert.rejects(cloneTenant({ tenantId, source: { ...source, config: sourceConfig },
+            target: { db: opened.db, keyProvider: opened.keyProvider, config: opened.config }, pseudonymize: true, batchSize: 100 }), { code: 'clone.target_not_empty' });
+        } finally { await source.db.close(); }
+      } finally { await opened.close(); }
     });
   });
 }
