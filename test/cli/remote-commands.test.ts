@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startTresor, tresorDirs, type TresorProcess } from '../../bench/tresor-process.ts';
-import { backends, createTestDatabase } from '../helpers/backends.ts';
+import { backends, migratedServerStore } from '../helpers/backends.ts';
 import { execFile } from 'node:child_process';
 import { bin, tresor } from './run-cli.ts';
 
@@ -12,7 +12,7 @@ for (const backend of backends) {
   describe(`tresor import and tresor keys rotate against a running server (${backend})`, () => {
     const dirs = tresorDirs('tresor-cli-');
     let server: TresorProcess;
-    let database: { url: string; drop: () => Promise<void> } | undefined;
+    let store: { env: Record<string, string>; drop: () => Promise<void> } | undefined;
     let tenantId: string;
     let env: Record<string, string>;
     const api = async (path: string, init: { method?: string; body?: unknown; token?: string } = {}) => {
@@ -25,9 +25,11 @@ for (const backend of backends) {
     };
 
     before(async () => {
-      database = backend === 'postgres' ? await createTestDatabase() : undefined;
-      const storeEnv: Record<string, string> = database ? { DATABASE_URL: database.url } : {};
-      server = await startTresor({ env: { ...dirs.env, ...storeEnv, TRESOR_KEY_CACHE_TTL_MS: '100' }, expectToken: true });
+      // A migrated store (a first start on an empty one is test/db/embedded-lock's);
+      // key rotations retire the old version as soon as the short key cache allows.
+      store = await migratedServerStore(backend, dirs.env.TRESOR_DATA_DIR);
+      server = await startTresor({ env: { ...dirs.env, ...store.env, TRESOR_KEY_CACHE_TTL_MS: '100', TRESOR_ROTATION_RETIRE_MARGIN_MS: '0',
+        TRESOR_ROTATION_POLL_MS: '100' }, expectToken: true });
       const op = server.token!;
       tenantId = (await api('/v1/tenants', { method: 'POST', body: { name: 'CLI GmbH' }, token: op })).body.id;
       const key = (await api(`/v1/tenants/${tenantId}/api-keys`, { method: 'POST', body: { name: 'cli', role: 'admin' }, token: op })).body.key;
@@ -35,7 +37,7 @@ for (const backend of backends) {
       const collection = { name: 'people', fields: [{ name: 'email', type: 'email', unique: true }, { name: 'name', type: 'string' }] };
       assert.equal((await api(`/v1/tenants/${tenantId}/collections`, { method: 'POST', body: collection })).status, 201);
     });
-    after(async () => { await server?.stop(); await database?.drop(); dirs.remove(); });
+    after(async () => { await server?.stop(); await store?.drop(); dirs.remove(); });
 
     it('imports an NDJSON file: exit 2 with rejected lines, named by line, code and field, never by value', async () => {
       const file = join(dirs.dir, 'people.jsonl');

@@ -1,7 +1,7 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTresor, tresorDirs, type TresorProcess } from '../../bench/tresor-process.ts';
-import { backends, createTestDatabase } from '../helpers/backends.ts';
+import { backends, migratedServerStore } from '../helpers/backends.ts';
 import { tresor } from './run-cli.ts';
 
 // tresor user create-owner and reset-mfa against a running server, with an operator key.
@@ -9,7 +9,7 @@ for (const backend of backends) {
   describe(`tresor user against a running server (${backend})`, () => {
     const dirs = tresorDirs('tresor-user-cli-');
     let server: TresorProcess;
-    let database: { url: string; drop: () => Promise<void> } | undefined;
+    let store: { env: Record<string, string>; drop: () => Promise<void> } | undefined;
     let tenantId: string;
     let env: Record<string, string>;
     let firstRun = '';
@@ -23,12 +23,13 @@ for (const backend of backends) {
     };
 
     before(async () => {
-      database = backend === 'postgres' ? await createTestDatabase() : undefined;
-      server = await startTresor({ env: { ...dirs.env, ...(database ? { DATABASE_URL: database.url } : {}) }, expectToken: true });
+      // A migrated store (a first start on an empty one is test/db/embedded-lock's).
+      store = await migratedServerStore(backend, dirs.env.TRESOR_DATA_DIR);
+      server = await startTresor({ env: { ...dirs.env, ...store.env }, expectToken: true });
       env = { TRESOR_URL: server.url, TRESOR_TOKEN: server.token! };
       tenantId = (await api('/v1/tenants', { method: 'POST', body: { name: 'People GmbH' } })).body.id;
     });
-    after(async () => { await server?.stop(); await database?.drop(); dirs.remove(); });
+    after(async () => { await server?.stop(); await store?.drop(); dirs.remove(); });
 
     it('create-owner prints an invitation token that the owner can accept; a second owner is refused', async () => {
       const run = await tresor(['user', 'create-owner', '--tenant', tenantId, '--email', 'ada@example.com'], env);

@@ -10,7 +10,7 @@ import { openPglite } from '../../src/db/pglite-driver.ts';
 import { openPostgres } from '../../src/db/postgres-driver.ts';
 import { migrate } from '../../src/db/migrate.ts';
 import { openRootKey } from '../../src/keys/root-key.ts';
-import { migratedPgliteImage, migratedTemplateDatabase } from './migrated-images.ts';
+import { migratedPgliteImage, migratedTemplateDatabase, writeMigratedPgliteDir } from './migrated-images.ts';
 
 export type BackendName = 'pglite' | 'postgres';
 
@@ -53,6 +53,21 @@ export async function createTestDatabase(opts: { migrated?: boolean; template?: 
       await admin.end();
     },
   };
+}
+
+/**
+ * A migrated, otherwise empty store for a real `tresor start` (no root key, no
+ * operator key yet): a database made from the migrated template, or on PGlite
+ * the migrated data dir written under dataDir (the process's TRESOR_DATA_DIR).
+ * Tests of a first start on an empty store itself start from scratch instead.
+ */
+export async function migratedServerStore(backend: BackendName, dataDir: string): Promise<{ env: Record<string, string>; drop: () => Promise<void> }> {
+  if (backend === 'postgres') {
+    const created = await createTestDatabase({ migrated: true });
+    return { env: { DATABASE_URL: created.url }, drop: created.drop };
+  }
+  await writeMigratedPgliteDir(join(dataDir, 'pglite'));
+  return { env: {}, drop: async () => {} };
 }
 
 export function testConfig(dir: string, env: Record<string, string> = {}): Config {

@@ -1,5 +1,6 @@
+import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import postgres from 'postgres';
@@ -24,6 +25,7 @@ export const migrationsKey = (() => {
 })();
 
 let pgliteImage: Promise<Blob> | undefined;
+const pgliteImageFile = join(tmpdir(), `tresor-test-pglite-${migrationsKey}.tar`);
 
 /**
  * The data dir of a migrated PGlite store as a tar, shared by the test
@@ -32,7 +34,7 @@ let pgliteImage: Promise<Blob> | undefined;
  */
 export function migratedPgliteImage(): Promise<Blob> {
   pgliteImage ??= (async () => {
-    const file = join(tmpdir(), `tresor-test-pglite-${migrationsKey}.tar`);
+    const file = pgliteImageFile;
     if (existsSync(file)) return new Blob([readFileSync(file)]);
     const db = await openPglite(undefined);
     await migrate(db);
@@ -44,6 +46,18 @@ export function migratedPgliteImage(): Promise<Blob> {
     return tar;
   })();
   return pgliteImage;
+}
+
+/**
+ * Writes the migrated PGlite store into `pgliteDir` (TRESOR_DATA_DIR/pglite),
+ * for a real `tresor` process to open as an existing store: the same files
+ * PGlite's own loadDataDir unpacks from the image, extracted by tar(1) so the
+ * test process need not load PGlite's WebAssembly for it.
+ */
+export async function writeMigratedPgliteDir(pgliteDir: string): Promise<void> {
+  await migratedPgliteImage();
+  mkdirSync(pgliteDir, { recursive: true, mode: 0o700 });
+  execFileSync('tar', ['-xf', pgliteImageFile, '-C', pgliteDir], { stdio: ['ignore', 'ignore', 'pipe'] });
 }
 
 let pgTemplate: Promise<string> | undefined;
