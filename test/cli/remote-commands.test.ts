@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { startTresor, tresorDirs, type TresorProcess } from '../../bench/tresor-process.ts';
 import { backends, migratedServerStore } from '../helpers/backends.ts';
 import { execFile } from 'node:child_process';
-import { bin, tresor } from './run-cli.ts';
+import { bin, tresor, v8Flags } from './run-cli.ts';
 
 // The CLI's [api] commands against a real server, on each backend.
 for (const backend of backends) {
@@ -29,7 +29,7 @@ for (const backend of backends) {
       // key rotations retire the old version as soon as the short key cache allows.
       store = await migratedServerStore(backend, dirs.env.TRESOR_DATA_DIR);
       server = await startTresor({ env: { ...dirs.env, ...store.env, TRESOR_KEY_CACHE_TTL_MS: '100', TRESOR_ROTATION_RETIRE_MARGIN_MS: '0',
-        TRESOR_ROTATION_POLL_MS: '100' }, expectToken: true });
+        TRESOR_ROTATION_POLL_MS: '100' }, expectToken: true, nodeArgs: v8Flags });
       const op = server.token!;
       tenantId = (await api('/v1/tenants', { method: 'POST', body: { name: 'CLI GmbH' }, token: op })).body.id;
       const key = (await api(`/v1/tenants/${tenantId}/api-keys`, { method: 'POST', body: { name: 'cli', role: 'admin' }, token: op })).body.key;
@@ -68,7 +68,7 @@ for (const backend of backends) {
       const file = join(dirs.dir, 'tty.jsonl');
       writeFileSync(file, '{"data":{"email":"fay@example.com","name":"Fay"}}\n');
       // script(1) runs the command on a pseudo-terminal, as an interactive shell would.
-      const command = `${process.execPath} ${bin} import --tenant ${tenantId} --collection people ${file}`;
+      const command = `${[process.execPath, ...v8Flags, bin].join(" ")} import --tenant ${tenantId} --collection people ${file}`;
       const out = await new Promise<string>((resolve, reject) => execFile('script', ['-qec', command, '/dev/null'],
         { env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env } }, (err, stdout) => (err ? reject(err) : resolve(stdout))));
       assert.match(out, /import people \|[\u2588\u2591]+\| 100% 1\/1 lines sent/);

@@ -2,7 +2,7 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTresor, tresorDirs, type TresorProcess } from '../../bench/tresor-process.ts';
 import { backends, migratedServerStore } from '../helpers/backends.ts';
-import { tresor } from './run-cli.ts';
+import { tresor, v8Flags } from './run-cli.ts';
 
 // tresor user create-owner and reset-mfa against a running server, with an operator key.
 for (const backend of backends) {
@@ -25,7 +25,7 @@ for (const backend of backends) {
     before(async () => {
       // A migrated store (a first start on an empty one is test/db/embedded-lock's).
       store = await migratedServerStore(backend, dirs.env.TRESOR_DATA_DIR);
-      server = await startTresor({ env: { ...dirs.env, ...store.env }, expectToken: true });
+      server = await startTresor({ env: { ...dirs.env, ...store.env }, expectToken: true, nodeArgs: v8Flags });
       env = { TRESOR_URL: server.url, TRESOR_TOKEN: server.token! };
       tenantId = (await api('/v1/tenants', { method: 'POST', body: { name: 'People GmbH' } })).body.id;
     });

@@ -20,19 +20,22 @@ for (const backend of backends) {
     after(() => t.close());
 
     it('opens, records, decides, closes and exports an incident; refusals exit 1 with the problem', async () => {
-      const future = await run('open', '--title', 'Later', '--category', 'integrity', '--severity', 'low', '--description', 'x',
-        '--aware-at', new Date(Date.now() + 3_600_000).toISOString(), '--json');
+      // Runs that do not depend on each other's outcome go at once (each is a process of its own).
+      const [future, opened] = await Promise.all([
+        run('open', '--title', 'Later', '--category', 'integrity', '--severity', 'low', '--description', 'x',
+          '--aware-at', new Date(Date.now() + 3_600_000).toISOString(), '--json'),
+        run('open', '--title', 'Lost laptop', '--category', 'confidentiality', '--severity', 'medium',
+          '--description', 'A support laptop was stolen.', '--detected-at', new Date(Date.now() - 7_200_000).toISOString(), '--systems', 'support laptop'),
+      ]);
       assert.equal(future.code, 1, future.stderr);
       assert.equal(JSON.parse(future.stdout).code, 'incident.aware_in_future');
-
-      const opened = await run('open', '--title', 'Lost laptop', '--category', 'confidentiality', '--severity', 'medium',
-        '--description', 'A support laptop was stolen.', '--detected-at', new Date(Date.now() - 7_200_000).toISOString(), '--systems', 'support laptop');
       assert.equal(opened.code, 0, opened.stderr);
       const id = opened.stdout.trim().split('\n').at(-1)!;
       assert.match(id, /^[0-9a-f-]{36}$/);
 
-      assert.equal((await run('event', id, '--kind', 'containment', '--note', 'Disk encryption confirmed')).code, 0);
-      const undecided = await run('close', id, '--lessons', 'none');
+      const [event, undecided] = await Promise.all([run('event', id, '--kind', 'containment', '--note', 'Disk encryption confirmed'),
+        run('close', id, '--lessons', 'none')]);
+      assert.equal(event.code, 0, event.stderr);
       assert.equal(undecided.code, 1);
       assert.match(undecided.stderr, /incident\.undecided/);
       const decided = await run('decide', id, '--not-notifiable', '--reason', 'The disk is encrypted; the key was not on it.', '--json');
@@ -40,15 +43,13 @@ for (const backend of backends) {
       assert.equal(JSON.parse(decided.stdout).decision.notifiable, false);
       assert.equal((await run('close', id, '--lessons', 'Laptops stay encrypted.')).code, 0);
 
-      const listed = await run('list', '--status', 'closed');
+      const [listed, shown, md, exported] = await Promise.all([run('list', '--status', 'closed'), run('show', id), run('export', id), run('export', id, '--json')]);
       assert.match(listed.stdout, new RegExp(`^${id}\\s+closed`, 'm'));
-      const shown = await run('show', id);
       assert.match(shown.stdout, /#2 \S+ containment by api_key \S+: Disk encryption confirmed/);
-      const md = await run('export', id);
       assert.equal(md.code, 0, md.stderr);
       assert.match(md.stdout, /^# Incident .*: Lost laptop/);
       assert.match(md.stdout, /Notifiable: false/);
-      const json = JSON.parse((await run('export', id, '--json')).stdout);
+      const json = JSON.parse(exported.stdout);
       assert.equal(json.format, 'tresor.incident-documentation.v1');
       assert.deepEqual(json.incident.timeline.map((e: { kind: string }) => e.kind), ['opened', 'containment', 'decision', 'closed']);
     });
