@@ -82,9 +82,9 @@ describe('embedded store lock (real server processes)', { timeout: 240_000 }, ()
   });
 
   it('refuses migrate, operator-key create and a second start while the server runs; the server keeps serving', async () => {
-    await assertRefusedWhileLocked(['migrate']);
-    await assertRefusedWhileLocked(['operator-key', 'create', '--name', 'sneaky']);
-    await assertRefusedWhileLocked(['start']);
+    // All three at once: none may take the lock from the server, nor from each other.
+    await Promise.all([assertRefusedWhileLocked(['migrate']), assertRefusedWhileLocked(['operator-key', 'create', '--name', 'sneaky']),
+      assertRefusedWhileLocked(['start'])]);
     assert.equal(await readyz(), 200);
     assert.equal(readFileSync(lockFile, 'utf8').trim(), String(server.child.pid), 'a refused process must not take or remove the lock');
     await assertTenantsIntact();

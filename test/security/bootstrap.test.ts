@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { loadConfig } from '../../src/config.ts';
 import { openStore } from '../../src/main.ts';
 import { backends, createTestDatabase } from '../helpers/backends.ts';
+import { writeMigratedPgliteDir } from '../helpers/migrated-images.ts';
 import { assertProblem } from '../helpers/problem.ts';
 import { startTestApp, type TestApp } from '../helpers/test-app.ts';
 import { type CliProcess, bootstrapKey, cleanEnv, freePort, runTresor, waitFor } from '../helpers/security-process.ts';
@@ -78,6 +79,10 @@ describe('bootstrap operator key (real server processes)', { timeout: 240_000 },
     const port = await freePort();
     url = `http://127.0.0.1:${port}`;
     env = cleanEnv({ TRESOR_DATA_DIR: join(dir, 'data'), PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'info' });
+    // A migrated store on which no operator key (and no root key) exists yet: what
+    // decides the bootstrap key is the operator keys, not the schema. The first
+    // start on an empty data dir is test/db/embedded-lock's.
+    await writeMigratedPgliteDir(join(dir, 'data', 'pglite'));
   });
   after(async () => {
     for (const p of running) { p.child.kill('SIGKILL'); await p.exited; }
@@ -121,7 +126,7 @@ describe('bootstrap operator key (real server processes)', { timeout: 240_000 },
   });
 
   it('warns when connected to PostgreSQL as a superuser', { skip: !process.env.TEST_DATABASE_URL }, async () => {
-    const database = await createTestDatabase();
+    const database = await createTestDatabase({ migrated: true });
     try {
       const server = await start({ DATABASE_URL: database.url, TRESOR_DATA_DIR: join(dir, 'pg-data') });
       await waitFor(server, 'the superuser warning', async () => /superuser/.test(server.stdout()));
