@@ -14,7 +14,8 @@ const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.ur
 const storeCommands = [['start'], ['migrate'], ['operator-key'], ['operator-key', 'create']];
 const apiCommands = [['import'], ['keys'], ['keys', 'rotate']];
 
-describe('tresor command line', () => {
+// The one case on a store runs alongside the others (each CLI run is a process of its own).
+describe('tresor command line', { concurrency: true }, () => {
   const dirs = tresorDirs('tresor-cli-local-');
   after(() => dirs.remove());
 
