@@ -4,10 +4,17 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSy
 import { randomBytes, createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { loadConfig } from '../../src/config.ts';
+import { readSummary } from '../../src/backup/backup-files.ts';
+import { BackupError } from '../../src/backup/backup-format.ts';
+import { restoreBackup } from '../../src/backup/backup-restore.ts';
+import { openFileKeyProvider } from '../../src/crypto/key-provider.ts';
 import { tresor } from '../cli/run-cli.ts';
 import { backupFixture, makeBackup } from './backup-fixture.ts';
 
-// Each fault: the restore exits 1 with its code and leaves nothing behind.
+// Each fault: the restore is refused with its code and leaves nothing behind.
+// Two of them through `tresor backup restore` (exit 1, the code in --json);
+// the others through the restore the command calls, in this process.
 // Embedded store only: PostgreSQL is restored by pgBackRest (test:backup-pg).
 describe('restore refuses damaged or foreign backups [pglite]', () => {
   let f: Awaited<ReturnType<typeof backupFixture>>;
@@ -26,6 +33,19 @@ describe('restore refuses damaged or foreign backups [pglite]', () => {
     const run = await tresor(['backup', 'restore', id, '--to', target, '--json'], f.cliEnv(env));
     assert.equal(run.code, 1, run.stdout + run.stderr);
     assert.equal(JSON.parse(run.stdout).code, code, run.stdout);
+    return target;
+  }
+  /** The restore `tresor backup restore` runs (same backup dir, key file and environment), refused with `code`. */
+  async function restoreRefused(code: string, target = join(scratch, `t-${randomBytes(4).toString('hex')}`)) {
+    const config = loadConfig(f.cliEnv());
+    let refusal: unknown;
+    try {
+      const restored = await restoreBackup({ backupDir: config.backupDir, summary: readSummary(config.backupDir, id)!, target, environment: config.environment,
+        keyProvider: () => openFileKeyProvider({ path: config.keyFile, allowCreate: false }) });
+      await restored.close(); // not refused: the assertion below fails
+    } catch (err) { refusal = err; }
+    assert.ok(refusal instanceof BackupError, `expected ${code}, got ${refusal ?? 'a restored store'}`);
+    assert.equal(refusal.code, code, refusal.message);
     return target;
   }
   /** Runs `damage` on the backup file (and its summary), then puts both back. */
@@ -50,7 +70,7 @@ describe('restore refuses damaged or foreign backups [pglite]', () => {
 
   it('a file altered together with its checksum fails authentication (backup.corrupt)', async () => {
     await withDamage((b) => { b[b.length - 100] ^= 0x01; return b; }, true, async () => {
-      assert.equal(existsSync(await restoreFails('backup.corrupt')), false);
+      assert.equal(existsSync(await restoreRefused('backup.corrupt')), false);
     });
   });
 
@@ -62,7 +82,7 @@ describe('restore refuses damaged or foreign backups [pglite]', () => {
       let lastStart = at;
       while (at < b.length) { lastStart = at; at += 5 + b.readUInt32BE(at + 1); }
       return b.subarray(0, lastStart);
-    }, true, async () => { assert.equal(existsSync(await restoreFails('backup.corrupt')), false); });
+    }, true, async () => { assert.equal(existsSync(await restoreRefused('backup.corrupt')), false); });
   });
 
   it('another root key cannot open it (backup.wrong_key)', async () => {
@@ -76,7 +96,7 @@ describe('restore refuses damaged or foreign backups [pglite]', () => {
     const { mkdirSync } = await import('node:fs');
     mkdirSync(target);
     writeFileSync(join(target, 'keep.txt'), 'mine');
-    await restoreFails('backup.target_not_empty', {}, target);
+    await restoreRefused('backup.target_not_empty', target);
     assert.deepEqual(readdirSync(target), ['keep.txt']);
   });
 
@@ -88,6 +108,6 @@ describe('restore refuses damaged or foreign backups [pglite]', () => {
     assert.equal(newer.schemaVersion, 9999);
     const before = id;
     id = newer.id;
-    try { assert.equal(existsSync(await restoreFails('backup.newer_schema')), false); } finally { id = before; }
+    try { assert.equal(existsSync(await restoreRefused('backup.newer_schema')), false); } finally { id = before; }
   });
 });
