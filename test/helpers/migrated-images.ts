@@ -11,9 +11,11 @@ import { openPostgres } from '../../src/db/postgres-driver.ts';
 // A fresh PGlite store costs an initdb (seconds of CPU) and every store ran all
 // migrations: most test stores instead start from a copy of one migrated store.
 // Copies are keyed by the migration files (and the PGlite version), so a
-// changed or added migration builds a new one. The migration tests and the CLI
-// tests still migrate empty stores from scratch (createTestDatabase, `tresor
-// migrate`, `tresor start`).
+// changed or added migration builds a new one. Real `tresor` processes in the
+// CLI tests mostly start from a copy too (writeMigratedPgliteDir, or a database
+// from the template); `tresor migrate` and a first `tresor start` on an empty
+// store are still tested from scratch (test/cli/cli, test/db/embedded-lock), and
+// createTestDatabase() without options gives an empty database.
 
 const pgliteVersion: string = JSON.parse(readFileSync(new URL('../../node_modules/@electric-sql/pglite/package.json', import.meta.url), 'utf8')).version;
 
@@ -55,7 +57,7 @@ export function migratedPgliteImage(): Promise<Blob> {
  * test process need not load PGlite's WebAssembly for it.
  */
 export async function writeMigratedPgliteDir(pgliteDir: string): Promise<void> {
-  await migratedPgliteImage();
+  if (!existsSync(pgliteImageFile)) await migratedPgliteImage();
   mkdirSync(pgliteDir, { recursive: true, mode: 0o700 });
   execFileSync('tar', ['-xf', pgliteImageFile, '-C', pgliteDir], { stdio: ['ignore', 'ignore', 'pipe'] });
 }
