@@ -14,8 +14,7 @@ const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.ur
 const storeCommands = [['start'], ['migrate'], ['operator-key'], ['operator-key', 'create']];
 const apiCommands = [['import'], ['keys'], ['keys', 'rotate']];
 
-// The one case on a store runs alongside the others (each CLI run is a process of its own).
-describe('tresor command line', { concurrency: true }, () => {
+describe('tresor command line', () => {
   const dirs = tresorDirs('tresor-cli-local-');
   after(() => dirs.remove());
 
