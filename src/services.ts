@@ -124,7 +124,8 @@ export function createServices(config: Config, { db, keyProvider, onError = () =
     for (const p of await purge.purgeDue({ stopping: ctx.stopping })) ctx.log.info(p, 'closed tenant purged; deletion certificate issued');
   } });
   const identity = createIdentity(config, { db, keyProvider, keys, now, meters, securityEvents: securityEvents.inner });
-  const tom = createTom(config, { db, keyProvider, now, jobs, securityEvents: securityEvents.inner, backups });
+  const tom = createTom(config, { db, keyProvider, now, jobs, securityEvents: securityEvents.inner,
+    onAuditVerified: rules.auditVerified, backups });
   const clock = incidentClock({ db, now, egress, alertUrl: config.incidentAlertUrl ?? config.securityAlertUrl,
     alertTimeoutMs: config.securityAlertTimeoutMs, onError });
   jobs.add({ name: 'incident-clock', everyMs: config.incidentClockPollMs, run: async (ctx) => {

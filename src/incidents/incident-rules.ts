@@ -9,7 +9,7 @@ import { HOUR_MS } from './incident-view.ts';
 
 // Rules that open an incident by themselves (actor: the system), each hooked
 // where its signal is produced: the audit log's verification (tresor audit
-// verify), a restore verification's signed outcome, the support-grant check,
+// verify, and the server's own for the TOM register), a restore verification's signed outcome, the support-grant check,
 // the security events (refusals, lockouts) and the egress module. One open
 // incident per rule and subject within TRESOR_INCIDENT_DEDUP_HOURS: further
 // hits become timeline events of that incident. Details name ids, codes and
@@ -81,6 +81,10 @@ export function incidentRules({ db, now, dedupHours, denialThreshold, lockoutThr
 
   return {
     observer,
+    /** The server verified the audit log in full (the TOM register's check); a failed verification is an integrity incident. */
+    auditVerified(r: { treeSize: number; firstBad: { seq: number; reason: string } | null }) {
+      if (r.firstBad) signal(auditHit(r.firstBad, r.treeSize, "The TOM register's full verification of the audit log"));
+    },
     /** A restore verification recorded its outcome; a failed one is an availability incident. */
     restoreVerified(v: { id: string; backupId: string; result: string; checks: { name: string; status: string }[] }) {
       if (v.result !== 'failed') return;
@@ -110,9 +114,14 @@ export function incidentRules({ db, now, dedupHours, denialThreshold, lockoutThr
 
 export type IncidentRules = ReturnType<typeof incidentRules>;
 
+/** A failed verification of the audit log: an integrity incident, whoever found it. */
+function auditHit(finding: { seq: number; reason: string }, treeSize: number, by: string): RuleHit {
+  return { rule: 'audit_verify_failed', subject: 'audit-log', note: `first bad seq ${finding.seq}: ${finding.reason}`,
+    incident: { title: 'The audit log failed verification', category: 'integrity', severity: 'critical', affectedSystems: ['audit log'], dataCategories: [],
+      description: `${by} found the tamper-evident audit log altered: first bad seq ${finding.seq} of ${treeSize} (${finding.reason}). Entries may have been changed, removed or inserted behind the sequencer.` } };
+}
+
 /** For `tresor audit verify` (a [store] command without a server): a failed verification opens an integrity incident. */
 export function auditVerifyFailed(db: Pick<Db, 'transaction'>, finding: { seq: number; reason: string }, treeSize: number, at: Date, dedupHours: number) {
-  return applyRuleHit(db, { rule: 'audit_verify_failed', subject: 'audit-log', note: `first bad seq ${finding.seq}: ${finding.reason}`,
-    incident: { title: 'The audit log failed verification', category: 'integrity', severity: 'critical', affectedSystems: ['audit log'], dataCategories: [],
-      description: `tresor audit verify found the tamper-evident audit log altered: first bad seq ${finding.seq} of ${treeSize} (${finding.reason}). Entries may have been changed, removed or inserted behind the sequencer.` } }, at, dedupHours);
+  return applyRuleHit(db, auditHit(finding, treeSize, 'tresor audit verify'), at, dedupHours);
 }

@@ -12,7 +12,8 @@ const DAY_MS = 24 * HOUR_MS;
 async function auditVerify(ctx: CheckContext): Promise<Finding> {
   const r = await ctx.verifyAuditLog();
   const at = r.verifiedAt.toISOString();
-  const facts = { treeSize: r.treeSize, signedHeads: r.heads, entries: r.entries, firstBadSeq: r.firstBad?.seq ?? null, verifiedAt: at };
+  const facts = { treeSize: r.treeSize, signedHeads: r.heads, entries: r.entries, firstBadSeq: r.firstBad?.seq ?? null, verifiedAt: at,
+    headTreeSize: r.latestHead?.treeSize ?? null, headRootHash: r.latestHead?.rootHash ?? null };
   if (r.firstBad) {
     return { status: 'failing', facts, summary: t(`Protokollprüfung fehlgeschlagen bei Eintrag ${r.firstBad.seq}: ${r.firstBad.reason}.`,
       `Audit log verification failed at seq ${r.firstBad.seq}: ${r.firstBad.reason}.`) };

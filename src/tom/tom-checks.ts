@@ -17,7 +17,8 @@ export interface Evidence extends Finding { check: CheckId; checkedAt: string }
 export interface CheckDeps {
   db: Db; config: Config; now: () => Date;
   /** The audit log's latest full verification under the audit signing key (src/audit/merkle/verify.ts), and when it ran. */
-  verifyAuditLog: () => Promise<{ treeSize: number; heads: number; entries: number; firstBad: { seq: number; reason: string } | null; verifiedAt: Date }>;
+  verifyAuditLog: () => Promise<{ treeSize: number; heads: number; entries: number; firstBad: { seq: number; reason: string } | null; verifiedAt: Date;
+    latestHead: { treeSize: number; rootHash: string } | null }>;
   backupList: () => { id: string; createdAt: string }[];
   /** Backups in the pgBackRest repository (TRESOR_PGBACKREST_STANZA), or throws. */
   pgBackups: () => Promise<{ createdAt: string }[]>;

@@ -3,7 +3,7 @@ import type { Db } from '../db/db.ts';
 import type { KeyProvider } from '../crypto/key-provider.ts';
 import { signingKeyFor } from '../crypto/signing.ts';
 import { AUDIT_SIGNING_PURPOSE } from '../audit/merkle/tree-head.ts';
-import { verifyLog } from '../audit/merkle/verify.ts';
+import { type VerifyReport, verifyLog } from '../audit/merkle/verify.ts';
 import type { Jobs } from '../jobs/jobs.ts';
 import type { SecurityEventsService } from '../security-events/security-events-service.ts';
 import type { BackupService } from '../backup/backup-service.ts';
@@ -16,7 +16,10 @@ import { listPgBackups } from '../backup/pgbackrest.ts';
 
 export interface TomWiring {
   db: Db; keyProvider: KeyProvider; now: () => Date; jobs: Pick<Jobs, 'add'>;
-  securityEvents: SecurityEventsService['inner']; backups: Pick<BackupService, 'list'>;
+  securityEvents: SecurityEventsService['inner'];
+  /** Hears each full verification of the audit log (the incident rules open one for a failed verification). */
+  onAuditVerified: (report: VerifyReport) => void;
+  backups: Pick<BackupService, 'list'>;
 }
 
 /**
@@ -53,11 +56,15 @@ function recentVerification<T>(verify: () => Promise<T>, now: () => Date, maxAge
 }
 
 /** The TOM register, its checks and the annex generator, wired once; the job re-checks every TRESOR_TOM_CHECK_INTERVAL_MS. */
-export function createTom(config: Config, { db, keyProvider, now, jobs, securityEvents, backups }: TomWiring) {
+export function createTom(config: Config, { db, keyProvider, now, jobs, securityEvents, onAuditVerified, backups }: TomWiring) {
   const auditKey = signingKeyFor(keyProvider, AUDIT_SIGNING_PURPOSE);
   const checks: CheckDeps = {
     db, config, now,
-    verifyAuditLog: recentVerification(() => verifyLog(db, auditKey.publicKey), now, config.tomAuditVerifyMaxAgeMs),
+    verifyAuditLog: recentVerification(async () => {
+      const report = await verifyLog(db, auditKey.publicKey);
+      onAuditVerified(report);
+      return report;
+    }, now, config.tomAuditVerifyMaxAgeMs),
     backupList: () => backups.list(),
     pgBackups: () => listPgBackups({ stanza: config.pgbackrestStanza!, configFile: config.pgbackrestConfig }),
     patroniCluster: (url) => patroniCluster(url, config.patroniTimeoutMs),

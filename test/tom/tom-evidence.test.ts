@@ -46,6 +46,8 @@ for (const backend of backends) {
       assert.equal(first.status, 'met', JSON.stringify(first));
       assert.equal(first.facts.verifiedAt, clock.now().toISOString());
       assert.ok(first.summary.en.includes(`verified in full at ${clock.now().toISOString()}`), first.summary.en);
+      const head = (await t.call('GET', '/v1/audit/tree-head')).json();
+      assert.deepEqual([first.facts.headTreeSize, first.facts.headRootHash], [head.treeSize, head.rootHash], 'the evidence names the newest signed head');
 
       // An administrator changes a logged entry behind Tresor's back.
       await t.store.db.transaction(async (tx) => {
@@ -66,6 +68,15 @@ for (const backend of backends) {
       assert.equal(fresh.facts.verifiedAt, clock.now().toISOString());
       assert.equal(fresh.status, 'failing', JSON.stringify(fresh));
       assert.equal(typeof fresh.facts.firstBadSeq, 'number');
+      // The server's own verification opens the integrity incident, as `tresor audit verify` does; again later adds to it.
+      await t.services.incidentRules.idle();
+      const opened = async () => ((await t.call('GET', '/v1/incidents')).json().items as { id: string; rule: string | null }[]).filter((i) => i.rule === 'audit_verify_failed');
+      const [incident] = await opened();
+      assert.ok(incident, 'an incident was opened by rule audit_verify_failed');
+      clock.advance(MAX_AGE_MS);
+      assert.equal((await auditEvidence()).status, 'failing');
+      await t.services.incidentRules.idle();
+      assert.deepEqual((await opened()).map((i) => i.id), [incident.id], 'one open incident, not one per verification');
     });
 
     it('PDF annexes take turns: one printing, one waiting, the next refused at once with Retry-After; Markdown never waits', async () => {

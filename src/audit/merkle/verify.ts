@@ -13,7 +13,11 @@ import { leafHash, nodeHash, foldRight } from './tree.ts';
 export interface SavedHead { treeSize: number; rootHash: Buffer; timestampMs: number; signature: Buffer; keyId: string }
 export interface Finding { seq: number; reason: string }
 /** `ms` is wall time; `cpuMs` this process's CPU time (the database's is not in it). */
-export interface VerifyReport { treeSize: number; heads: number; entries: number; ms: number; cpuMs: number; firstBad: Finding | null }
+export interface VerifyReport {
+  treeSize: number; heads: number; entries: number; ms: number; cpuMs: number; firstBad: Finding | null;
+  /** The newest signed tree head the log was checked against (root hash in base64), or null before the first. */
+  latestHead: { treeSize: number; rootHash: string; timestampMs: number } | null;
+}
 
 /** Running RFC 6962 root of a growing list of leaf hashes: at most log2(n) subtree hashes. */
 function compactRange() {
@@ -138,5 +142,7 @@ export async function verifyLog(db: Db, publicKey: Buffer, opts: { saved?: Saved
   if (behind) findings.push(behind);
   findings.sort((a, b) => a.seq - b.seq);
   const used = process.cpuUsage(cpu);
-  return { treeSize: size, heads: heads.length, entries: done, ms: Date.now() - started, cpuMs: Math.round((used.user + used.system) / 1000), firstBad: findings[0] ?? null };
+  const last = heads.at(-1);
+  return { treeSize: size, heads: heads.length, entries: done, ms: Date.now() - started, cpuMs: Math.round((used.user + used.system) / 1000), firstBad: findings[0] ?? null,
+    latestHead: last ? { treeSize: last.treeSize, rootHash: last.rootHash.toString('base64'), timestampMs: last.timestampMs } : null };
 }
