@@ -1,7 +1,7 @@
-import type { Db } from '../db/db.ts';
+import type { Db, Queries } from '../db/db.ts';
 import { type Actor, systemActor } from '../access/permissions.ts';
 import type { PublicSecurityEvent, SecurityEventObserver } from '../security-events/security-events-service.ts';
-import { burstCounter } from '../security-events/burst-counter.ts';
+import { securityEventsRepo } from '../security-events/security-events-repo.ts';
 import type { IncidentInput } from './incidents-repo.ts';
 import { incidentsRepo as repo } from './incidents-repo.ts';
 import { incidentWrites } from './incident-writes.ts';
@@ -28,6 +28,8 @@ export interface RuleHit {
 }
 
 const rulesActor: Actor = systemActor('incident-rules');
+/** Security events waiting for their burst count, at most. */
+const MAX_QUEUED_COUNTS = 10_000;
 
 /** Opens the rule's incident, or adds the hit to the one already open; detection and awareness are the hit's time. */
 export async function applyRuleHit(db: Pick<Db, 'transaction'>, hit: RuleHit, at: Date, dedupHours: number): Promise<{ incidentId: string; opened: boolean }> {
@@ -57,24 +59,40 @@ export function incidentRules({ db, now, dedupHours, denialThreshold, lockoutThr
     const at = now();
     chain = chain.then(() => applyRuleHit(db, hit, at, dedupHours)).catch((err) => onError(`incident rule ${hit.rule} failed`, err));
   };
-  const denials = burstCounter({ threshold: denialThreshold, windowMs: burstWindowMs, now });
-  const lockouts = burstCounter({ threshold: lockoutThreshold, windowMs: burstWindowMs, now });
   const minutes = Math.round(burstWindowMs / 60_000);
+
+  /**
+   * The event's place in its burst, counted in the database on the tenant it
+   * was recorded on (refusals on the actor's own tenant, or the platform's), so
+   * that events from every node add up; a hit at each multiple of the
+   * threshold, as a counter that starts again once it fires.
+   */
+  let queued = 0;
+  const burst = (e: PublicSecurityEvent, byActor: boolean, threshold: number, hit: (n: number) => RuleHit) => {
+    // Bounded under a flood: a burst that large has fired long before the queue fills.
+    if (queued >= MAX_QUEUED_COUNTS) return;
+    queued++;
+    const at = now();
+    const event = { id: e.id, type: e.type, createdAt: new Date(e.createdAt), ...(byActor ? { actorType: e.actor.type, actorId: e.actor.id } : {}) };
+    chain = chain.then(async () => {
+      const count = (tx: Queries) => securityEventsRepo.burstPosition(tx, e.tenantId, event, burstWindowMs);
+      const n = e.tenantId ? await db.withTenant(e.tenantId, count) : await db.transaction(count);
+      if (n % threshold === 0) await applyRuleHit(db, hit(n), at, dedupHours);
+    }).catch((err) => onError(`incident rule for ${e.type} bursts failed`, err)).finally(() => { queued--; });
+  };
 
   const observer: SecurityEventObserver = {
     recorded(e: PublicSecurityEvent) {
       if (e.type === 'access.denied') {
         const subject = `${e.actor.type}:${e.actor.id}`;
-        const n = denials.hit(subject);
-        if (n !== null) signal({ rule: 'denied_access_burst', subject, note: `${n} refusals of ${subject} (role ${e.actor.role}) within ${minutes} min`,
+        burst(e, true, denialThreshold, (n) => ({ rule: 'denied_access_burst', subject, note: `${n} refusals of ${subject} (role ${e.actor.role}) within ${minutes} min`,
           incident: { title: `Repeated refused access by ${subject}`, category: 'confidentiality', severity: 'medium', affectedSystems: ['API'],
-            dataCategories: [], description: `The credential ${subject} was refused ${n} times within ${minutes} minutes (403/404): someone may be probing for data it may not see. Check its security events and revoke it if it is not its owner's doing.` } });
+            dataCategories: [], description: `The credential ${subject} was refused ${n} times within ${minutes} minutes (403/404): someone may be probing for data it may not see. Check its security events and revoke it if it is not its owner's doing.` } }));
       } else if (e.type === 'account.locked') {
         const subject = `tenant:${e.tenantId ?? 'platform'}`;
-        const n = lockouts.hit(subject);
-        if (n !== null) signal({ rule: 'lockout_burst', subject, note: `${n} account lockouts (${subject}) within ${minutes} min`,
+        burst(e, false, lockoutThreshold, (n) => ({ rule: 'lockout_burst', subject, note: `${n} account lockouts (${subject}) within ${minutes} min`,
           incident: { title: `Account lockouts in ${subject}`, category: 'confidentiality', severity: 'medium', affectedSystems: ['login'],
-            dataCategories: [], description: `${n} accounts of ${subject} were locked within ${minutes} minutes after repeated failed logins: a password-guessing attack may be under way.` } });
+            dataCategories: [], description: `${n} accounts of ${subject} were locked within ${minutes} minutes after repeated failed logins: a password-guessing attack may be under way.` } }));
       }
     },
   };

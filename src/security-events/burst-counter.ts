@@ -1,7 +1,8 @@
 // Counts events per key in a sliding window and reports the moment a key
 // reaches the threshold; its count then starts again. Used by the webhook
-// alert on repeated refusals and by the incident rules (denied-access and
-// lockout bursts). Memory is bounded under a flood of keys.
+// alert on repeated refusals, per process (the incident rules count their
+// bursts in the database instead, across nodes). Memory is bounded under a
+// flood of keys.
 
 const MAX_TRACKED = 10_000;
 

@@ -39,6 +39,21 @@ function list(tx: Queries, tenantId: string | null, f: EventFilter) {
 }
 
 export const securityEventsRepo = {
+  /**
+   * The place of event `e` among the events of its type (and actor, when
+   * given) in the window before it, on the tenant it was recorded on (null: the
+   * platform's). Read in that context, so every node's events count; the event
+   * itself counts whether or not its transaction has committed yet.
+   */
+  burstPosition: async (q: Queries, tenantId: string | null, e: { id: string; type: string; createdAt: Date; actorType?: string; actorId?: string }, windowMs: number) => {
+    const [row] = await q.query<{ n: number }>(
+      `select count(*)::int as n from security_events
+       where tenant_id is not distinct from $1::uuid and type = $2 and created_at > $3 and created_at <= $4 and id <> $5::uuid
+         and ($6::text is null or (actor_type = $6 and actor_id = $7))`,
+      [tenantId, e.type, new Date(e.createdAt.getTime() - windowMs), e.createdAt, e.id, e.actorType ?? null, e.actorId ?? null]);
+    return row!.n + 1;
+  },
+
   insert: (tx: TenantTx, e: NewSecurityEvent) => insert(tx, tx.tenantId, e),
   insertPlatform: (tx: Tx, e: NewSecurityEvent) => insert(tx, null, e),
   list: (tx: TenantTx, f: EventFilter) => list(tx, tx.tenantId, f),

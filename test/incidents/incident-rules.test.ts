@@ -6,14 +6,16 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { backends } from '../helpers/backends.ts';
+import { backends, openRootKey } from '../helpers/backends.ts';
 import { type TestApp, seedTenant, startTestApp } from '../helpers/test-app.ts';
 import { makeBackup, verifyBackupNow } from '../backup/backup-fixture.ts';
 import { manualClock } from '../helpers/people.ts';
 import { verifyAuditLog } from '../../src/cli/audit-commands.ts';
 import type { Db } from '../../src/db/db.ts';
+import { buildApp } from '../../src/app.ts';
+import { createServices } from '../../src/services.ts';
 
-interface Incident { id: string; rule: string | null; category: string; openedBy: { type: string; id: string }; timeline?: { kind: string; note: string }[] }
+interface Incident { id: string; title: string; rule: string | null; category: string; openedBy: { type: string; id: string }; timeline?: { kind: string; note: string }[] }
 
 for (const backend of backends) {
   describe(`incident rules [${backend}]`, () => {
@@ -50,6 +52,28 @@ for (const backend of backends) {
       const [incident, ...more] = await byRule('denied_access_burst');
       assert.equal(more.length, 0, 'one burst, one incident');
       assert.match((await timeline(incident.id))[0].note, /3 refusals of api_key:/);
+    });
+
+    it('refusals spread over two nodes add up to a burst (counted in the database, not per process)', async () => {
+      const config = t.store.config;
+      const other = createServices(config, { db: t.store.db, keyProvider: await openRootKey(config, t.store.db), now: clock.now });
+      const node2 = await buildApp(config, other);
+      try {
+        const key = (await t.call('POST', `/v1/tenants/${s.tenantId}/api-keys`, { body: { name: 'spread', role: 'viewer' } })).json();
+        const refuse = async (app: typeof node2) => assert.equal((await app.inject({ method: 'POST', url: s.base,
+          headers: { authorization: `Bearer ${key.key}`, 'content-type': 'application/json' }, payload: '{"data":{"name":"denied"}}' })).statusCode, 403);
+        await refuse(t.app);
+        await refuse(node2);
+        await other.incidentRules.idle();
+        assert.equal((await byRule('denied_access_burst')).filter((i) => i.title.includes(key.id)).length, 0, 'two refusals are no burst');
+        await refuse(node2);
+        await other.incidentRules.idle();
+        const [incident] = (await byRule('denied_access_burst')).filter((i) => i.title.includes(key.id));
+        assert.ok(incident, 'the third refusal, on the second node, completes the burst');
+        assert.match((await timeline(incident.id))[0].note, new RegExp(`3 refusals of api_key:${key.id}`));
+      } finally {
+        await node2.close();
+      }
     });
 
     it('lockouts in one tenant open an incident; after the dedup window the next burst opens a new one', async () => {

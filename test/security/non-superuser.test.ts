@@ -26,6 +26,7 @@ describe('as a non-superuser schema owner [postgres]', { skip: !process.env.TEST
   let db: Db;
   let app: App;
   let operatorKey: string;
+  let services: ReturnType<typeof createServices>;
 
   before(async () => {
     admin = postgres(process.env.TEST_DATABASE_URL!, { max: 1, onnotice: () => {} });
@@ -36,8 +37,8 @@ describe('as a non-superuser schema owner [postgres]', { skip: !process.env.TEST
     url.pathname = `/${name}`;
     db = openPostgres({ url: url.toString(), poolMax: 4, connectTimeoutMs: 5000, statementTimeoutMs: 30000 });
     await migrate(db);
-    const config = testConfig(dir, { DATABASE_URL: url.toString() });
-    const services = createServices(config, { db, keyProvider: await openRootKey(config, db) });
+    const config = testConfig(dir, { DATABASE_URL: url.toString(), TRESOR_INCIDENT_DENIAL_THRESHOLD: '3' });
+    services = createServices(config, { db, keyProvider: await openRootKey(config, db) });
     app = await buildApp(config, services);
     operatorKey = (await services.apiKeys.createOperatorKey('owner test')).key;
   });
@@ -73,6 +74,15 @@ describe('as a non-superuser schema owner [postgres]', { skip: !process.env.TEST
     }
     const [{ n }] = await db.withTenant(tenant.id, (tx) => tx.query<{ n: number }>('select count(*)::int as n from records'));
     assert.equal(n, 1);
+  });
+
+  it("a burst of refusals is counted on the key's own tenant under FORCE RLS and opens an incident", async () => {
+    const tenant = (await call('POST', '/v1/tenants', operatorKey, { name: 'Burst GmbH' })).json();
+    const viewer = (await call('POST', `/v1/tenants/${tenant.id}/api-keys`, operatorKey, { name: 'v', role: 'viewer' })).json();
+    for (let i = 0; i < 3; i++) assert.equal((await call('POST', `/v1/tenants/${tenant.id}/api-keys`, viewer.key, { name: 'x', role: 'viewer' })).statusCode, 403);
+    await services.incidentRules.idle();
+    const incidents = (await call('GET', '/v1/incidents', operatorKey)).json().items as { rule: string; title: string }[];
+    assert.ok(incidents.some((i) => i.rule === 'denied_access_burst' && i.title.includes(viewer.id)), JSON.stringify(incidents));
   });
 
   it('pseudonyms work through the tresor_pseudonym role, and deleting a record removes its mapping under FORCE RLS', async () => {

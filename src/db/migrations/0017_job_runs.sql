@@ -7,3 +7,7 @@ create table job_runs (
   finished_at timestamptz not null,
   detail jsonb not null default '{}'
 );
+
+-- Bursts of refusals and lockouts are counted in the database (on the tenant
+-- an event is recorded on), so that events recorded on every node add up.
+create index security_events_burst on security_events (tenant_id, type, actor_id, created_at);
