@@ -1,14 +1,16 @@
-import { describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { openTenantSecretStore } from '../../src/crypto/tenant-secrets.ts';
 
 describe('tenant key secrets outside the database', () => {
-  const dir = join(mkdtempSync(join(tmpdir(), 'tresor-secrets-')), 'tenants');
+  const root = mkdtempSync(join(tmpdir(), 'tresor-secrets-'));
+  const dir = join(root, 'tenants');
   const store = openTenantSecretStore(dir);
+  after(() => rmSync(root, { recursive: true, force: true }));
 
   it('creates one 32-byte secret, readable by the owner only, and hands back the same one after', () => {
     const tenant = randomUUID();
