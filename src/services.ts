@@ -47,6 +47,7 @@ import { createTom } from './tom/tom.ts';
 import { incidentRules } from './incidents/incident-rules.ts';
 import { incidentClock } from './incidents/incident-clock.ts';
 import { incidentsServiceFactory } from './incidents/incidents-service.ts';
+import { pgBackRestConfig } from './backup/pgbackrest.ts';
 
 export interface ServiceDeps {
   db: Db; keyProvider: KeyProvider; onError?: (msg: string, err: unknown) => void; log?: JobLog; metrics?: Metrics;
@@ -102,10 +103,11 @@ export function createServices(config: Config, { db, keyProvider, onError = () =
     if (n) ctx.log.info({ versions: n }, 'pseudonym key versions retired');
   } });
   jobs.add({ name: 'audit-sequencer', everyMs: config.auditSequenceMs, run: async (ctx) => { await sequencer.sequence(ctx.stopping); } });
+  const pgBackRest = pgBackRestConfig(config);
   const backups = backupServiceFactory({ db, keyProvider, backupDir: config.backupDir, keep: config.backupKeep, environment: config.environment, onError });
   const verifications = verifyServiceFactory({ db, keyProvider, tenantKeks, backups, backupDir: config.backupDir, sample: config.backupVerifySample,
     signer: signingKeyFor(keyProvider, 'backup.verification'), onError, onRecorded: rules.restoreVerified,
-    pgbackrest: config.pgbackrestStanza && config.databaseUrl ? { cfg: { stanza: config.pgbackrestStanza, configFile: config.pgbackrestConfig }, databaseUrl: config.databaseUrl } : undefined });
+    pgbackrest: pgBackRest && config.databaseUrl ? { cfg: pgBackRest, databaseUrl: config.databaseUrl } : undefined });
   addBackupJobs(jobs, { backups, verifications, intervalMs: config.backupIntervalMs, verifyIntervalMs: config.backupVerifyIntervalMs, embedded: !!db.snapshot });
   const subProcessors = subProcessorsServiceFactory({ db, egress, now, objectionDays: config.subProcessorObjectionDays,
     attempts: config.subProcessorNoticeAttempts, retryBaseMs: config.subProcessorNoticeRetryMs, batch: config.listMaxLimit, listMax: config.listMaxLimit });
@@ -125,7 +127,7 @@ export function createServices(config: Config, { db, keyProvider, onError = () =
   } });
   const identity = createIdentity(config, { db, keyProvider, keys, now, meters, securityEvents: securityEvents.inner });
   const tom = createTom(config, { db, keyProvider, now, jobs, securityEvents: securityEvents.inner,
-    onAuditVerified: rules.auditVerified, backups });
+    onAuditVerified: rules.auditVerified, backups, pgBackRest });
   const clock = incidentClock({ db, now, egress, alertUrl: config.incidentAlertUrl ?? config.securityAlertUrl,
     alertTimeoutMs: config.securityAlertTimeoutMs, onError });
   jobs.add({ name: 'incident-clock', everyMs: config.incidentClockPollMs, run: async (ctx) => {

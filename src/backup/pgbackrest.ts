@@ -9,6 +9,10 @@ import { assertEmpty } from './backup-restore.ts';
 // run as root, Tresor runs pgBackRest (and PostgreSQL) as the postgres user.
 
 export interface PgBackRestConfig { stanza: string; configFile?: string }
+
+/** The pgBackRest stanza and config file of a deployment, or undefined when TRESOR_PGBACKREST_STANZA is not set. */
+export const pgBackRestConfig = (c: { pgbackrestStanza?: string; pgbackrestConfig?: string }): PgBackRestConfig | undefined =>
+  c.pgbackrestStanza ? { stanza: c.pgbackrestStanza, configFile: c.pgbackrestConfig } : undefined;
 export interface PgBackup {
   id: string; type: string; createdAt: string; sizeBytes: number; databaseBytes: number; walStart: string; walStop: string;
   /** The id of the Tresor manifest taken with this backup (TRESOR_BACKUP_DIR/pgbackrest/<id>.json), null when made outside `tresor backup create`. */

@@ -19,7 +19,8 @@ async function pgBackRest() {
   const { loadConfig } = await import('../config.ts');
   const config = loadConfig();
   if (!config.pgbackrestStanza) return undefined;
-  return { config, cfg: { stanza: config.pgbackrestStanza, configFile: config.pgbackrestConfig }, ...(await import('../backup/pgbackrest.ts')) };
+  const pg = await import('../backup/pgbackrest.ts');
+  return { config, cfg: pg.pgBackRestConfig(config)!, ...pg };
 }
 
 /**

@@ -12,7 +12,7 @@ import { tomRegister } from './tom-register.ts';
 import { tomServiceFactory } from './tom-service.ts';
 import { TOM_SIGNING_PURPOSE } from './tom-signature.ts';
 import { htmlToPdf } from './tom-pdf.ts';
-import { listPgBackups } from '../backup/pgbackrest.ts';
+import { type PgBackRestConfig, listPgBackups } from '../backup/pgbackrest.ts';
 
 export interface TomWiring {
   db: Db; keyProvider: KeyProvider; now: () => Date; jobs: Pick<Jobs, 'add'>;
@@ -20,6 +20,8 @@ export interface TomWiring {
   /** Hears each full verification of the audit log (the incident rules open one for a failed verification). */
   onAuditVerified: (report: VerifyReport) => void;
   backups: Pick<BackupService, 'list'>;
+  /** The pgBackRest repository whose backups the backup-age check reads (PostgreSQL), if configured. */
+  pgBackRest: PgBackRestConfig | undefined;
 }
 
 /**
@@ -56,7 +58,7 @@ function recentVerification<T>(verify: () => Promise<T>, now: () => Date, maxAge
 }
 
 /** The TOM register, its checks and the annex generator, wired once; the job re-checks every TRESOR_TOM_CHECK_INTERVAL_MS. */
-export function createTom(config: Config, { db, keyProvider, now, jobs, securityEvents, onAuditVerified, backups }: TomWiring) {
+export function createTom(config: Config, { db, keyProvider, now, jobs, securityEvents, onAuditVerified, backups, pgBackRest }: TomWiring) {
   const auditKey = signingKeyFor(keyProvider, AUDIT_SIGNING_PURPOSE);
   const checks: CheckDeps = {
     db, config, now,
@@ -66,7 +68,7 @@ export function createTom(config: Config, { db, keyProvider, now, jobs, security
       return report;
     }, now, config.tomAuditVerifyMaxAgeMs),
     backupList: () => backups.list(),
-    pgBackups: () => listPgBackups({ stanza: config.pgbackrestStanza!, configFile: config.pgbackrestConfig }),
+    pgBackups: () => listPgBackups(pgBackRest!),
     patroniCluster: (url) => patroniCluster(url, config.patroniTimeoutMs),
   };
   const register = tomRegister({ db, now, checks, securityEvents });
