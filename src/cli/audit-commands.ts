@@ -12,7 +12,8 @@ export async function printTreeHead(o: RemoteOptions): Promise<number> {
   return exitCodes.done;
 }
 
-function readSavedHead(file: string): SavedHead {
+/** A head file as `tresor audit head` prints it, read and checked for --head. */
+export function readSavedHead(file: string): SavedHead {
   let h: { treeSize?: unknown; rootHash?: unknown; timestamp?: unknown; signature?: unknown; keyId?: unknown };
   try {
     h = JSON.parse(readFileSync(file, 'utf8'));

@@ -1,4 +1,4 @@
-import type { LightMyRequestResponse } from 'fastify';
+import type { FastifyBaseLogger, LightMyRequestResponse } from 'fastify';
 import { buildApp } from '../../src/app.ts';
 import { createServices, type Services } from '../../src/services.ts';
 import type { App } from '../../src/http/app-types.ts';
@@ -13,6 +13,16 @@ export interface TestApp {
   /** app.inject with a bearer token and JSON body. */
   call(method: string, url: string, opts?: { token?: string; body?: unknown; headers?: Record<string, string> }): Promise<LightMyRequestResponse>;
   close(): Promise<void>;
+}
+
+/**
+ * Another node of the same deployment: its own services and app on the test
+ * app's store and configuration (close it before the test app).
+ */
+export async function anotherNode(t: TestApp, opts: { now?: () => Date; logger?: FastifyBaseLogger } = {}) {
+  const { config, db } = t.store;
+  const services = createServices(config, { db, keyProvider: await openRootKey(config, db), now: opts.now });
+  return { services, app: await buildApp(config, services, { logger: opts.logger }) };
 }
 
 /** A real app (real DB, real crypto) driven through app.inject. */

@@ -6,14 +6,12 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { backends, openRootKey } from '../helpers/backends.ts';
-import { type TestApp, seedTenant, startTestApp } from '../helpers/test-app.ts';
+import { backends } from '../helpers/backends.ts';
+import { type TestApp, anotherNode, seedTenant, startTestApp } from '../helpers/test-app.ts';
 import { makeBackup, verifyBackupNow } from '../backup/backup-fixture.ts';
 import { manualClock } from '../helpers/people.ts';
 import { verifyAuditLog } from '../../src/cli/audit-commands.ts';
 import type { Db } from '../../src/db/db.ts';
-import { buildApp } from '../../src/app.ts';
-import { createServices } from '../../src/services.ts';
 
 interface Incident { id: string; title: string; rule: string | null; category: string; openedBy: { type: string; id: string }; timeline?: { kind: string; note: string }[] }
 
@@ -55,9 +53,7 @@ for (const backend of backends) {
     });
 
     it('refusals spread over two nodes add up to a burst (counted in the database, not per process)', async () => {
-      const config = t.store.config;
-      const other = createServices(config, { db: t.store.db, keyProvider: await openRootKey(config, t.store.db), now: clock.now });
-      const node2 = await buildApp(config, other);
+      const { services: other, app: node2 } = await anotherNode(t, { now: clock.now });
       try {
         const key = (await t.call('POST', `/v1/tenants/${s.tenantId}/api-keys`, { body: { name: 'spread', role: 'viewer' } })).json();
         const refuse = async (app: typeof node2) => assert.equal((await app.inject({ method: 'POST', url: s.base,

@@ -3,13 +3,12 @@ import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { containsPan, findPan } from '../../src/records/card-guard.ts';
-import { buildApp, logRedaction } from '../../src/app.ts';
-import { createServices } from '../../src/services.ts';
+import { logRedaction } from '../../src/app.ts';
 import { loadConfig } from '../../src/config.ts';
-import { backends, openRootKey } from '../helpers/backends.ts';
+import { backends } from '../helpers/backends.ts';
 import type { App } from '../../src/http/app-types.ts';
 import { assertProblem } from '../helpers/problem.ts';
-import { seedTenant, startTestApp, type TestApp } from '../helpers/test-app.ts';
+import { anotherNode, seedTenant, startTestApp, type TestApp } from '../helpers/test-app.ts';
 import { CATEGORIES, cardNumbers, nonCardCorpus, type Category } from './non-card-corpus.ts';
 
 // Test numbers of the card networks (Luhn-valid, known issuer ranges).
@@ -103,7 +102,7 @@ for (const backend of backends) {
       // A second app on the same store with a capturing logger: what a refused write leaves in the log.
       const sink = new Writable({ write(chunk, _enc, done) { lines.push(String(chunk)); done(); } });
       const logger = pino({ level: 'trace', redact: { paths: logRedaction, censor: '[redacted]' } }, sink);
-      logged = await buildApp(t.store.config, createServices(t.store.config, { db: t.store.db, keyProvider: await openRootKey(t.store.config, t.store.db) }), { logger });
+      ({ app: logged } = await anotherNode(t, { logger }));
       const token = t.operatorKey;
       t.call = (method, url, { token: bearer = token, body, headers = {} } = {}) => logged.inject({
         method: method as 'GET', url,

@@ -6,12 +6,10 @@
 // retention job reports the run the job leader made.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { backends, openRootKey } from '../helpers/backends.ts';
-import { type TestApp, startTestApp } from '../helpers/test-app.ts';
+import { backends } from '../helpers/backends.ts';
+import { type TestApp, anotherNode, startTestApp } from '../helpers/test-app.ts';
 import { manualClock } from '../helpers/people.ts';
 import { assertProblem } from '../helpers/problem.ts';
-import { buildApp } from '../../src/app.ts';
-import { createServices } from '../../src/services.ts';
 
 type Evidence = { status: string; facts: Record<string, unknown>; summary: { de: string; en: string } };
 const MAX_AGE_MS = 600_000;
@@ -94,7 +92,7 @@ for (const backend of backends) {
 
     it('a second node that never ran the retention job shows the run another node made, and when it is overdue', async () => {
       const config = t.store.config;
-      const other = await buildApp(config, createServices(config, { db: t.store.db, keyProvider: await openRootKey(config, t.store.db), now: clock.now }));
+      const { app: other } = await anotherNode(t, { now: clock.now });
       try {
         const before = await evidenceOf(other, 'input.retention_job');
         assert.equal(before.status, 'pending', JSON.stringify(before));

@@ -12,6 +12,7 @@ import { AUDIT_SIGNING_PURPOSE, treeHeadInput } from '../../../src/audit/merkle/
 import type { Db, Tx } from '../../../src/db/db.ts';
 import { verifyLog } from '../../../src/audit/merkle/verify.ts';
 import { openRootKey } from '../../../src/keys/root-key.ts';
+import { readSavedHead } from '../../../src/cli/audit-commands.ts';
 
 // The tampering runs on the owner's (superuser's) connection with triggers
 // off, as a database administrator could; `tresor audit verify` must name
@@ -86,7 +87,7 @@ async function inProcessVerifier(store: TestStore, headFile: string) {
   const copy = await copyStore(store);
   const db = await copy.open(); // one connection (PostgreSQL too): a case's temp table is dropped on it
   const publicKey = signingKeyFor(await openRootKey(store.config, db), AUDIT_SIGNING_PURPOSE).publicKey;
-  const saved = savedHead(headFile);
+  const saved = readSavedHead(headFile); // as the CLI reads it for --head
   await db.transaction(async (tx) => { for (const t of AUDIT_TABLES) await tx.query(`create table kept_${t} as select * from ${t}`); });
   const firstBad = async (withHead: boolean) => (await verifyLog(db, publicKey, { saved: withHead ? saved : undefined })).firstBad?.seq ?? null;
   assert.equal(await firstBad(true), null, 'the copy verifies before any change');
@@ -107,12 +108,6 @@ async function inProcessVerifier(store: TestStore, headFile: string) {
     },
     close: async () => { await db.close(); await copy.drop(); },
   };
-}
-
-/** A head file as `tresor audit head` prints it, read as the CLI reads it for --head. */
-function savedHead(file: string) {
-  const h = JSON.parse(readFileSync(file, 'utf8'));
-  return { treeSize: h.treeSize, timestampMs: h.timestamp, rootHash: Buffer.from(h.rootHash, 'base64'), signature: Buffer.from(h.signature, 'base64'), keyId: String(h.keyId ?? '') };
 }
 
 const cases: { name: string; seq: number; withHead?: boolean; act: (tx: Tx) => Promise<unknown> }[] = [
