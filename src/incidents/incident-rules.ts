@@ -9,8 +9,9 @@ import { HOUR_MS } from './incident-view.ts';
 
 // Rules that open an incident by themselves (actor: the system), each hooked
 // where its signal is produced: the audit log's verification (tresor audit
-// verify, and the server's own for the TOM register), a restore verification's signed outcome, the support-grant check,
-// the security events (refusals, lockouts) and the egress module. One open
+// verify, and the server's own for the TOM register), a restore
+// verification's signed outcome, the support-grant check, the security
+// events (refusals, lockouts) and the egress module. One open
 // incident per rule and subject within TRESOR_INCIDENT_DEDUP_HOURS: further
 // hits become timeline events of that incident. Details name ids, codes and
 // counts only, never a personal value.
@@ -61,13 +62,13 @@ export function incidentRules({ db, now, dedupHours, denialThreshold, lockoutThr
   };
   const minutes = Math.round(burstWindowMs / 60_000);
 
+  let queued = 0;
   /**
    * The event's place in its burst, counted in the database on the tenant it
    * was recorded on (refusals on the actor's own tenant, or the platform's), so
    * that events from every node add up; a hit at each multiple of the
    * threshold, as a counter that starts again once it fires.
    */
-  let queued = 0;
   const burst = (e: PublicSecurityEvent, byActor: boolean, threshold: number, hit: (n: number) => RuleHit) => {
     // Bounded under a flood: a burst that large has fired long before the queue fills.
     if (queued >= MAX_QUEUED_COUNTS) return;

@@ -49,7 +49,7 @@ async function backupAge(ctx: CheckContext): Promise<Finding> {
   const maxH = ctx.config.tomBackupMaxAgeHours;
   let newest: string | undefined;
   if (ctx.db.kind === 'postgres') {
-    if (!ctx.config.pgbackrestStanza) {
+    if (!ctx.pgBackups) {
       return { status: 'pending', facts: { store: 'postgres', pgbackrest: false },
         summary: t('PostgreSQL ohne TRESOR_PGBACKREST_STANZA: das Alter der Sicherungen prüft Tresor hier nicht.',
           'PostgreSQL without TRESOR_PGBACKREST_STANZA: Tresor does not check the age of backups here.') };

@@ -20,8 +20,8 @@ export interface CheckDeps {
   verifyAuditLog: () => Promise<{ treeSize: number; heads: number; entries: number; firstBad: { seq: number; reason: string } | null; verifiedAt: Date;
     latestHead: { treeSize: number; rootHash: string } | null }>;
   backupList: () => { id: string; createdAt: string }[];
-  /** Backups in the pgBackRest repository (TRESOR_PGBACKREST_STANZA), or throws. */
-  pgBackups: () => Promise<{ createdAt: string }[]>;
+  /** Backups in the pgBackRest repository, or throws; undefined without TRESOR_PGBACKREST_STANZA. */
+  pgBackups: (() => Promise<{ createdAt: string }[]>) | undefined;
   /** Fetches the Patroni cluster view (GET /cluster of the first of TRESOR_PATRONI_URL's members that answers), or throws. */
   patroniCluster: (urls: string) => Promise<{ members?: { name: string; role: string; state: string }[] }>;
 }

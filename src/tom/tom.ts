@@ -68,7 +68,7 @@ export function createTom(config: Config, { db, keyProvider, now, jobs, security
       return report;
     }, now, config.tomAuditVerifyMaxAgeMs),
     backupList: () => backups.list(),
-    pgBackups: () => listPgBackups(pgBackRest!),
+    pgBackups: pgBackRest && (() => listPgBackups(pgBackRest)),
     patroniCluster: (url) => patroniCluster(url, config.patroniTimeoutMs),
   };
   const register = tomRegister({ db, now, checks, securityEvents });
